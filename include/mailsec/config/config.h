@@ -1,0 +1,74 @@
+// The validated configuration: TOML (see CONTRACT.md) -> Config. Defaults live in the struct
+// initialisers below and nowhere else. Unknown keys, wrong types, bad durations, bad or duplicate
+// targets and unreadable files are refused with "FILE:LINE: KEY: reason".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mailsec/base/status.h"
+#include "mailsec/config/target.h"
+
+namespace mailsec::config {
+
+using Duration = std::chrono::milliseconds;
+
+enum class IpFamily : uint8_t { kAny, kIpv4, kIpv6 };
+
+struct GlobalConfig {
+  Duration interval = std::chrono::minutes(5);
+  Duration scan_interval = std::chrono::hours(6);
+  Duration timeout = std::chrono::seconds(20);
+  int concurrency = 128;                // 1..100000
+  std::string helo_name = "localhost";  // EHLO argument
+  std::vector<std::string> resolvers;   // "IP[:PORT]"; empty: /etc/resolv.conf
+  std::string ca_file;                  // empty: the system trust store
+  std::string state_file = "/var/lib/mailsec_exporter/state.json";
+  IpFamily ip_family = IpFamily::kAny;  // "any", "ipv4", "ipv6"
+};
+
+struct WebConfig {
+  std::string listen_address = ":9525";
+  std::vector<std::string> probe_allow;  // globs ('*', '?') of extra /probe targets
+};
+
+struct DomainConfig {
+  std::string name;
+  std::vector<std::string> dkim_selectors;
+  int line = 0;  // where it was declared, for messages
+};
+
+struct EndpointConfig {
+  EndpointTarget target;
+  int line = 0;
+};
+
+struct Config {
+  GlobalConfig global;
+  WebConfig web;
+  std::vector<DomainConfig> domains;
+  std::vector<EndpointConfig> endpoints;
+  std::string source;  // file path, or "<embedded default>"
+  bool is_embedded_default = false;
+};
+
+// Parses a duration: one or more <integer><unit> groups with units ms, s, m, h, d, w in
+// decreasing order ("1h30m", "500ms", "5m"). Rejects "", "5x", "-1s", "5", "1.5s", overflow.
+Result<Duration> ParseDuration(std::string_view text);
+std::string FormatDuration(Duration d);  // "5m", "1h30m", "500ms", "0s"
+
+// Parses TOML text; `source` names the file in messages ("FILE:LINE: KEY: reason").
+Result<Config> ParseConfig(std::string_view text, std::string_view source);
+
+// Reads and parses a file. Unreadable: "PATH:0: file: cannot read: <strerror>". Files over
+// kMaxConfigBytes are refused.
+Result<Config> LoadConfigFile(const std::string& path);
+
+// The embedded default: the eight services of localhost on their default ports.
+Config EmbeddedDefaultConfig();
+std::string_view EmbeddedDefaultToml();
+
+}  // namespace mailsec::config

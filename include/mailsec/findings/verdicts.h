@@ -1,0 +1,33 @@
+// Check verdicts of an endpoint report: the rules of docs/checks.md (IDs from the catalogue in
+// ../shared/CHECKS.md) applied to what one probe saw. Pure functions, thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mailsec/probe/report.h"
+
+namespace mailsec::findings {
+
+// The value of mailsec_check_result.
+enum class Verdict : uint8_t { kPass = 0, kWarn = 1, kFail = 2, kError = 3 };
+std::string_view VerdictName(Verdict v);  // "pass", "warn", "fail", "error"
+
+struct CheckVerdict {
+  std::string_view check;  // stable snake_case id, e.g. "cert_expiry"
+  Verdict verdict = Verdict::kPass;
+  std::string detail;  // one line for humans
+};
+
+// Days before notAfter at which cert_expiry warns (check_ssl_cert's default is 20 days).
+inline constexpr int64_t kCertExpiryWarnDays = 21;
+
+// Every check that applies to the report; checks that do not apply yield no entry.
+std::vector<CheckVerdict> EvaluateEndpoint(const probe::EndpointReport& report, int64_t now_unix);
+
+// Every check id EvaluateEndpoint can yield, for docs and tests.
+const std::vector<std::string_view>& EndpointCheckIds();
+
+}  // namespace mailsec::findings

@@ -1,0 +1,84 @@
+// Byte streams under deadlines: the seam between protocol dialogues and sockets.
+//
+// A Transport is owned by one probe coroutine and used from its strand only (not thread-safe).
+// Every operation takes an absolute deadline; when it passes, the pending operation is cancelled
+// and returns Status::Timeout. No operation sleeps.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "mailsec/base/status.h"
+
+namespace mailsec::net {
+
+using SteadyClock = std::chrono::steady_clock;
+using Deadline = SteadyClock::time_point;
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Reads at least one byte into buf. Returns 0 on orderly close by the peer.
+  virtual asio::awaitable<Result<size_t>> ReadSome(std::span<char> buf, Deadline deadline) = 0;
+  virtual asio::awaitable<Status> WriteAll(std::string_view data, Deadline deadline) = 0;
+};
+
+// Cancels every pending operation on a socket when a deadline passes. Arm before an operation,
+// Disarm after; Fired() tells whether the last armed deadline is what ended the operation.
+// Confined to the socket's strand.
+class Watchdog {
+ public:
+  explicit Watchdog(asio::ip::tcp::socket& socket);
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  void Arm(Deadline deadline);
+  void Disarm();
+  bool Fired() const { return state_->fired; }
+
+ private:
+  // Shared with the timer's handler, which may run after this object is gone (a wake-up already
+  // queued when the operation finished); the generation tells it that it is stale.
+  struct State {
+    uint64_t generation = 0;
+    bool fired = false;
+  };
+  asio::ip::tcp::socket& socket_;
+  asio::steady_timer timer_;
+  std::shared_ptr<State> state_;
+};
+
+// A connected TCP stream. Owns the socket.
+class TcpTransport final : public Transport {
+ public:
+  explicit TcpTransport(asio::ip::tcp::socket socket);
+  asio::awaitable<Result<size_t>> ReadSome(std::span<char> buf, Deadline deadline) override;
+  asio::awaitable<Status> WriteAll(std::string_view data, Deadline deadline) override;
+
+  asio::ip::tcp::socket& socket() { return socket_; }
+  Watchdog& watchdog() { return watchdog_; }
+  void Close();
+
+ private:
+  asio::ip::tcp::socket socket_;
+  Watchdog watchdog_;
+};
+
+enum class ConnectError : uint8_t { kNone, kRefused, kTimeout, kOther };
+struct ConnectOutcome {
+  ConnectError error = ConnectError::kNone;
+  std::string message;
+};
+
+// Connects to one address under a deadline. On success *out holds the connected transport.
+asio::awaitable<ConnectOutcome> Connect(const asio::ip::tcp::endpoint& endpoint, Deadline deadline,
+                                        std::unique_ptr<TcpTransport>* out);
+
+}  // namespace mailsec::net

@@ -1,0 +1,53 @@
+// The scheduler: one coroutine loop per planned target, first runs spread over the interval with
+// jitter, every run through a concurrency gate. It knows nothing of what a probe does: it calls
+// the ProbeFn it was given.
+//
+// Thread-safe: Apply and Stop may be called from any thread; loops run on strands of the
+// io_context. The io_context, the ProbeFn's captures and the Jitter must outlive the scheduler.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "mailsec/base/clock.h"
+#include "mailsec/net/gate.h"
+#include "mailsec/plan/plan.h"
+
+namespace mailsec::sched {
+
+class Scheduler {
+ public:
+  // Runs one probe of the target to completion (the probe enforces its own timeout).
+  using ProbeFn = std::function<asio::awaitable<void>(const plan::Target&)>;
+
+  Scheduler(asio::io_context& io, ProbeFn probe, Jitter* jitter, int concurrency);
+  ~Scheduler();
+
+  // Swaps in a new plan: loops of targets that stay (same id and schedule) keep running; loops of
+  // removed targets stop (a probe in flight finishes, its result is the ProbeFn's to drop); new
+  // targets start with a first run at a random point of their interval.
+  void Apply(const plan::Plan& plan, int concurrency);
+
+  // Stops every loop. Idempotent.
+  void Stop();
+
+  size_t loops() const;
+
+ private:
+  struct Loop;
+  asio::awaitable<void> RunLoop(std::shared_ptr<Loop> loop);
+
+  asio::io_context& io_;
+  ProbeFn probe_;
+  Jitter* jitter_;
+  net::Gate gate_;
+  mutable std::mutex mu_;  // guards loops_
+  std::map<std::string, std::shared_ptr<Loop>> loops_;
+};
+
+}  // namespace mailsec::sched

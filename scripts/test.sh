@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: once in a normal build, once more under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/bootstrap.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+
+run_suite() {
+  local dir=$1
+  shift
+  echo "=== configure $dir ($*)"
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  echo "=== build $dir"
+  cmake --build "$dir" -j "$jobs"
+  echo "=== test $dir"
+  if ! ctest --test-dir "$dir" --output-on-failure --timeout 600 -j "$jobs"; then
+    status=1
+  fi
+}
+
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DMAILSEC_SANITIZE=ON
+
+if [[ $status -ne 0 ]]; then
+  echo "=== FAILED"
+else
+  echo "=== all tests passed (normal and ASan+UBSan builds)"
+fi
+exit $status

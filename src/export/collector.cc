@@ -1,0 +1,252 @@
+#include "export/collector.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <initializer_list>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "export/label_value.h"
+#include "export/metrics_catalog.h"
+#include "mailsec/config/target.h"
+#include "mailsec/findings/verdicts.h"
+
+namespace mailsec::exporter {
+namespace {
+
+using probe::EndpointReport;
+using probe::Failure;
+using probe::Phase;
+
+// One prometheus family per catalog entry, filled by Add and handed over by Finish.
+class FamilySet {
+ public:
+  FamilySet() {
+    families_.reserve(Catalog().size());
+    for (const MetricDef& d : Catalog()) {
+      prometheus::MetricFamily f;
+      f.name = std::string(d.name);
+      f.help = std::string(d.help);
+      f.type = d.type == MetricType::kCounter ? prometheus::MetricType::Counter
+                                              : prometheus::MetricType::Gauge;
+      families_.push_back(std::move(f));
+    }
+  }
+
+  // head and tail together give one value per label of the family, in catalog order.
+  void Add(Metric m, std::span<const std::string_view> head,
+           std::initializer_list<std::string_view> tail, double value) {
+    const MetricDef& def = Def(m);
+    assert(head.size() + tail.size() == def.labels.size());
+    prometheus::ClientMetric sample;
+    sample.label.reserve(def.labels.size());
+    size_t i = 0;
+    for (std::string_view v : head) {
+      sample.label.push_back({std::string(def.labels[i++]), SafeLabelValue(v)});
+    }
+    for (std::string_view v : tail) {
+      sample.label.push_back({std::string(def.labels[i++]), SafeLabelValue(v)});
+    }
+    if (def.type == MetricType::kCounter) {
+      sample.counter.value = value;
+    } else {
+      sample.gauge.value = value;
+    }
+    families_[static_cast<size_t>(m)].metric.push_back(std::move(sample));
+  }
+
+  // Families with samples, sorted by name.
+  std::vector<prometheus::MetricFamily> Finish() && {
+    std::erase_if(families_, [](const prometheus::MetricFamily& f) { return f.metric.empty(); });
+    std::stable_sort(families_.begin(), families_.end(),
+                     [](const auto& a, const auto& b) { return a.name < b.name; });
+    return std::move(families_);
+  }
+
+ private:
+  std::vector<prometheus::MetricFamily> families_;  // indexed by Metric until Finish
+};
+
+double Bool(bool b) { return b ? 1 : 0; }
+
+bool Reached(const EndpointReport& r, Phase p) {
+  return r.phase_seconds[static_cast<size_t>(p)] >= 0;
+}
+
+// The probe has a TCP connection to talk over: past resolve and connect.
+bool GotConnection(const EndpointReport& r) {
+  if (r.ip.empty() || !Reached(r, Phase::kConnect)) return false;
+  switch (r.failure) {
+    case Failure::kResolve:
+    case Failure::kConnectRefused:
+    case Failure::kConnectTimeout:
+    case Failure::kConnectError:
+      return false;
+    default:
+      break;
+  }
+  return r.failure == Failure::kNone ||
+         (r.failure_phase != Phase::kResolve && r.failure_phase != Phase::kConnect);
+}
+
+// Writes the series of one endpoint report.
+class EndpointWriter {
+ public:
+  EndpointWriter(FamilySet* set, const EndpointReport& r)
+      : set_(set), port_(std::to_string(r.target.port)) {
+    head_ = {config::ServiceName(r.target.service), r.target.host, port_, r.ip};
+  }
+
+  void Add(Metric m, double value, std::initializer_list<std::string_view> extra = {}) {
+    set_->Add(m, head_, extra, value);
+  }
+
+ private:
+  FamilySet* set_;
+  std::string port_;
+  std::array<std::string_view, 4> head_;
+};
+
+void AddEndpoint(FamilySet* set, const EndpointReport& r) {
+  EndpointWriter w(set, r);
+  w.Add(Metric::kProbeSuccess, Bool(r.success));
+  w.Add(Metric::kProbeDuration, r.duration_seconds);
+  w.Add(Metric::kProbeTimestamp, r.finished_at);
+  for (int i = 0; i < probe::kPhaseCount; ++i) {
+    if (r.phase_seconds[i] >= 0) {
+      w.Add(Metric::kProbePhaseDuration, r.phase_seconds[i],
+            {probe::PhaseName(static_cast<Phase>(i))});
+    }
+  }
+  if (r.failure != Failure::kNone) {
+    w.Add(Metric::kProbeFailureInfo, 1,
+          {probe::PhaseName(r.failure_phase), probe::FailureName(r.failure)});
+  }
+  if (config::ServiceTlsMode(r.target.service) == config::TlsMode::kStartTls &&
+      Reached(r, Phase::kCapabilities)) {
+    w.Add(Metric::kStartTlsOffered, Bool(r.starttls_offered));
+  }
+
+  const bool connected = GotConnection(r);
+  if (connected) {
+    w.Add(Metric::kTlsHandshakeSuccess, Bool(r.tls.handshake_ok));
+    for (int i = 0; i < probe::kSignalCount; ++i) {
+      w.Add(Metric::kDowngradeSignal, Bool(r.signals[i]),
+            {probe::SignalName(static_cast<probe::Signal>(i))});
+    }
+  }
+
+  const tls::TlsFacts& t = r.tls;
+  if (t.handshake_ok) {
+    if (!t.version.empty()) w.Add(Metric::kTlsVersionInfo, 1, {t.version});
+    if (!t.cipher.empty()) w.Add(Metric::kTlsCipherInfo, 1, {t.cipher});
+    if (!t.group.empty()) w.Add(Metric::kTlsGroupInfo, 1, {t.group});
+    w.Add(Metric::kOcspStapled, Bool(t.ocsp_stapled));
+  }
+  if (t.has_leaf) {
+    const tls::CertFacts& c = t.leaf;
+    w.Add(Metric::kCertNotAfter, static_cast<double>(c.not_after));
+    w.Add(Metric::kCertNotBefore, static_cast<double>(c.not_before));
+    w.Add(Metric::kCertChainNotAfter, static_cast<double>(t.chain_not_after));
+    w.Add(Metric::kCertChainLength, t.chain_length);
+    w.Add(Metric::kCertTrusted, Bool(t.trusted));
+    w.Add(Metric::kCertVerifyResultInfo, 1,
+          {t.verify_result.empty() ? std::string_view("unknown") : t.verify_result});
+    w.Add(Metric::kCertHostnameMatch, Bool(t.hostname_match));
+    const std::string bits = std::to_string(c.key_bits);
+    w.Add(Metric::kCertInfo, 1,
+          {c.subject_cn, c.issuer_cn, c.serial, c.fingerprint_sha256, c.key_type, bits,
+           c.signature_algorithm});
+  }
+  // Verdicts as of the probe, so a rendering depends on the report alone.
+  for (const findings::CheckVerdict& v :
+       findings::EvaluateEndpoint(r, static_cast<int64_t>(r.finished_at))) {
+    w.Add(Metric::kCheckResult, static_cast<double>(v.verdict), {v.check});
+  }
+}
+
+void AddExporter(FamilySet* set, const ExporterState& s) {
+  set->Add(Metric::kBuildInfo, {}, {s.version, s.revision, s.openssl_version}, 1);
+  set->Add(Metric::kConfigLastReloadSuccessful, {}, {}, Bool(s.last_reload_successful));
+  set->Add(Metric::kConfigLastReloadSuccessTimestamp, {}, {}, s.last_reload_success_timestamp);
+  for (const auto& [kind, count] : s.targets_by_kind) {
+    set->Add(Metric::kTargets, {}, {kind}, static_cast<double>(count));
+  }
+  for (const auto& [key, count] : s.probes_total) {
+    set->Add(Metric::kProbesTotal, {}, {key.first, key.second}, static_cast<double>(count));
+  }
+}
+
+// What makes two reports the same series set.
+auto EndpointKey(const EndpointReport& r) {
+  return std::make_tuple(config::ServiceName(r.target.service), std::string_view(r.target.host),
+                         r.target.port, std::string_view(r.ip));
+}
+
+void AppendSorted(std::vector<const EndpointReport*> group,
+                  std::vector<const EndpointReport*>* out) {
+  std::stable_sort(group.begin(), group.end(),
+                   [](const auto* a, const auto* b) { return EndpointKey(*a) < EndpointKey(*b); });
+  out->insert(out->end(), group.begin(), group.end());
+}
+
+// Keeps one report per endpoint key, the most recently finished, at the place of the first.
+std::vector<const EndpointReport*> Deduplicate(const std::vector<const EndpointReport*>& in) {
+  std::map<decltype(EndpointKey(std::declval<const EndpointReport&>())), size_t> index;
+  std::vector<const EndpointReport*> out;
+  out.reserve(in.size());
+  for (const EndpointReport* r : in) {
+    auto [it, inserted] = index.try_emplace(EndpointKey(*r), out.size());
+    if (inserted) {
+      out.push_back(r);
+    } else if (r->finished_at > out[it->second]->finished_at) {
+      out[it->second] = r;
+    }
+  }
+  return out;
+}
+
+void AddEndpoints(FamilySet* set, const std::vector<const EndpointReport*>& ordered) {
+  for (const EndpointReport* r : Deduplicate(ordered)) AddEndpoint(set, *r);
+}
+
+}  // namespace
+
+std::vector<prometheus::MetricFamily> CollectReports(
+    const std::vector<probe::EndpointReport>& reports) {
+  std::vector<const EndpointReport*> group;
+  group.reserve(reports.size());
+  for (const EndpointReport& r : reports) group.push_back(&r);
+  std::vector<const EndpointReport*> ordered;
+  AppendSorted(std::move(group), &ordered);
+  FamilySet set;
+  AddEndpoints(&set, ordered);
+  return std::move(set).Finish();
+}
+
+std::vector<prometheus::MetricFamily> CollectSnapshot(const Snapshot& snapshot) {
+  std::vector<const EndpointReport*> ordered;
+  for (const auto& [id, result] : snapshot.results) {  // by target id
+    std::vector<const EndpointReport*> group;
+    group.reserve(result.endpoints.size());
+    for (const EndpointReport& r : result.endpoints) group.push_back(&r);
+    AppendSorted(std::move(group), &ordered);
+  }
+  FamilySet set;
+  AddExporter(&set, snapshot.exporter);
+  AddEndpoints(&set, ordered);
+  return std::move(set).Finish();
+}
+
+std::vector<prometheus::MetricFamily> SnapshotCollector::Collect() const {
+  const std::shared_ptr<const Snapshot> s = store_.Current();
+  if (s == nullptr) return {};
+  return CollectSnapshot(*s);
+}
+
+}  // namespace mailsec::exporter

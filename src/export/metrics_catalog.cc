@@ -1,0 +1,128 @@
+#include "export/metrics_catalog.h"
+
+#include <array>
+
+namespace mailsec::exporter {
+namespace {
+
+// Label sets. Endpoint metrics carry service, host, port, ip first (CONTRACT.md), then their own.
+constexpr std::string_view kEndpoint[] = {"service", "host", "port", "ip"};
+constexpr std::string_view kEndpointPhase[] = {"service", "host", "port", "ip", "phase"};
+constexpr std::string_view kEndpointFailure[] = {"service", "host",  "port",
+                                                 "ip",      "phase", "reason"};
+constexpr std::string_view kEndpointVersion[] = {"service", "host", "port", "ip", "version"};
+constexpr std::string_view kEndpointCipher[] = {"service", "host", "port", "ip", "cipher"};
+constexpr std::string_view kEndpointGroup[] = {"service", "host", "port", "ip", "group"};
+constexpr std::string_view kEndpointResult[] = {"service", "host", "port", "ip", "result"};
+constexpr std::string_view kEndpointSignal[] = {"service", "host", "port", "ip", "signal"};
+constexpr std::string_view kEndpointCert[] = {"service",
+                                              "host",
+                                              "port",
+                                              "ip",
+                                              "subject_cn",
+                                              "issuer_cn",
+                                              "serial",
+                                              "fingerprint_sha256",
+                                              "key_type",
+                                              "key_bits",
+                                              "signature_algorithm"};
+constexpr std::string_view kEndpointCheck[] = {"service", "host", "port", "ip", "check"};
+constexpr std::string_view kBuild[] = {"version", "revision", "openssl_version"};
+constexpr std::string_view kKind[] = {"kind"};
+constexpr std::string_view kKindResult[] = {"kind", "result"};
+constexpr std::span<const std::string_view> kNone;
+
+constexpr MetricType kG = MetricType::kGauge;
+constexpr MetricType kC = MetricType::kCounter;
+
+constexpr std::array kCatalog = {
+    MetricDef{
+        Metric::kBuildInfo, "mailsec_build_info",
+        "Build of the exporter: version, git revision and the OpenSSL it runs with; always 1.", kG,
+        kBuild},
+    MetricDef{Metric::kCertChainLength, "mailsec_cert_chain_length",
+              "Number of certificates the server sent, leaf included.", kG, kEndpoint},
+    MetricDef{Metric::kCertChainNotAfter, "mailsec_cert_chain_not_after_timestamp_seconds",
+              "Earliest notAfter over the served chain, in Unix seconds.", kG, kEndpoint},
+    MetricDef{Metric::kCertHostnameMatch, "mailsec_cert_hostname_match",
+              "1 if the leaf certificate matches the target host (RFC 6125).", kG, kEndpoint},
+    MetricDef{Metric::kCertInfo, "mailsec_cert_info", "Facts of the leaf certificate; always 1.",
+              kG, kEndpointCert},
+    MetricDef{Metric::kCertNotAfter, "mailsec_cert_not_after_timestamp_seconds",
+              "notAfter of the leaf certificate, in Unix seconds.", kG, kEndpoint},
+    MetricDef{Metric::kCertNotBefore, "mailsec_cert_not_before_timestamp_seconds",
+              "notBefore of the leaf certificate, in Unix seconds.", kG, kEndpoint},
+    MetricDef{Metric::kCertTrusted, "mailsec_cert_trusted",
+              "1 if the served chain verifies against the trust store now.", kG, kEndpoint},
+    MetricDef{Metric::kCertVerifyResultInfo, "mailsec_cert_verify_result_info",
+              "Verdict of chain verification as a short name (ok, expired, self_signed, ...); "
+              "always 1.",
+              kG, kEndpointResult},
+    MetricDef{Metric::kCheckResult, "mailsec_check_result",
+              "Verdict of one check of docs/checks.md: 0 pass, 1 warn, 2 fail, 3 error.", kG,
+              kEndpointCheck},
+    MetricDef{Metric::kConfigLastReloadSuccessTimestamp,
+              "mailsec_config_last_reload_success_timestamp_seconds",
+              "When the configuration was last loaded successfully, in Unix seconds.", kG, kNone},
+    MetricDef{Metric::kConfigLastReloadSuccessful, "mailsec_config_last_reload_successful",
+              "1 if the last configuration load or reload succeeded.", kG, kNone},
+    MetricDef{Metric::kDowngradeSignal, "mailsec_downgrade_signal",
+              "1 if the downgrade signal was seen in the last probe, else 0.", kG, kEndpointSignal},
+    MetricDef{Metric::kOcspStapled, "mailsec_ocsp_stapled",
+              "1 if the server stapled an OCSP response.", kG, kEndpoint},
+    MetricDef{Metric::kProbeDuration, "mailsec_probe_duration_seconds",
+              "Wall time of the last probe, in seconds.", kG, kEndpoint},
+    MetricDef{Metric::kProbeFailureInfo, "mailsec_probe_failure_info",
+              "Why and in which phase the last probe failed; always 1, absent on success.", kG,
+              kEndpointFailure},
+    MetricDef{Metric::kProbePhaseDuration, "mailsec_probe_phase_duration_seconds",
+              "Time spent in each phase the last probe reached, in seconds.", kG, kEndpointPhase},
+    MetricDef{Metric::kProbeSuccess, "mailsec_probe_success",
+              "1 if the dialogue completed and, where the service has TLS, a TLS session was "
+              "established.",
+              kG, kEndpoint},
+    MetricDef{Metric::kProbeTimestamp, "mailsec_probe_timestamp_seconds",
+              "When the last probe finished, in Unix seconds.", kG, kEndpoint},
+    MetricDef{Metric::kProbesTotal, "mailsec_probes_total",
+              "Probes run since the exporter started, by target kind and result.", kC, kKindResult},
+    MetricDef{Metric::kStartTlsOffered, "mailsec_starttls_offered",
+              "1 if STARTTLS/STLS was advertised in the capabilities (STARTTLS services only).", kG,
+              kEndpoint},
+    MetricDef{Metric::kTargets, "mailsec_targets", "Configured targets, by kind.", kG, kKind},
+    MetricDef{Metric::kTlsCipherInfo, "mailsec_tls_cipher_info",
+              "Negotiated cipher suite (OpenSSL name); always 1.", kG, kEndpointCipher},
+    MetricDef{Metric::kTlsGroupInfo, "mailsec_tls_group_info",
+              "Negotiated key-exchange group; always 1.", kG, kEndpointGroup},
+    MetricDef{Metric::kTlsHandshakeSuccess, "mailsec_tls_handshake_success",
+              "1 if a TLS handshake completed.", kG, kEndpoint},
+    MetricDef{Metric::kTlsVersionInfo, "mailsec_tls_version_info",
+              "Negotiated TLS version; always 1.", kG, kEndpointVersion},
+};
+
+constexpr bool IdsMatchPositions() {
+  for (size_t i = 0; i < kCatalog.size(); ++i) {
+    if (static_cast<size_t>(kCatalog[i].id) != i) return false;
+  }
+  return true;
+}
+static_assert(IdsMatchPositions(), "kCatalog must list the Metric ids in enum order");
+static_assert(kCatalog.size() == static_cast<size_t>(Metric::kTlsVersionInfo) + 1,
+              "every Metric needs a catalog entry");
+
+}  // namespace
+
+std::span<const MetricDef> Catalog() { return kCatalog; }
+
+const MetricDef& Def(Metric m) { return kCatalog[static_cast<size_t>(m)]; }
+
+std::string_view TypeName(MetricType t) {
+  switch (t) {
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kCounter:
+      return "counter";
+  }
+  return "untyped";
+}
+
+}  // namespace mailsec::exporter

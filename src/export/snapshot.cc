@@ -1,0 +1,36 @@
+#include "mailsec/export/snapshot.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <utility>
+
+#include "export/collector.h"
+
+namespace mailsec::exporter {
+
+SnapshotStore::SnapshotStore() : current_(std::make_shared<const Snapshot>()) {}
+
+std::shared_ptr<const Snapshot> SnapshotStore::Current() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return current_;
+}
+
+void SnapshotStore::Publish(std::shared_ptr<const Snapshot> s) {
+  if (s == nullptr) s = std::make_shared<const Snapshot>();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    current_.swap(s);
+  }
+  // "s" now holds the previous snapshot; if this was its last reference it is destroyed here,
+  // outside the lock, so a large snapshot never stalls a concurrent Current().
+}
+
+std::string RenderReports(const std::vector<probe::EndpointReport>& reports) {
+  return prometheus::TextSerializer().Serialize(CollectReports(reports));
+}
+
+std::string RenderSnapshot(const Snapshot& snapshot) {
+  return prometheus::TextSerializer().Serialize(CollectSnapshot(snapshot));
+}
+
+}  // namespace mailsec::exporter

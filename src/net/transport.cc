@@ -1,0 +1,88 @@
+#include "mailsec/net/transport.h"
+
+#include <asio/connect.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+namespace mailsec::net {
+
+Watchdog::Watchdog(asio::ip::tcp::socket& socket)
+    : socket_(socket), timer_(socket.get_executor()), state_(std::make_shared<State>()) {}
+
+Watchdog::~Watchdog() { ++state_->generation; }
+
+void Watchdog::Arm(Deadline deadline) {
+  const uint64_t gen = ++state_->generation;
+  state_->fired = false;
+  timer_.expires_at(deadline);
+  timer_.async_wait([state = state_, socket = &socket_, gen](const std::error_code& ec) {
+    // A stale wake-up (the operation finished, or the owner is gone) must not cancel: only a
+    // matching generation proves the owner, and so the socket, is still there and waiting.
+    if (ec || gen != state->generation) return;
+    state->fired = true;
+    std::error_code ignored;
+    socket->cancel(ignored);
+  });
+}
+
+void Watchdog::Disarm() {
+  ++state_->generation;
+  timer_.cancel();
+}
+
+TcpTransport::TcpTransport(asio::ip::tcp::socket socket)
+    : socket_(std::move(socket)), watchdog_(socket_) {}
+
+asio::awaitable<Result<size_t>> TcpTransport::ReadSome(std::span<char> buf, Deadline deadline) {
+  std::error_code ec;
+  watchdog_.Arm(deadline);
+  size_t n = co_await socket_.async_read_some(asio::buffer(buf.data(), buf.size()),
+                                              asio::redirect_error(asio::use_awaitable, ec));
+  watchdog_.Disarm();
+  if (watchdog_.Fired()) co_return Status::Timeout("read timed out");
+  if (ec == asio::error::eof) co_return size_t{0};
+  if (ec) co_return Status::IoError("read: " + ec.message());
+  co_return n;
+}
+
+asio::awaitable<Status> TcpTransport::WriteAll(std::string_view data, Deadline deadline) {
+  std::error_code ec;
+  watchdog_.Arm(deadline);
+  co_await asio::async_write(socket_, asio::buffer(data.data(), data.size()),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  watchdog_.Disarm();
+  if (watchdog_.Fired()) co_return Status::Timeout("write timed out");
+  if (ec) co_return Status::IoError("write: " + ec.message());
+  co_return Status::Ok();
+}
+
+void TcpTransport::Close() {
+  std::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+asio::awaitable<ConnectOutcome> Connect(const asio::ip::tcp::endpoint& endpoint, Deadline deadline,
+                                        std::unique_ptr<TcpTransport>* out) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::ip::tcp::socket socket(executor);
+  std::error_code ec;
+  socket.open(endpoint.protocol(), ec);
+  if (ec) co_return ConnectOutcome{ConnectError::kOther, "socket: " + ec.message()};
+  Watchdog watchdog(socket);
+  watchdog.Arm(deadline);
+  co_await socket.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
+  watchdog.Disarm();
+  if (watchdog.Fired()) co_return ConnectOutcome{ConnectError::kTimeout, "connect timed out"};
+  if (ec == asio::error::connection_refused) {
+    co_return ConnectOutcome{ConnectError::kRefused, "connection refused"};
+  }
+  if (ec) co_return ConnectOutcome{ConnectError::kOther, "connect: " + ec.message()};
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  *out = std::make_unique<TcpTransport>(std::move(socket));
+  co_return ConnectOutcome{};
+}
+
+}  // namespace mailsec::net

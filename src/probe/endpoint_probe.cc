@@ -1,0 +1,292 @@
+#include "mailsec/probe/endpoint_probe.h"
+
+#include <algorithm>
+#include <asio/ip/tcp.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "mailsec/base/text.h"
+#include "mailsec/net/transport.h"
+#include "mailsec/proto/dialogue.h"
+
+namespace mailsec::probe {
+namespace {
+
+using config::Service;
+using Steady = net::SteadyClock;
+
+std::unique_ptr<proto::Dialogue> MakeDialogue(Service s, net::Transport* t, const ProbeOptions& o) {
+  switch (s) {
+    case Service::kSmtp:
+    case Service::kSubmission:
+    case Service::kSubmissions:
+      return proto::MakeSmtpDialogue(t, o.helo_name, o.reply_limits, o.dialogue_limits);
+    default:
+      return nullptr;  // other protocols arrive with their own dialogue
+  }
+}
+
+// Maps a dialogue step's error to the closed failure set.
+Failure StepFailure(const Status& s, Failure on_timeout) {
+  switch (s.code()) {
+    case Status::Code::kTimeout:
+      return on_timeout;
+    case Status::Code::kClosed:
+      return Failure::kConnectionClosed;
+    case Status::Code::kRefused:
+      return Failure::kRejected;
+    case Status::Code::kMalformed:
+      return Failure::kProtocolError;
+    default:
+      return Failure::kConnectionClosed;
+  }
+}
+
+// Runs one probe of one address and fills the report. Phases are timed one by one.
+class AddressProbe {
+ public:
+  AddressProbe(const config::EndpointTarget& target, const ProbeOptions& o, EndpointReport* r)
+      : target_(target), o_(o), r_(r) {
+    overall_ = Steady::now() + o.timeout;
+  }
+
+  asio::awaitable<void> Run(const asio::ip::address& address) {
+    r_->ip = address.to_string();
+    const bool implicit = config::ServiceTlsMode(target_.service) == config::TlsMode::kImplicit;
+
+    Begin(Phase::kConnect);
+    std::unique_ptr<net::TcpTransport> tcp;
+    net::ConnectOutcome c = co_await net::Connect(asio::ip::tcp::endpoint(address, target_.port),
+                                                  Deadline(o_.phases.connect), &tcp);
+    End();
+    if (c.error != net::ConnectError::kNone) {
+      Fail(c.error == net::ConnectError::kRefused   ? Failure::kConnectRefused
+           : c.error == net::ConnectError::kTimeout ? Failure::kConnectTimeout
+                                                    : Failure::kConnectError,
+           c.message);
+      co_return;
+    }
+
+    std::unique_ptr<net::Transport> tls_transport;
+    if (implicit) {
+      if (!co_await DoHandshake(*tcp, &tls_transport)) co_return;
+    }
+    net::Transport* transport = tls_transport ? tls_transport.get() : tcp.get();
+    std::unique_ptr<proto::Dialogue> dialogue = MakeDialogue(target_.service, transport, o_);
+    if (!dialogue) {
+      Fail(Failure::kProtocolError, "no dialogue for this service yet");
+      co_return;
+    }
+
+    Begin(Phase::kGreeting);
+    Status s = co_await dialogue->Greeting(Deadline(o_.phases.greeting));
+    End();
+    r_->greeting = Printable(dialogue->greeting_line(), 120);
+    if (!s.ok()) {
+      Fail(StepFailure(s, Failure::kGreetingTimeout), s.message());
+      co_return;
+    }
+
+    Begin(implicit ? Phase::kTlsCapabilities : Phase::kCapabilities);
+    Result<proto::Capabilities> caps = co_await dialogue->AskCapabilities(Command());
+    End();
+    if (!caps.ok()) {
+      Fail(StepFailure(caps.status(), Failure::kCommandTimeout), caps.status().message());
+      co_return;
+    }
+    if (implicit) {
+      r_->tls_capabilities = caps->keywords;
+      r_->tls_auth_mechanisms = caps->auth;
+    } else {
+      r_->capabilities = caps->keywords;
+      r_->auth_mechanisms = caps->auth;
+      r_->starttls_offered = caps->starttls;
+      if (caps->plaintext_login) Signal(Signal::kPlaintextAuth);
+      if (caps->starttls_masked && !caps->starttls) Signal(Signal::kStartTlsMasked);
+      if (!caps->starttls) {
+        Signal(Signal::kStartTlsMissing);
+        Fail(Failure::kStartTlsRefused, "STARTTLS not offered", Phase::kStartTls);
+        co_await Quit(*dialogue);
+        co_return;
+      }
+
+      Begin(Phase::kStartTls);
+      s = co_await dialogue->StartTls(Command());
+      End();
+      if (!s.ok()) {
+        if (s.code() == Status::Code::kRefused) {
+          Signal(Signal::kStartTlsRejected);
+          Fail(Failure::kStartTlsRefused, s.message());
+          co_await Quit(*dialogue);
+        } else {
+          Fail(StepFailure(s, Failure::kCommandTimeout), s.message());
+        }
+        co_return;
+      }
+      // Bytes the server sent after its go-ahead but before the handshake were read in
+      // plaintext: a man in the middle could have put them there. Report, then forget them.
+      std::string injected = dialogue->SwitchTransport(nullptr);
+      if (!injected.empty()) Signal(Signal::kResponseInjection);
+      if (!co_await DoHandshake(*tcp, &tls_transport)) co_return;
+      dialogue->SwitchTransport(tls_transport.get());
+
+      Begin(Phase::kTlsCapabilities);
+      caps = co_await dialogue->AskCapabilities(Command());
+      End();
+      if (!caps.ok()) {
+        Fail(StepFailure(caps.status(), Failure::kCommandTimeout), caps.status().message());
+        co_return;
+      }
+      r_->tls_capabilities = caps->keywords;
+      r_->tls_auth_mechanisms = caps->auth;
+    }
+    co_await Quit(*dialogue);
+    r_->success = true;
+    tcp->Close();
+  }
+
+ private:
+  net::Deadline Deadline(std::chrono::milliseconds budget) const {
+    return std::min(overall_, Steady::now() + budget);
+  }
+  net::Deadline Command() const { return Deadline(o_.phases.command); }
+
+  void Begin(Phase p) {
+    phase_ = p;
+    phase_start_ = Steady::now();
+  }
+  void End() {
+    r_->phase_seconds[static_cast<int>(phase_)] =
+        std::chrono::duration<double>(Steady::now() - phase_start_).count();
+  }
+  void Fail(Failure f, const std::string& message) { Fail(f, message, phase_); }
+  void Fail(Failure f, const std::string& message, Phase p) {
+    r_->success = false;
+    r_->failure = f;
+    r_->failure_phase = p;
+    r_->error = std::string(PhaseName(p)) + ": " + Printable(message, 200);
+  }
+  void Signal(probe::Signal s) { r_->signals[static_cast<int>(s)] = true; }
+
+  asio::awaitable<bool> DoHandshake(net::TcpTransport& tcp, std::unique_ptr<net::Transport>* out) {
+    tls::HandshakeRequest req;
+    if (!target_.host_is_ip) req.sni = target_.host;
+    req.verify_host = target_.host;
+    req.deadline = Deadline(o_.phases.handshake);
+    req.now_unix = static_cast<int64_t>(ToUnixSeconds(o_.clock->Now()));
+    Begin(Phase::kHandshake);
+    Status s = co_await tls::Handshake(*o_.tls, tcp, req, &r_->tls, out);
+    End();
+    if (!s.ok()) {
+      Fail(s.code() == Status::Code::kTimeout ? Failure::kHandshakeTimeout
+                                              : Failure::kHandshakeFailed,
+           s.message());
+      co_return false;
+    }
+    co_return true;
+  }
+
+  asio::awaitable<void> Quit(proto::Dialogue& d) {
+    Begin(Phase::kQuit);
+    Status ignored = co_await d.Quit(Command());
+    (void)ignored;  // a server that hangs up on QUIT has still answered everything we asked
+    End();
+  }
+
+  const config::EndpointTarget& target_;
+  const ProbeOptions& o_;
+  EndpointReport* r_;
+  net::Deadline overall_;
+  Phase phase_ = Phase::kResolve;
+  Steady::time_point phase_start_;
+};
+
+bool FamilyAllowed(const asio::ip::address& a, config::IpFamily f) {
+  if (f == config::IpFamily::kIpv4) return a.is_v4();
+  if (f == config::IpFamily::kIpv6) return a.is_v6();
+  return true;
+}
+
+}  // namespace
+
+asio::awaitable<EndpointReport> ProbeAddress(config::EndpointTarget target,
+                                             asio::ip::address address, ProbeOptions options) {
+  if (options.clock == nullptr) options.clock = &SystemClock();
+  EndpointReport report;
+  report.target = target;
+  report.phase_seconds.fill(-1);
+  report.started_at = ToUnixSeconds(options.clock->Now());
+  const auto t0 = Steady::now();
+  AddressProbe probe(target, options, &report);
+  co_await probe.Run(address);
+  report.duration_seconds = std::chrono::duration<double>(Steady::now() - t0).count();
+  report.finished_at = ToUnixSeconds(options.clock->Now());
+  co_return report;
+}
+
+asio::awaitable<TargetResult> ProbeEndpointTarget(config::EndpointTarget target,
+                                                  ProbeOptions options) {
+  if (options.clock == nullptr) options.clock = &SystemClock();
+  TargetResult result;
+  result.target_id = target.ToString();
+
+  std::vector<asio::ip::address> addresses;
+  EndpointReport failed;
+  failed.target = target;
+  failed.phase_seconds.fill(-1);
+  failed.started_at = ToUnixSeconds(options.clock->Now());
+  const auto t0 = Steady::now();
+  std::error_code ec;
+  if (target.host_is_ip) {
+    addresses.push_back(asio::ip::make_address(target.host, ec));
+  } else {
+    // getaddrinfo on Asio's resolver thread; the DNS layer replaces this with c-ares.
+    auto executor = co_await asio::this_coro::executor;
+    asio::ip::tcp::resolver resolver(executor);
+    // No AI_ADDRCONFIG: every address of the host is probed, whatever this machine's own
+    // addresses are (an unreachable family shows up as a connect failure, which is a finding).
+    auto results = co_await resolver.async_resolve(target.host, std::to_string(target.port),
+                                                   asio::ip::resolver_base::flags(),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      for (const auto& entry : results) {
+        asio::ip::address a = entry.endpoint().address();
+        if (FamilyAllowed(a, options.ip_family) &&
+            std::find(addresses.begin(), addresses.end(), a) == addresses.end()) {
+          addresses.push_back(a);
+        }
+      }
+    }
+  }
+  failed.phase_seconds[static_cast<int>(Phase::kResolve)] =
+      std::chrono::duration<double>(Steady::now() - t0).count();
+  if (addresses.empty()) {
+    failed.failure = Failure::kResolve;
+    failed.failure_phase = Phase::kResolve;
+    failed.error =
+        "resolve: " + (ec ? ec.message() : std::string("no address of the allowed family"));
+    failed.duration_seconds = std::chrono::duration<double>(Steady::now() - t0).count();
+    failed.finished_at = ToUnixSeconds(options.clock->Now());
+    result.endpoints.push_back(std::move(failed));
+    co_return result;
+  }
+  for (const auto& a : addresses) {
+    EndpointReport r = co_await ProbeAddress(target, a, options);
+    r.phase_seconds[static_cast<int>(Phase::kResolve)] =
+        failed.phase_seconds[static_cast<int>(Phase::kResolve)];
+    result.endpoints.push_back(std::move(r));
+  }
+  co_return result;
+}
+
+bool IsCritical(const EndpointReport& r) {
+  if (!r.success) return true;
+  if (r.tls.has_leaf && (!r.tls.trusted || !r.tls.hostname_match)) return true;
+  for (bool s : r.signals) {
+    if (s) return true;
+  }
+  return false;
+}
+
+}  // namespace mailsec::probe

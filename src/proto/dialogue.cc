@@ -1,0 +1,31 @@
+#include "mailsec/proto/dialogue.h"
+
+namespace mailsec::proto {
+
+Dialogue::Dialogue(net::Transport* transport, const ReplyLimits& reply,
+                   const DialogueLimits& dialogue)
+    : transport_(transport),
+      reader_(transport, reply.max_line, dialogue.max_total_bytes),
+      reply_limits_(reply),
+      dialogue_limits_(dialogue) {}
+
+std::string Dialogue::SwitchTransport(net::Transport* transport) {
+  transport_ = transport;
+  std::string left = reader_.SetTransport(transport);
+  if (transport != nullptr) {
+    switched_ = true;
+    OnTransportSwitched();
+  }
+  return left;
+}
+
+asio::awaitable<Status> Dialogue::Send(std::string_view line, net::Deadline deadline) {
+  if (++commands_sent_ > dialogue_limits_.max_commands) {
+    co_return Status::Internal("too many commands in one dialogue");
+  }
+  std::string wire(line);
+  wire += "\r\n";
+  co_return co_await transport_->WriteAll(wire, deadline);
+}
+
+}  // namespace mailsec::proto

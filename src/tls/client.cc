@@ -1,0 +1,142 @@
+#include "mailsec/tls/client.h"
+
+#include <openssl/ocsp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <asio/redirect_error.hpp>
+#include <asio/ssl.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include "tls/inspect.h"
+
+namespace mailsec::tls {
+
+struct TlsContext::Impl {
+  asio::ssl::context ssl{asio::ssl::context::tls_client};
+  X509StorePtr store;
+};
+
+TlsContext::TlsContext(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TlsContext::~TlsContext() = default;
+
+Result<std::shared_ptr<TlsContext>> TlsContext::Create(const std::string& ca_file) {
+  auto impl = std::make_unique<Impl>();
+  Result<X509StorePtr> store = LoadTrustStore(ca_file);
+  if (!store.ok()) return store.status();
+  impl->store = std::move(store).value();
+  SSL_CTX* ctx = impl->ssl.native_handle();
+  // Report what the server negotiates, however old: legacy versions and weak suites are
+  // findings to expose, not reasons to fail the probe.
+  SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, 0);
+  SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
+  SSL_CTX_set_security_level(ctx, 0);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_LEGACY_SERVER_CONNECT);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  ERR_clear_error();
+  return std::shared_ptr<TlsContext>(new TlsContext(std::move(impl)));
+}
+
+namespace {
+
+using SslStream = asio::ssl::stream<asio::ip::tcp::socket&>;
+
+class TlsTransport final : public net::Transport {
+ public:
+  TlsTransport(std::unique_ptr<SslStream> stream, net::TcpTransport& tcp)
+      : stream_(std::move(stream)), tcp_(tcp) {}
+
+  asio::awaitable<Result<size_t>> ReadSome(std::span<char> buf, net::Deadline deadline) override {
+    std::error_code ec;
+    tcp_.watchdog().Arm(deadline);
+    size_t n = co_await stream_->async_read_some(asio::buffer(buf.data(), buf.size()),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+    tcp_.watchdog().Disarm();
+    if (tcp_.watchdog().Fired()) co_return Status::Timeout("TLS read timed out");
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) co_return size_t{0};
+    if (ec) co_return Status::IoError("TLS read: " + ec.message());
+    co_return n;
+  }
+
+  asio::awaitable<Status> WriteAll(std::string_view data, net::Deadline deadline) override {
+    std::error_code ec;
+    tcp_.watchdog().Arm(deadline);
+    co_await asio::async_write(*stream_, asio::buffer(data.data(), data.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    tcp_.watchdog().Disarm();
+    if (tcp_.watchdog().Fired()) co_return Status::Timeout("TLS write timed out");
+    if (ec) co_return Status::IoError("TLS write: " + ec.message());
+    co_return Status::Ok();
+  }
+
+ private:
+  std::unique_ptr<SslStream> stream_;
+  net::TcpTransport& tcp_;
+};
+
+std::string GroupName(SSL* ssl) {
+  int nid = SSL_get_negotiated_group(ssl);
+  if (nid <= 0) return "";
+  const char* name = SSL_group_to_name(ssl, nid);
+  if (name == nullptr) name = OBJ_nid2sn(nid & ~TLSEXT_nid_unknown);
+  if (name == nullptr) return "";
+  std::string s(name);
+  // OpenSSL says "X25519"/"X448" for the Edwards groups; the IANA registry is lower-case.
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+void Inspect(SSL* ssl, const TlsContext& context, const HandshakeRequest& request,
+             TlsFacts* facts) {
+  facts->version = SSL_get_version(ssl);
+  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) facts->cipher = SSL_CIPHER_get_name(c);
+  facts->group = GroupName(ssl);
+  const unsigned char* ocsp = nullptr;
+  long ocsp_len = SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp);
+  facts->ocsp_stapled = ocsp != nullptr && ocsp_len > 0;
+
+  STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);  // leaf first, on the client side
+  X509Ptr leaf(SSL_get1_peer_certificate(ssl));
+  if (!leaf) return;
+  InspectServedChain(leaf.get(), chain, context.impl()->store.get(), request.verify_host,
+                     request.now_unix, facts);
+}
+
+}  // namespace
+
+asio::awaitable<Status> Handshake(const TlsContext& context, net::TcpTransport& tcp,
+                                  const HandshakeRequest& request, TlsFacts* facts,
+                                  std::unique_ptr<net::Transport>* out) {
+  auto stream = std::make_unique<SslStream>(tcp.socket(), context.impl()->ssl);
+  SSL* ssl = stream->native_handle();
+  if (!request.sni.empty()) SSL_set_tlsext_host_name(ssl, request.sni.c_str());
+  SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+  ERR_clear_error();
+
+  std::error_code ec;
+  tcp.watchdog().Arm(request.deadline);
+  co_await stream->async_handshake(asio::ssl::stream_base::client,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  tcp.watchdog().Disarm();
+  if (tcp.watchdog().Fired()) {
+    ERR_clear_error();
+    co_return Status::Timeout("TLS handshake timed out");
+  }
+  if (ec) {
+    std::string detail = ec.message();
+    std::string queued = OpenSslErrors();
+    if (!queued.empty()) detail += " (" + queued + ")";
+    // Whatever the server showed before the failure is still worth reporting.
+    if (SSL_get0_peer_certificate(ssl) != nullptr) Inspect(ssl, context, request, facts);
+    co_return Status::IoError("TLS handshake failed: " + detail);
+  }
+  facts->handshake_ok = true;
+  Inspect(ssl, context, request, facts);
+  *out = std::make_unique<TlsTransport>(std::move(stream), tcp);
+  co_return Status::Ok();
+}
+
+}  // namespace mailsec::tls

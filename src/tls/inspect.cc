@@ -1,0 +1,449 @@
+#include "tls/inspect.h"
+
+#include <arpa/inet.h>
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+
+#include "mailsec/base/text.h"
+
+namespace mailsec::tls {
+namespace {
+
+// Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m in 1..12); negative before 1970.
+// Howard Hinnant's days_from_civil, so no time zone or libc state is involved.
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;                                   // [0, 399]
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;  // [0, 365]
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           // [0, 146096]
+  return era * 146097 + doe - 719468;
+}
+
+std::string AsciiString(const ASN1_STRING* s) {
+  if (s == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     static_cast<size_t>(ASN1_STRING_length(s)));
+}
+
+// The last (most specific) commonName of "name" as UTF-8; empty when none or unconvertible.
+std::string LastCommonName(const X509_NAME* name) {
+  if (name == nullptr) return {};
+  int last = -1;
+  for (int i = -1; (i = X509_NAME_get_index_by_NID(name, NID_commonName, i)) >= 0;) last = i;
+  if (last < 0) return {};
+  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last));
+  unsigned char* utf8 = nullptr;
+  const int len = ASN1_STRING_to_UTF8(&utf8, data);
+  if (len < 0) {
+    ERR_clear_error();
+    return {};
+  }
+  std::string out(reinterpret_cast<const char*>(utf8), static_cast<size_t>(len));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+std::string HexBytes(const unsigned char* p, size_t n, const char* digits) {
+  std::string out;
+  out.reserve(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(digits[p[i] >> 4]);
+    out.push_back(digits[p[i] & 0xf]);
+  }
+  return out;
+}
+
+// Upper-case hex of the serial's magnitude, leading zeros stripped, "0" for zero, "-" prefixed
+// for the (invalid but seen) negative serials.
+std::string SerialHex(const ASN1_INTEGER* serial) {
+  if (serial == nullptr) return "0";
+  std::string hex = HexBytes(ASN1_STRING_get0_data(serial),
+                             static_cast<size_t>(ASN1_STRING_length(serial)), "0123456789ABCDEF");
+  const size_t first = hex.find_first_not_of('0');
+  hex = first == std::string::npos ? "0" : hex.substr(first);
+  if (ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER && hex != "0") hex.insert(0, "-");
+  return hex;
+}
+
+std::string KeyType(const EVP_PKEY* key) {
+  if (key == nullptr) return "unknown";
+  if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS")) return "RSA";
+  if (EVP_PKEY_is_a(key, "EC")) return "EC";
+  if (EVP_PKEY_is_a(key, "ED25519")) return "ED25519";
+  if (EVP_PKEY_is_a(key, "ED448")) return "ED448";
+  if (EVP_PKEY_is_a(key, "DSA")) return "DSA";
+  return "unknown";
+}
+
+// OpenSSL's long name of the signature algorithm, or its dotted OID when OpenSSL has no name.
+std::string SignatureAlgorithm(const X509* cert) {
+  const X509_ALGOR* alg = nullptr;
+  X509_get0_signature(nullptr, &alg, cert);
+  if (alg == nullptr) return "unknown";
+  const ASN1_OBJECT* obj = nullptr;
+  X509_ALGOR_get0(&obj, nullptr, nullptr, alg);
+  if (obj == nullptr) return "unknown";
+  std::array<char, 128> buf{};
+  const int len = OBJ_obj2txt(buf.data(), static_cast<int>(buf.size()), obj, 0);
+  if (len <= 0) return "unknown";
+  return std::string(buf.data(), std::min(static_cast<size_t>(len), buf.size() - 1));
+}
+
+GeneralNamesPtr SubjectAltNames(X509* cert) {
+  return GeneralNamesPtr(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+}
+
+// Index of the ex_data slot that carries a VerifyCollector into the verify callback.
+int CollectorIndex() {
+  static const int index = X509_STORE_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+struct VerifyCollector {
+  int first_error = X509_V_OK;
+  int errors = 0;
+};
+
+// Accepts every error so that verification runs to the end; records the first one.
+int CollectingVerifyCallback(int ok, X509_STORE_CTX* ctx) {
+  if (ok == 1) return 1;
+  auto* collector =
+      static_cast<VerifyCollector*>(X509_STORE_CTX_get_ex_data(ctx, CollectorIndex()));
+  if (collector == nullptr) return ok;  // not our context: keep OpenSSL's decision
+  int err = X509_STORE_CTX_get_error(ctx);
+  if (err == X509_V_OK) err = X509_V_ERR_UNSPECIFIED;
+  if (collector->errors++ == 0) collector->first_error = err;
+  return 1;
+}
+
+// Splits "s" on '.'; false when any label is empty.
+bool SplitLabels(std::string_view s, std::vector<std::string_view>* labels) {
+  labels->clear();
+  size_t start = 0;
+  while (true) {
+    const size_t dot = s.find('.', start);
+    const std::string_view label =
+        s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty()) return false;
+    labels->push_back(label);
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+std::string_view StripTrailingDot(std::string_view s) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  return s;
+}
+
+// Parses an IPv4 or IPv6 literal (IPv6 optionally in brackets, zone id ignored) into network-order
+// bytes. False when "host" is not an IP literal.
+bool ParseIpLiteral(std::string_view host, std::string* bytes) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty() || host.size() > 64) return false;
+  const std::string text(host);
+  std::array<unsigned char, 16> buf{};
+  if (inet_pton(AF_INET, text.c_str(), buf.data()) == 1) {
+    bytes->assign(reinterpret_cast<const char*>(buf.data()), 4);
+    return true;
+  }
+  const std::string v6 = text.substr(0, text.find('%'));
+  if (v6.find(':') != std::string::npos && inet_pton(AF_INET6, v6.c_str(), buf.data()) == 1) {
+    bytes->assign(reinterpret_cast<const char*>(buf.data()), 16);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+X509Ptr UpRef(X509* cert) {
+  if (cert == nullptr || X509_up_ref(cert) != 1) return X509Ptr();
+  return X509Ptr(cert);
+}
+
+std::string OpenSslErrors() {
+  std::string out;
+  const char* data = nullptr;
+  int flags = 0;
+  unsigned long e;
+  while ((e = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) != 0) {
+    std::array<char, 256> buf{};
+    ERR_error_string_n(e, buf.data(), buf.size());
+    if (!out.empty()) out += "; ";
+    out += buf.data();
+    if (data != nullptr && (flags & ERR_TXT_STRING) != 0 && *data != '\0') {
+      out += " (";
+      out += data;
+      out += ")";
+    }
+  }
+  if (out.empty()) return "no OpenSSL error reported";
+  return Printable(out, 1024);
+}
+
+bool Asn1TimeToUnix(const ASN1_TIME* t, int64_t* out) {
+  if (t == nullptr) return false;
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  *out = DaysFromCivil(int64_t{tm.tm_year} + 1900, int64_t{tm.tm_mon} + 1, tm.tm_mday) * 86400 +
+         int64_t{tm.tm_hour} * 3600 + int64_t{tm.tm_min} * 60 + tm.tm_sec;
+  return true;
+}
+
+CertFacts ExtractCertFacts(X509* cert) {
+  CertFacts f;
+  if (cert == nullptr) return f;
+  if (!Asn1TimeToUnix(X509_get0_notBefore(cert), &f.not_before)) f.not_before = 0;
+  if (!Asn1TimeToUnix(X509_get0_notAfter(cert), &f.not_after)) f.not_after = 0;
+  f.subject_cn = LastCommonName(X509_get_subject_name(cert));
+  f.issuer_cn = LastCommonName(X509_get_issuer_name(cert));
+  f.serial = SerialHex(X509_get0_serialNumber(cert));
+
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int md_len = 0;
+  if (X509_digest(cert, EVP_sha256(), md.data(), &md_len) == 1) {
+    f.fingerprint_sha256 = HexBytes(md.data(), md_len, "0123456789abcdef");
+  } else {
+    ERR_clear_error();
+  }
+
+  const EVP_PKEY* key = X509_get0_pubkey(cert);  // null for keys OpenSSL cannot decode
+  f.key_type = KeyType(key);
+  f.key_bits = key != nullptr ? std::max(0, EVP_PKEY_get_bits(key)) : 0;
+  f.signature_algorithm = SignatureAlgorithm(cert);
+
+  if (GeneralNamesPtr sans = SubjectAltNames(cert)) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans.get()); ++i) {
+      const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
+      if (gn->type == GEN_DNS) f.dns_names.push_back(AsciiString(gn->d.dNSName));
+    }
+  }
+  ERR_clear_error();  // X509_get0_pubkey and the SAN decoder may leave noise on failure
+  return f;
+}
+
+int64_t EarliestNotAfter(STACK_OF(X509) * chain) {
+  if (chain == nullptr) return 0;
+  int64_t earliest = 0;
+  bool any = false;
+  for (int i = 0; i < sk_X509_num(chain); ++i) {
+    int64_t t = 0;
+    if (!Asn1TimeToUnix(X509_get0_notAfter(sk_X509_value(chain, i)), &t)) continue;
+    if (!any || t < earliest) earliest = t;
+    any = true;
+  }
+  return earliest;
+}
+
+Result<X509StorePtr> LoadTrustStore(const std::string& ca_file) {
+  ERR_clear_error();
+  X509StorePtr store(X509_STORE_new());
+  if (!store) return Status::Internal("X509_STORE_new: " + OpenSslErrors());
+  if (ca_file.empty()) {
+    if (X509_STORE_set_default_paths(store.get()) != 1) {
+      return Status::IoError("system trust store: " + OpenSslErrors());
+    }
+    return store;
+  }
+
+  BioPtr bio(BIO_new_file(ca_file.c_str(), "r"));
+  if (!bio) return Status::IoError("ca_file " + Printable(ca_file) + ": " + OpenSslErrors());
+  using InfoStack = STACK_OF(X509_INFO);
+  const std::unique_ptr<InfoStack, void (*)(InfoStack*)> infos(
+      PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr),
+      [](InfoStack* s) { sk_X509_INFO_pop_free(s, X509_INFO_free); });
+  if (!infos) return Status::IoError("ca_file " + Printable(ca_file) + ": " + OpenSslErrors());
+
+  int certs = 0;
+  for (int i = 0; i < sk_X509_INFO_num(infos.get()); ++i) {
+    const X509_INFO* info = sk_X509_INFO_value(infos.get(), i);
+    if (info->x509 != nullptr) {
+      if (X509_STORE_add_cert(store.get(), info->x509) != 1) {
+        return Status::Internal("ca_file " + Printable(ca_file) + ": " + OpenSslErrors());
+      }
+      ++certs;
+    }
+    if (info->crl != nullptr && X509_STORE_add_crl(store.get(), info->crl) != 1) {
+      return Status::Internal("ca_file " + Printable(ca_file) + ": " + OpenSslErrors());
+    }
+  }
+  if (certs == 0) {
+    ERR_clear_error();
+    return Status::InvalidArgument("ca_file " + Printable(ca_file) + ": holds no PEM certificate");
+  }
+  return store;
+}
+
+VerifyOutcome VerifyChain(X509* leaf, STACK_OF(X509) * untrusted_chain, X509_STORE* store,
+                          int64_t now_unix) {
+  VerifyOutcome out;
+  out.code = X509_V_ERR_UNSPECIFIED;
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  VerifyCollector collector;
+  if (leaf == nullptr || store == nullptr || !ctx ||
+      X509_STORE_CTX_init(ctx.get(), store, leaf, untrusted_chain) != 1 ||
+      X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER) != 1 ||
+      X509_STORE_CTX_set_ex_data(ctx.get(), CollectorIndex(), &collector) != 1) {
+    ERR_clear_error();
+    out.name = std::string(VerifyResultName(out.code));
+    return out;
+  }
+  // Sets the time on the context's own parameters and the flag to use it; the store is untouched.
+  X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(now_unix));
+  X509_STORE_CTX_set_verify_cb(ctx.get(), CollectingVerifyCallback);
+
+  const int rc = X509_verify_cert(ctx.get());
+  if (collector.errors > 0) {
+    out.code = collector.first_error;
+  } else if (rc != 1) {
+    // Failed without calling back (out of memory, internal error).
+    const int err = X509_STORE_CTX_get_error(ctx.get());
+    out.code = err != X509_V_OK ? err : X509_V_ERR_UNSPECIFIED;
+  } else {
+    out.code = X509_V_OK;
+    out.trusted = true;
+  }
+  ERR_clear_error();
+  out.name = std::string(VerifyResultName(out.code));
+  return out;
+}
+
+std::string_view VerifyResultName(int x509_v_code) {
+  switch (x509_v_code) {
+    case X509_V_OK:
+      return "ok";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return "expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return "not_yet_valid";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      return "self_signed";
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      return "untrusted_root";
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      return "missing_intermediate";
+    case X509_V_ERR_CERT_REVOKED:
+      return "revoked";
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+      return "bad_signature";
+    case X509_V_ERR_INVALID_PURPOSE:
+      return "invalid_purpose";
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_CERT_REJECTED:
+      return "untrusted";
+    case X509_V_ERR_INVALID_CA:
+      return "invalid_ca";
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+      return "weak_key";
+    default:
+      return "other";
+  }
+}
+
+PresentedNames ExtractPresentedNames(X509* cert) {
+  PresentedNames names;
+  if (cert == nullptr) return names;
+  if (GeneralNamesPtr sans = SubjectAltNames(cert)) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans.get()); ++i) {
+      const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
+      names.has_san = true;
+      if (gn->type == GEN_DNS) names.dns_names.push_back(AsciiString(gn->d.dNSName));
+      if (gn->type == GEN_IPADD) names.ip_addresses.push_back(AsciiString(gn->d.iPAddress));
+    }
+  }
+  ERR_clear_error();
+  names.common_name = LastCommonName(X509_get_subject_name(cert));
+  return names;
+}
+
+bool DnsNameMatches(std::string_view pattern, std::string_view host) {
+  pattern = StripTrailingDot(pattern);
+  host = StripTrailingDot(host);
+  if (pattern.empty() || host.empty()) return false;
+  if (pattern.find('\0') != std::string_view::npos || host.find('\0') != std::string_view::npos ||
+      host.find('*') != std::string_view::npos) {
+    return false;
+  }
+  std::vector<std::string_view> p;
+  std::vector<std::string_view> h;
+  if (!SplitLabels(pattern, &p) || !SplitLabels(host, &h)) return false;
+
+  const bool wildcard = p.front() == "*";
+  // Any other '*' (a partial wildcard, or one below the left-most label) never matches.
+  for (size_t i = wildcard ? 1 : 0; i < p.size(); ++i) {
+    if (p[i].find('*') != std::string_view::npos) return false;
+  }
+  if (wildcard && p.size() < 3) return false;  // "*.org": at least two labels after the '*'
+  if (p.size() != h.size()) return false;
+  for (size_t i = wildcard ? 1 : 0; i < p.size(); ++i) {
+    if (!EqualsIgnoreCase(p[i], h[i])) return false;
+  }
+  return true;
+}
+
+bool HostnameMatchesNames(const PresentedNames& names, std::string_view host) {
+  std::string ip;
+  if (ParseIpLiteral(host, &ip)) {
+    return std::find(names.ip_addresses.begin(), names.ip_addresses.end(), ip) !=
+           names.ip_addresses.end();
+  }
+  if (names.has_san) {
+    return std::any_of(names.dns_names.begin(), names.dns_names.end(),
+                       [host](const std::string& dns) { return DnsNameMatches(dns, host); });
+  }
+  return DnsNameMatches(names.common_name, host);
+}
+
+bool HostnameMatches(X509* cert, std::string_view host) {
+  if (cert == nullptr) return false;
+  return HostnameMatchesNames(ExtractPresentedNames(cert), host);
+}
+
+void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
+                        std::string_view host, int64_t now_unix, TlsFacts* facts) {
+  facts->has_leaf = leaf != nullptr;
+  facts->leaf = ExtractCertFacts(leaf);
+  facts->trusted = false;
+  facts->verify_result.clear();
+  facts->verify_code = 0;
+  facts->hostname_match = false;
+  facts->chain_length = 0;
+  facts->chain_not_after = 0;
+  if (leaf == nullptr) return;
+
+  const int served = chain != nullptr ? sk_X509_num(chain) : 0;
+  const bool leaf_in_chain = served > 0 && X509_cmp(sk_X509_value(chain, 0), leaf) == 0;
+  facts->chain_length = served + (leaf_in_chain ? 0 : 1);
+  facts->chain_not_after = facts->leaf.not_after;
+  if (served > 0)
+    facts->chain_not_after = std::min(facts->chain_not_after, EarliestNotAfter(chain));
+
+  if (store != nullptr) {
+    const VerifyOutcome v = VerifyChain(leaf, chain, store, now_unix);
+    facts->trusted = v.trusted;
+    facts->verify_code = v.code;
+    facts->verify_result = v.name;
+  }
+  facts->hostname_match = HostnameMatches(leaf, host);
+}
+
+}  // namespace mailsec::tls

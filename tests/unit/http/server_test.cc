@@ -1,0 +1,97 @@
+#include "mailsec/http/server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+namespace mailsec::http {
+namespace {
+
+TEST(ListenAddressTest, Forms) {
+  auto a = ParseListenAddress(":9525");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->first, "0.0.0.0");
+  EXPECT_EQ(a->second, 9525);
+  a = ParseListenAddress("[::1]:80");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->first, "::1");
+  a = ParseListenAddress("127.0.0.1:0");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->second, 0);
+  EXPECT_FALSE(ParseListenAddress("9525").ok());
+  EXPECT_FALSE(ParseListenAddress("::1:80").ok());
+  EXPECT_FALSE(ParseListenAddress("host:99999").ok());
+  EXPECT_FALSE(ParseListenAddress("host:").ok());
+  EXPECT_FALSE(ParseListenAddress("host:8x").ok());
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Handlers h;
+    h.metrics = [] { return std::string("mailsec_up 1\n"); };
+    h.probe = [this](const std::string& t, bool scan, double budget) {
+      last_target = t;
+      last_scan = scan;
+      last_budget = budget;
+      return ProbeReply{200, "probe\n"};
+    };
+    h.status_page = [] { return std::string("<html></html>"); };
+    h.ready = [] { return true; };
+    h.reload = [this] {
+      return reload_ok ? Status::Ok() : Status::InvalidArgument("f.toml:3: global.interval: bad");
+    };
+    server = std::make_unique<Server>(h);
+    ASSERT_TRUE(server->Start("127.0.0.1:0").ok());
+    client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+    client->set_connection_timeout(2);
+    client->set_read_timeout(5);
+  }
+  std::unique_ptr<Server> server;
+  std::unique_ptr<httplib::Client> client;
+  std::string last_target;
+  bool last_scan = false;
+  double last_budget = -1;
+  bool reload_ok = true;
+};
+
+TEST_F(ServerTest, Routes) {
+  auto r = client->Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "mailsec_up 1\n");
+  EXPECT_EQ(client->Get("/-/healthy")->status, 200);
+  EXPECT_EQ(client->Get("/-/ready")->status, 200);
+  EXPECT_EQ(client->Get("/")->status, 200);
+  EXPECT_EQ(client->Get("/nope")->status, 404);
+}
+
+TEST_F(ServerTest, ProbeQueryAndBudget) {
+  EXPECT_EQ(client->Get("/probe")->status, 400);
+  EXPECT_EQ(client->Get("/probe?target=")->status, 400);
+  EXPECT_EQ(client->Get("/probe?target=smtp://a&scan=maybe")->status, 400);
+  auto r = client->Get("/probe?target=smtp://a:25&scan=1",
+                       {{"X-Prometheus-Scrape-Timeout-Seconds", "10"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(last_target, "smtp://a:25");
+  EXPECT_TRUE(last_scan);
+  EXPECT_DOUBLE_EQ(last_budget, 9.5);
+  EXPECT_EQ(
+      client->Get("/probe?target=x", {{"X-Prometheus-Scrape-Timeout-Seconds", "abc"}})->status,
+      400);
+}
+
+TEST_F(ServerTest, Reload) {
+  auto r = client->Post("/-/reload");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  reload_ok = false;
+  r = client->Post("/-/reload");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(r->body, "f.toml:3: global.interval: bad\n");
+  EXPECT_EQ(client->Get("/-/reload")->status, 404);
+}
+
+}  // namespace
+}  // namespace mailsec::http

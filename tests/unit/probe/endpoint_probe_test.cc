@@ -1,0 +1,161 @@
+// EndpointProbe against scripted plaintext servers on 127.0.0.1: the dialogue, the failure
+// phases and the downgrade signals that show before any TLS.
+#include "mailsec/probe/endpoint_probe.h"
+
+#include <gtest/gtest.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/strand.hpp>
+
+#include "testing/scripted_server.h"
+
+namespace mailsec::probe {
+namespace {
+
+using testing::ScriptedServer;
+using testing::Step;
+
+EndpointReport Probe(config::Service service, int port, std::chrono::milliseconds timeout,
+                     PhaseTimeouts phases = {}) {
+  config::EndpointTarget t;
+  t.service = service;
+  t.host = "127.0.0.1";
+  t.host_is_ip = true;
+  t.port = static_cast<uint16_t>(port);
+  ProbeOptions o;
+  o.helo_name = "probe.test";
+  o.timeout = timeout;
+  o.phases = phases;
+  auto tls = tls::TlsContext::Create("");
+  EXPECT_TRUE(tls.ok()) << tls.status().ToString();
+  o.tls = *tls;
+  asio::io_context io;
+  EndpointReport out;
+  asio::co_spawn(asio::make_strand(io), ProbeAddress(t, asio::ip::make_address("127.0.0.1"), o),
+                 [&out](std::exception_ptr ep, EndpointReport r) {
+                   EXPECT_FALSE(ep);
+                   out = std::move(r);
+                 });
+  io.run();
+  return out;
+}
+
+bool Has(const EndpointReport& r, Signal s) { return r.signals[static_cast<int>(s)]; }
+
+TEST(EndpointProbeTest, StartTlsMissing) {
+  ScriptedServer server({{"", "220 mx.test ESMTP\r\n"},
+                         {"EHLO probe.test", "250-mx.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n"},
+                         {"QUIT", "221 bye\r\n"}});
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(server.error(), "");
+  EXPECT_FALSE(r.success);
+  EXPECT_FALSE(r.starttls_offered);
+  EXPECT_EQ(r.failure, Failure::kStartTlsRefused);
+  EXPECT_EQ(r.failure_phase, Phase::kStartTls);
+  EXPECT_TRUE(Has(r, Signal::kStartTlsMissing));
+  EXPECT_FALSE(Has(r, Signal::kStartTlsMasked));
+  EXPECT_EQ(r.greeting, "mx.test ESMTP");
+  EXPECT_EQ(r.capabilities, (std::vector<std::string>{"PIPELINING", "8BITMIME"}));
+}
+
+TEST(EndpointProbeTest, StartTlsMaskedByMiddlebox) {
+  ScriptedServer server({{"", "220 mx.test ESMTP\r\n"},
+                         {"EHLO", "250-mx.test\r\n250-AUTH PLAIN LOGIN\r\n250 XXXXXXXA\r\n"},
+                         {"QUIT", "221 bye\r\n"}});
+  EndpointReport r = Probe(config::Service::kSubmission, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(server.error(), "");
+  EXPECT_TRUE(Has(r, Signal::kStartTlsMissing));
+  EXPECT_TRUE(Has(r, Signal::kStartTlsMasked));
+  EXPECT_TRUE(Has(r, Signal::kPlaintextAuth));
+  EXPECT_EQ(r.auth_mechanisms, (std::vector<std::string>{"PLAIN", "LOGIN"}));
+}
+
+TEST(EndpointProbeTest, StartTlsRejected) {
+  ScriptedServer server({{"", "220 mx.test ESMTP\r\n"},
+                         {"EHLO", "250-mx.test\r\n250 STARTTLS\r\n"},
+                         {"STARTTLS", "454 4.7.0 TLS not available due to local problem\r\n"},
+                         {"QUIT", "221 bye\r\n"}});
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(server.error(), "");
+  EXPECT_TRUE(r.starttls_offered);
+  EXPECT_TRUE(Has(r, Signal::kStartTlsRejected));
+  EXPECT_EQ(r.failure, Failure::kStartTlsRefused);
+  EXPECT_EQ(r.failure_phase, Phase::kStartTls);
+}
+
+TEST(EndpointProbeTest, ResponseInjectionIsReportedAndDiscarded) {
+  // The go-ahead and a forged reply arrive together; the handshake then fails (the script speaks
+  // no TLS), but the injected bytes were seen in plaintext first.
+  ScriptedServer server({{"", "220 mx.test ESMTP\r\n"},
+                         {"EHLO", "250-mx.test\r\n250 STARTTLS\r\n"},
+                         {"STARTTLS", "220 go ahead\r\n250 injected\r\n"}},
+                        500);
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(3));
+  EXPECT_EQ(server.error(), "");
+  EXPECT_TRUE(Has(r, Signal::kResponseInjection));
+  EXPECT_FALSE(r.success);
+  EXPECT_EQ(r.failure_phase, Phase::kHandshake);
+}
+
+TEST(EndpointProbeTest, MultiLineGreetingIsReadWhole) {
+  // A postscreen-style greeting: the probe must not speak before the last line.
+  ScriptedServer server({{"", "220-mx.test ESMTP\r\n", 0},
+                         {"", "220-please wait\r\n", 300},
+                         {"", "220 mx.test ESMTP\r\n", 300},
+                         {"EHLO", "250 mx.test\r\n"},
+                         {"QUIT", "221 bye\r\n"}});
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(server.error(), "");
+  ASSERT_FALSE(server.received().empty());
+  EXPECT_EQ(server.received().front(), "EHLO probe.test");
+  EXPECT_TRUE(Has(r, Signal::kStartTlsMissing));
+}
+
+TEST(EndpointProbeTest, GreetingTimeout) {
+  ScriptedServer server({}, 3000);
+  PhaseTimeouts phases;
+  phases.greeting = std::chrono::milliseconds(300);
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(5), phases);
+  EXPECT_EQ(r.failure, Failure::kGreetingTimeout);
+  EXPECT_EQ(r.failure_phase, Phase::kGreeting);
+  EXPECT_GE(r.phase_seconds[static_cast<int>(Phase::kGreeting)], 0.25);
+  EXPECT_LT(r.duration_seconds, 2.5);
+}
+
+TEST(EndpointProbeTest, RejectingGreeting) {
+  ScriptedServer server({{"", "554 5.7.1 go away\r\n"}}, 500);
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(r.failure, Failure::kRejected);
+  EXPECT_EQ(r.failure_phase, Phase::kGreeting);
+}
+
+TEST(EndpointProbeTest, GarbageGreetingIsProtocolError) {
+  ScriptedServer server({{"", "* OK IMAP4rev1 ready\r\n"}}, 500);
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(r.failure, Failure::kProtocolError);
+}
+
+TEST(EndpointProbeTest, EndlessLineIsBounded) {
+  ScriptedServer server({{"", "220 " + std::string(100000, 'a')}}, 500);
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(r.failure, Failure::kProtocolError);
+}
+
+TEST(EndpointProbeTest, ConnectRefused) {
+  int port = testing::UnusedLoopbackPort();
+  EndpointReport r = Probe(config::Service::kSmtp, port, std::chrono::seconds(5));
+  EXPECT_EQ(r.failure, Failure::kConnectRefused);
+  EXPECT_EQ(r.failure_phase, Phase::kConnect);
+  EXPECT_EQ(r.ip, "127.0.0.1");
+}
+
+TEST(EndpointProbeTest, ImplicitTlsPortSpeakingPlaintextFailsInHandshake) {
+  ScriptedServer server({{"", "220 mx.test ESMTP\r\n"}}, 1000);
+  EndpointReport r = Probe(config::Service::kSubmissions, server.port(), std::chrono::seconds(3));
+  EXPECT_EQ(r.failure, Failure::kHandshakeFailed);
+  EXPECT_EQ(r.failure_phase, Phase::kHandshake);
+}
+
+}  // namespace
+}  // namespace mailsec::probe

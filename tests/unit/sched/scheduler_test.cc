@@ -1,0 +1,163 @@
+#include "mailsec/sched/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <atomic>
+#include <map>
+#include <thread>
+
+namespace mailsec::sched {
+namespace {
+
+class ZeroJitter final : public Jitter {
+ public:
+  double Uniform01() override { return 0.0; }
+};
+
+plan::Target Endpoint(const std::string& id, int interval_ms) {
+  plan::Target t;
+  t.id = id;
+  t.interval = std::chrono::milliseconds(interval_ms);
+  t.timeout = std::chrono::milliseconds(interval_ms);
+  return t;
+}
+
+// Runs the io_context on two threads for the test's lifetime.
+class SchedulerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  void TearDown() override {
+    work_.reset();
+    io_.stop();
+    for (auto& t : threads_) t.join();
+  }
+  // Polls a condition for at most `ms` milliseconds.
+  template <typename F>
+  bool WaitFor(F f, int ms) {
+    for (int i = 0; i < ms / 10; ++i) {
+      if (f()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return f();
+  }
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  std::vector<std::thread> threads_;
+  ZeroJitter jitter_;
+};
+
+TEST_F(SchedulerTest, RunsEveryTargetRepeatedly) {
+  std::mutex mu;
+  std::map<std::string, int> runs;
+  Scheduler s(
+      io_,
+      [&](const plan::Target& t) -> asio::awaitable<void> {
+        std::lock_guard<std::mutex> lock(mu);
+        runs[t.id]++;
+        co_return;
+      },
+      &jitter_, 4);
+  plan::Plan p;
+  p.targets = {Endpoint("a", 50), Endpoint("b", 50)};
+  s.Apply(p, 4);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return runs["a"] >= 3 && runs["b"] >= 3;
+      },
+      3000));
+  s.Stop();
+}
+
+TEST_F(SchedulerTest, ReloadKeepsStayingLoopsAndStopsRemovedOnes) {
+  std::mutex mu;
+  std::map<std::string, int> runs;
+  Scheduler s(
+      io_,
+      [&](const plan::Target& t) -> asio::awaitable<void> {
+        std::lock_guard<std::mutex> lock(mu);
+        runs[t.id]++;
+        co_return;
+      },
+      &jitter_, 4);
+  plan::Plan p;
+  p.targets = {Endpoint("stay", 30), Endpoint("gone", 30)};
+  s.Apply(p, 4);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return runs["gone"] >= 2;
+      },
+      3000));
+  p.targets = {Endpoint("stay", 30), Endpoint("new", 30)};
+  s.Apply(p, 4);
+  EXPECT_EQ(s.loops(), 2u);
+  int gone_after_reload;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    gone_after_reload = runs["gone"];
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return runs["new"] >= 3;
+      },
+      3000));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_LE(runs["gone"], gone_after_reload + 1);  // at most the one already in flight
+  s.Stop();
+}
+
+TEST_F(SchedulerTest, ConcurrencyGateBoundsProbesInFlight) {
+  std::atomic<int> in_flight{0}, max_seen{0}, done{0};
+  Scheduler s(
+      io_,
+      [&](const plan::Target&) -> asio::awaitable<void> {
+        int now = ++in_flight;
+        int prev = max_seen.load();
+        while (now > prev && !max_seen.compare_exchange_weak(prev, now)) {
+        }
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(30));
+        co_await t.async_wait(asio::use_awaitable);
+        --in_flight;
+        ++done;
+      },
+      &jitter_, 2);
+  plan::Plan p;
+  for (int i = 0; i < 8; ++i) p.targets.push_back(Endpoint("t" + std::to_string(i), 10000));
+  s.Apply(p, 2);
+  EXPECT_TRUE(WaitFor([&] { return done.load() >= 8; }, 5000));
+  EXPECT_EQ(max_seen.load(), 2);
+  s.Stop();
+}
+
+TEST_F(SchedulerTest, FirstRunsAreSpreadByJitter) {
+  class HalfJitter final : public Jitter {
+   public:
+    double Uniform01() override { return 0.5; }
+  } half;
+  std::atomic<int> runs{0};
+  Scheduler s(
+      io_,
+      [&](const plan::Target&) -> asio::awaitable<void> {
+        ++runs;
+        co_return;
+      },
+      &half, 4);
+  plan::Plan p;
+  p.targets = {Endpoint("slow", 2000)};  // first run after half the interval: 1 s
+  s.Apply(p, 4);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(runs.load(), 0);
+  EXPECT_TRUE(WaitFor([&] { return runs.load() == 1; }, 3000));
+  s.Stop();
+}
+
+}  // namespace
+}  // namespace mailsec::sched
