@@ -209,19 +209,15 @@ class Loader {
   Status LoadGlobal(const toml::node& n, GlobalConfig* g) {
     const toml::table* t = nullptr;
     if (Status s = GetTable(n, "global", &t); !s.ok()) return s;
-    int interval_line = 0;
-    int timeout_line = 0;
     for (auto&& [k, v] : *t) {
       const std::string key = Join("global", k);
       const std::string_view name = k.str();
       Status s;
       if (name == "interval") {
-        interval_line = LineOf(v);
         s = GetDuration(v, key, /*positive=*/true, &g->interval);
       } else if (name == "scan_interval") {
         s = GetDuration(v, key, /*positive=*/true, &g->scan_interval);
       } else if (name == "timeout") {
-        timeout_line = LineOf(v);
         s = GetDuration(v, key, /*positive=*/true, &g->timeout);
       } else if (name == "concurrency") {
         s = LoadConcurrency(v, key, &g->concurrency);
@@ -242,14 +238,6 @@ class Loader {
         s = UnknownKey(k, key);
       }
       if (!s.ok()) return s;
-    }
-    if (g->timeout > g->interval) {
-      // Blame the key the user wrote; with neither written the defaults are consistent.
-      const bool at_timeout = timeout_line != 0 || interval_line == 0;
-      return Error(at_timeout ? timeout_line : interval_line,
-                   at_timeout ? "global.timeout" : "global.interval",
-                   "timeout " + FormatDuration(g->timeout) + " exceeds interval " +
-                       FormatDuration(g->interval));
     }
     return Status::Ok();
   }

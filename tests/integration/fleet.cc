@@ -1,0 +1,911 @@
+#include "fleet.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace mailsec::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr std::size_t kMaxCommandOutput = 1 << 20;
+
+milliseconds Remaining(Clock::time_point deadline) {
+  return std::max(milliseconds(0),
+                  std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+}
+
+// argv as the char* array execv wants; built before fork so the child only calls exec.
+class Argv {
+ public:
+  explicit Argv(const std::vector<std::string>& args) : args_(args) {
+    for (auto& a : args_) ptrs_.push_back(a.data());
+    ptrs_.push_back(nullptr);
+  }
+  char* const* get() { return ptrs_.data(); }
+
+ private:
+  std::vector<std::string> args_;
+  std::vector<char*> ptrs_;
+};
+
+// In a freshly forked child: die with the test binary, default SIGPIPE, no stray descriptors.
+void PrepareChild(pid_t parent, int stdout_fd) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) _exit(126);  // the parent died before prctl took effect
+  signal(SIGPIPE, SIG_DFL);
+  int devnull = open("/dev/null", O_RDONLY);
+  if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0) _exit(126);
+  if (dup2(stdout_fd, STDOUT_FILENO) < 0 || dup2(stdout_fd, STDERR_FILENO) < 0) _exit(126);
+  close_range(3, ~0U, 0);
+}
+
+std::string Join(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    out += a;
+  }
+  return out;
+}
+
+int DecodeStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// A TCP connection to address:port within the deadline; -1 on failure (*error says why).
+int ConnectTcp(const std::string& address, std::uint16_t port, Clock::time_point deadline,
+               std::string* error) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
+    *error = "bad IPv4 address " + address;
+    return -1;
+  }
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("socket: ") + std::strerror(errno);
+    return -1;
+  }
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    if (errno != EINPROGRESS) {
+      *error = std::string("connect: ") + std::strerror(errno);
+      close(fd);
+      return -1;
+    }
+    pollfd pfd{fd, POLLOUT, 0};
+    int n = poll(&pfd, 1, static_cast<int>(Remaining(deadline).count()));
+    int so_error = 0;
+    socklen_t len = sizeof so_error;
+    if (n <= 0) {
+      *error = "connect: timed out";
+      close(fd);
+      return -1;
+    }
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+    if (so_error != 0) {
+      *error = std::string("connect: ") + std::strerror(so_error);
+      close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+
+// True when `buffer` holds a final reply line ("NNN text\r\n"); *code gets its code.
+bool HasFinalLine(const std::string& buffer, std::string* code) {
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = buffer.find('\n', start);
+    if (end == std::string::npos) return false;
+    std::string line = buffer.substr(start, end - start);
+    if (line.size() >= 4 && line[3] == ' ') {
+      *code = line.substr(0, 3);
+      return true;
+    }
+    if (line.size() == 3) {
+      *code = line;
+      return true;
+    }
+    start = end + 1;
+  }
+}
+
+::testing::AssertionResult GreetingVerdict(const std::string& where, const std::string& greeting,
+                                           bool complete, const std::string& code) {
+  if (!complete) {
+    return ::testing::AssertionFailure()
+           << where << ": no complete greeting before the deadline; read: \"" << greeting << "\"";
+  }
+  if (code != "220") {
+    return ::testing::AssertionFailure()
+           << where << ": greeting is not 220: \"" << greeting << "\"";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+bool PortIsFree(const std::string& address, std::uint16_t port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) return false;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  // No SO_REUSEADDR: fails on listeners, wildcard listeners and lingering connections alike.
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  close(fd);
+  return ok;
+}
+
+std::vector<std::string> Concat(std::initializer_list<std::vector<std::string>> parts) {
+  std::vector<std::string> out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+// `openssl ca`/`openssl req` configuration of the test CAs (after a "dir = ..." line).
+constexpr char kCaConfig[] =
+    "database = $dir/index.txt\n"
+    "new_certs_dir = $dir/newcerts\n"
+    "serial = $dir/serial\n"
+    "default_md = sha256\n"
+    "policy = policy_any\n"
+    "unique_subject = no\n"
+    "copy_extensions = none\n"
+    "email_in_dn = no\n"
+    "[ policy_any ]\n"
+    "commonName = supplied\n"
+    "[ req ]\n"
+    "distinguished_name = dn\n"
+    "prompt = no\n"
+    "[ dn ]\n"
+    "CN = unused\n"
+    "[ v3_root ]\n"
+    "basicConstraints = critical,CA:TRUE\n"
+    "keyUsage = critical,keyCertSign,cRLSign\n"
+    "subjectKeyIdentifier = hash\n"
+    "[ v3_intermediate ]\n"
+    "basicConstraints = critical,CA:TRUE,pathlen:0\n"
+    "keyUsage = critical,keyCertSign,cRLSign\n"
+    "subjectKeyIdentifier = hash\n"
+    "authorityKeyIdentifier = keyid:always\n";
+
+std::vector<std::string> EcKeyArgs() {
+  return {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"};
+}
+
+// Whether a process of group `pgid` is still running. Zombies do not count: they hold no sockets,
+// and their reaping is up to whoever inherited them (pid 1 in a container, at its own pace).
+bool GroupHasLiveProcess(pid_t pgid) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat;
+    if (!std::getline(in, stat)) continue;
+    // "pid (comm) state ppid pgrp ..."; comm may hold blanks and parentheses.
+    std::size_t close_paren = stat.rfind(')');
+    if (close_paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close_paren + 1));
+    char state = 0;
+    long ppid = 0;
+    long pgrp = 0;
+    if (!(fields >> state >> ppid >> pgrp)) continue;
+    if (pgrp == pgid && state != 'Z' && state != 'X') return true;
+  }
+  return false;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  CommandResult result;
+  Clock::time_point deadline = Clock::now() + timeout;
+  int fds[2];
+  if (argv.empty() || pipe2(fds, O_CLOEXEC) != 0) {
+    result.output = "cannot start: " + Join(argv);
+    return result;
+  }
+  Argv args(argv);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    result.output = std::string("fork: ") + std::strerror(errno);
+    return result;
+  }
+  if (pid == 0) {
+    PrepareChild(parent, fds[1]);
+    execvp(args.get()[0], args.get());
+    static const char kMsg[] = "exec failed\n";
+    [[maybe_unused]] auto n = write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+    _exit(127);
+  }
+  close(fds[1]);
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  char buf[4096];
+  while (true) {
+    milliseconds left = Remaining(deadline);
+    if (left.count() == 0) {
+      result.timed_out = true;
+      break;
+    }
+    pollfd pfd{fds[0], POLLIN, 0};
+    int n = poll(&pfd, 1, static_cast<int>(std::min<long>(left.count(), 200)));
+    if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;
+    ssize_t r = read(fds[0], buf, sizeof buf);
+    if (r > 0) {
+      if (result.output.size() < kMaxCommandOutput) result.output.append(buf, r);
+    } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+      break;  // EOF: every writer is gone
+    }
+  }
+  close(fds[0]);
+  int status = 0;
+  if (result.timed_out || !WaitForExit(pid, Remaining(deadline), &status)) {
+    result.timed_out = true;
+    kill(pid, SIGKILL);
+    WaitForExit(pid, std::chrono::seconds(5), &status);
+    result.exit_code = -1;
+    return result;
+  }
+  result.exit_code = DecodeStatus(status);
+  return result;
+}
+
+pid_t SpawnProcess(const std::vector<std::string>& argv, const std::string& log_path) {
+  if (argv.empty()) return -1;
+  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) return -1;
+  Argv args(argv);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    setsid();
+    PrepareChild(parent, log_fd);
+    execvp(args.get()[0], args.get());
+    static const char kMsg[] = "exec failed\n";
+    [[maybe_unused]] auto n = write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+    _exit(127);
+  }
+  int saved = errno;
+  close(log_fd);
+  errno = saved;
+  return pid;
+}
+
+bool WaitForExit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
+  if (pid <= 0) return true;
+  Clock::time_point deadline = Clock::now() + timeout;
+  int st = 0;
+  while (true) {
+    pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid) {
+      if (status != nullptr) *status = st;
+      return true;
+    }
+    if (r < 0 && errno != EINTR) return true;  // not our child (anymore)
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+void TerminateProcess(pid_t pid, std::chrono::milliseconds grace) {
+  if (pid <= 0) return;
+  if (kill(pid, SIGTERM) != 0 && errno == ESRCH) {
+    WaitForExit(pid, milliseconds(0));
+    return;
+  }
+  if (WaitForExit(pid, grace)) return;
+  kill(pid, SIGKILL);
+  WaitForExit(pid, std::chrono::seconds(5));
+}
+
+bool WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  out.close();
+  return static_cast<bool>(out);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string FileTail(const std::string& path, std::size_t lines) {
+  std::ifstream in(path);
+  std::deque<std::string> tail;
+  std::string line;
+  while (std::getline(in, line)) {
+    tail.push_back(line);
+    if (tail.size() > lines) tail.pop_front();
+  }
+  std::string out;
+  for (const auto& l : tail) out += l + "\n";
+  return out;
+}
+
+::testing::AssertionResult ReadGreeting(const std::string& address, std::uint16_t port,
+                                        bool implicit_tls, std::chrono::milliseconds timeout,
+                                        std::string* greeting) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  std::string where = address + ":" + std::to_string(port) + (implicit_tls ? " (TLS)" : "");
+  std::string error;
+  int fd = ConnectTcp(address, port, deadline, &error);
+  if (fd < 0) return ::testing::AssertionFailure() << where << ": " << error;
+  std::string buffer;
+  std::string code;
+  bool complete = false;
+  if (!implicit_tls) {
+    char buf[1024];
+    while (!complete && buffer.size() < 64 * 1024) {
+      milliseconds left = Remaining(deadline);
+      if (left.count() == 0) break;
+      pollfd pfd{fd, POLLIN, 0};
+      int n = poll(&pfd, 1, static_cast<int>(left.count()));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      ssize_t r = recv(fd, buf, sizeof buf, 0);
+      if (r <= 0) break;
+      buffer.append(buf, r);
+      complete = HasFinalLine(buffer, &code);
+    }
+  } else {
+    // Blocking socket with per-call timeouts, bounded overall by the deadline checks below.
+    fcntl(fd, F_SETFL, 0);
+    timeval tv{};
+    tv.tv_sec = std::max<long>(1, Remaining(deadline).count() / 1000);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL* ssl = ctx != nullptr ? SSL_new(ctx) : nullptr;
+    if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1) {
+      error = "TLS handshake failed";
+    } else {
+      char buf[1024];
+      while (!complete && buffer.size() < 64 * 1024 && Remaining(deadline).count() > 0) {
+        int r = SSL_read(ssl, buf, sizeof buf);
+        if (r <= 0) break;
+        buffer.append(buf, r);
+        complete = HasFinalLine(buffer, &code);
+      }
+    }
+    if (ssl != nullptr) {
+      SSL_shutdown(ssl);
+      SSL_free(ssl);
+    }
+    SSL_CTX_free(ctx);
+  }
+  close(fd);
+  if (greeting != nullptr) *greeting = buffer;
+  if (!error.empty()) return ::testing::AssertionFailure() << where << ": " << error;
+  return GreetingVerdict(where, buffer, complete, code);
+}
+
+std::time_t CertNotAfter(const std::string& pem_path) {
+  BIO* bio = BIO_new_file(pem_path.c_str(), "r");
+  if (bio == nullptr) return -1;
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (cert == nullptr) return -1;
+  std::tm tm{};
+  std::time_t result = -1;
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) result = timegm(&tm);
+  X509_free(cert);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fleet
+
+Fleet::Fleet(std::string base_dir) : base_dir_(std::move(base_dir)) {
+  services_ = {
+      {"smtp_good", kSmtpGoodPort, false},           {"smtp_expired", kSmtpExpiredPort, false},
+      {"smtp_wronghost", kSmtpWronghostPort, false}, {"smtp_notls", kSmtpNotlsPort, false},
+      {"postscreen", kPostscreenPort, false},        {"submissions", kSubmissionsPort, true},
+      {"submission", kSubmissionPort, false},
+  };
+}
+
+Fleet::~Fleet() { Stop(); }
+
+::testing::AssertionResult Fleet::Start() {
+  if (geteuid() != 0) {
+    return ::testing::AssertionFailure()
+           << "the integration fleet runs Postfix's master as root; run the tests as root";
+  }
+  if (auto r = ChooseAddress(); !r) return r;
+  if (auto r = MakeDirectory(); !r) return r;
+  if (auto r = MakeCertificates(); !r) return r;
+  if (auto r = StartPostfix(); !r) return r;
+  return WaitForGreetings(std::chrono::seconds(15));
+}
+
+void Fleet::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  StopPostfix();
+  if (!dir_.empty() && std::getenv("MAILSEC_KEEP_FLEET") == nullptr) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+std::uint16_t Fleet::port(const std::string& name) const {
+  for (const auto& s : services_) {
+    if (s.name == name) return s.port;
+  }
+  ADD_FAILURE() << "the fleet has no service named " << name;
+  return 0;
+}
+
+std::string Fleet::cert_path(const std::string& leaf) const {
+  return ca_dir_ + "/" + leaf + ".crt";
+}
+std::string Fleet::key_path(const std::string& leaf) const { return ca_dir_ + "/" + leaf + ".key"; }
+std::string Fleet::leaf_path(const std::string& leaf) const {
+  return ca_dir_ + "/" + leaf + ".leaf.pem";
+}
+
+std::time_t Fleet::cert_not_after(const std::string& leaf) const {
+  auto it = not_after_.find(leaf);
+  return it == not_after_.end() ? -1 : it->second;
+}
+
+std::uint16_t Fleet::AllocatePort() {
+  while (next_port_ < 65000) {
+    std::uint16_t p = next_port_++;
+    if (PortIsFree(address_, p)) return p;
+  }
+  ADD_FAILURE() << "no free port left on " << address_;
+  return 0;
+}
+
+std::string Fleet::PostfixLogTail(std::size_t lines) const {
+  std::string out = FileTail(postfix_dir_ + "/postfix.log", lines);
+  std::string master = FileTail(postfix_dir_ + "/master.out", 10);
+  if (!master.empty()) out += "--- master stdout/stderr:\n" + master;
+  return out;
+}
+
+::testing::AssertionResult Fleet::ChooseAddress() {
+  // 127.77.y.z with y.z derived from the pid, so a stale fleet of an earlier run (another pid)
+  // cannot answer in place of ours; every port of the layout must be bindable.
+  unsigned seed = static_cast<unsigned>(getpid());
+  for (unsigned i = 0; i < 64; ++i) {
+    unsigned v = (seed + i * 7919u) % (254u * 254u);
+    std::string candidate =
+        "127.77." + std::to_string(1 + v / 254) + "." + std::to_string(1 + v % 254);
+    bool free = true;
+    for (const auto& s : services_) free = free && PortIsFree(candidate, s.port);
+    for (std::uint16_t p = kFirstFreePort; free && p < kFirstFreePort + 8; ++p) {
+      free = PortIsFree(candidate, p);
+    }
+    if (free) {
+      address_ = candidate;
+      return ::testing::AssertionSuccess();
+    }
+  }
+  return ::testing::AssertionFailure() << "no free 127.77.y.z address for the fleet";
+}
+
+::testing::AssertionResult Fleet::MakeDirectory() {
+  std::error_code ec;
+  std::filesystem::create_directories(base_dir_, ec);
+  std::string templ = base_dir_ + "/fleet-XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) {
+    return ::testing::AssertionFailure() << "mkdtemp " << templ << ": " << std::strerror(errno);
+  }
+  dir_ = templ;
+  if (dir_.find_first_of(" \t\n\"'") != std::string::npos) {
+    return ::testing::AssertionFailure()
+           << "the fleet directory must not contain blanks or quotes (Postfix -o values): " << dir_;
+  }
+  // Postfix daemons drop to user postfix and must reach their files: every ancestor needs
+  // search permission for others.
+  chmod(dir_.c_str(), 0755);
+  for (std::filesystem::path p = dir_; p != p.root_path(); p = p.parent_path()) {
+    struct stat st {};
+    if (stat(p.c_str(), &st) != 0 || (st.st_mode & S_IXOTH) == 0) {
+      return ::testing::AssertionFailure()
+             << p << " is not searchable by others; user postfix cannot reach " << dir_;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test CA
+
+::testing::AssertionResult Fleet::Openssl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"openssl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandResult r = RunCommand(argv, std::chrono::seconds(30));
+  if (r.exit_code != 0) {
+    return ::testing::AssertionFailure() << Join(argv) << " failed (" << r.exit_code
+                                         << (r.timed_out ? ", timed out" : "") << "):\n"
+                                         << r.output;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult Fleet::MakeCertificates() {
+  ca_dir_ = dir_ + "/ca";
+  for (const char* sub : {"", "/root", "/root/newcerts", "/inter", "/inter/newcerts"}) {
+    std::filesystem::create_directories(ca_dir_ + sub);
+  }
+  for (const char* ca : {"root", "inter"}) {
+    WriteFile(ca_dir_ + "/" + ca + "/index.txt", "");
+    WriteFile(ca_dir_ + "/" + ca + "/serial", "1000\n");
+    WriteFile(ca_dir_ + "/" + ca + ".cnf",
+              "[ ca ]\ndefault_ca = CA_default\n[ CA_default ]\ndir = " + ca_dir_ + "/" + ca +
+                  "\n" + kCaConfig);
+  }
+  const std::string root_cnf = ca_dir_ + "/root.cnf";
+  const std::string root = ca_dir_ + "/root";
+  const std::string inter = ca_dir_ + "/inter";
+  // Root CA (self-signed), then the intermediate signed by the root with `openssl ca`.
+  if (auto r = Openssl(Concat(
+          {{"req", "-x509"},
+           EcKeyArgs(),
+           {"-keyout", root + ".key", "-out", root + ".crt", "-subj", "/CN=Mailsec Test Root CA",
+            "-days", "3650", "-config", root_cnf, "-extensions", "v3_root"}}));
+      !r) {
+    return r;
+  }
+  if (auto r = Openssl(Concat({{"req", "-new"},
+                               EcKeyArgs(),
+                               {"-keyout", inter + ".key", "-out", inter + ".csr", "-subj",
+                                "/CN=Mailsec Test Intermediate CA", "-config", root_cnf}}));
+      !r) {
+    return r;
+  }
+  if (auto r = Openssl({"ca", "-batch", "-notext", "-config", root_cnf, "-cert", root + ".crt",
+                        "-keyfile", root + ".key", "-in", inter + ".csr", "-out", inter + ".crt",
+                        "-days", "3650", "-extensions", "v3_intermediate"});
+      !r) {
+    return r;
+  }
+  ca_bundle_path_ = ca_dir_ + "/ca-bundle.pem";
+  if (!WriteFile(ca_bundle_path_, ReadFile(root + ".crt"))) {
+    return ::testing::AssertionFailure() << "cannot write " << ca_bundle_path_;
+  }
+  const std::string my_names = "DNS:localhost,IP:" + address_;
+  if (auto r = MakeLeaf("good", my_names, {"-days", "365"}); !r) return r;
+  if (auto r = MakeLeaf("expired", my_names,
+                        {"-startdate", "20200101000000Z", "-enddate", "20210101000000Z"});
+      !r) {
+    return r;
+  }
+  if (auto r = MakeLeaf("wronghost", "DNS:wrong.example", {"-days", "365"}); !r) return r;
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult Fleet::MakeLeaf(const std::string& name, const std::string& san,
+                                           const std::vector<std::string>& validity) {
+  const std::string base = ca_dir_ + "/" + name;
+  const std::string inter = ca_dir_ + "/inter";
+  WriteFile(base + ".ext",
+            "[ v3_leaf ]\n"
+            "basicConstraints = critical,CA:FALSE\n"
+            "keyUsage = critical,digitalSignature\n"
+            "extendedKeyUsage = serverAuth\n"
+            "subjectKeyIdentifier = hash\n"
+            "authorityKeyIdentifier = keyid\n"
+            "subjectAltName = " +
+                san + "\n");
+  if (auto r =
+          Openssl(Concat({{"req", "-new"},
+                          EcKeyArgs(),
+                          {"-keyout", key_path(name), "-out", base + ".csr", "-subj",
+                           "/CN=" + name + ".fleet.test", "-config", ca_dir_ + "/inter.cnf"}}));
+      !r) {
+    return r;
+  }
+  if (auto r =
+          Openssl(Concat({{"ca", "-batch", "-notext", "-config", ca_dir_ + "/inter.cnf", "-cert",
+                           inter + ".crt", "-keyfile", inter + ".key", "-in", base + ".csr", "-out",
+                           leaf_path(name), "-extfile", base + ".ext", "-extensions", "v3_leaf"},
+                          validity}));
+      !r) {
+    return r;
+  }
+  // What servers present: leaf, then intermediate.
+  if (!WriteFile(cert_path(name), ReadFile(leaf_path(name)) + ReadFile(inter + ".crt"))) {
+    return ::testing::AssertionFailure() << "cannot write " << cert_path(name);
+  }
+  chmod(key_path(name).c_str(), 0600);
+  std::time_t not_after = CertNotAfter(leaf_path(name));
+  if (not_after < 0) {
+    return ::testing::AssertionFailure() << "cannot read notAfter of " << leaf_path(name);
+  }
+  not_after_[name] = not_after;
+  return ::testing::AssertionSuccess();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Postfix
+//
+// A private instance: main.cf/master.cf in dir()/postfix/etc, queue and data directories beside
+// them, log through postlogd into dir()/postfix/postfix.log (no syslog in the container). The
+// master runs as our child in the foreground (`master -c DIR -d`), in its own session: we own
+// its pid, `postfix -c` (whose check step runs post-install create-missing) is not needed, and
+// PR_SET_PDEATHSIG stops it should the test binary die. Master's SIGTERM handler takes its whole
+// process group (every smtpd, postscreen, ...) down with it.
+
+std::string Fleet::PostfixMainCf() const {
+  const std::string& d = postfix_dir_;
+  std::ostringstream cf;
+  cf << "# Generated by the mailsec_exporter integration tests.\n"
+     << "compatibility_level = 3.6\n"
+     << "queue_directory = " << d << "/queue\n"
+     << "data_directory = " << d << "/data\n"
+     << "mail_owner = postfix\n"
+     << "setgid_group = postdrop\n"
+     << "myhostname = mx.fleet.test\n"
+     << "mydomain = fleet.test\n"
+     << "myorigin = $myhostname\n"
+     << "mydestination =\n"
+     << "relay_domains =\n"
+     << "mynetworks = 127.0.0.0/8\n"
+     // Services carry their own address in master.cf. inet_interfaces must name an address
+     // configured on an interface, which 127.77.y.z is not (lo only has 127.0.0.1/8), so the
+     // instance-wide value is loopback-only; smtp_bind_address keeps any client on our address.
+     << "inet_interfaces = loopback-only\n"
+     << "inet_protocols = ipv4\n"
+     << "smtp_bind_address = " << address_
+     << "\n"
+     // Nothing ever leaves the fleet: no delivery, no DNS-based client name lookups.
+     << "default_transport = error:the test fleet does not deliver mail\n"
+     << "relay_transport = error:the test fleet does not deliver mail\n"
+     << "smtpd_peername_lookup = no\n"
+     << "maillog_file = " << d << "/postfix.log\n"
+     << "maillog_file_prefixes = " << d << "\n"
+     << "smtputf8_enable = yes\n"
+     << "biff = no\n"
+     << "alias_maps =\n"
+     << "alias_database =\n"
+     << "local_recipient_maps =\n"
+     << "smtpd_tls_security_level = none\n"
+     << "smtpd_tls_loglevel = 1\n"
+     << "smtpd_tls_cert_file = " << cert_path("good") << "\n"
+     << "smtpd_tls_key_file = " << key_path("good") << "\n"
+     << "smtpd_tls_session_cache_database =\n"
+     // postscreen: a "220-" line of its own, 2 s of silence, then the real smtpd's "220 ".
+     // Clients that talk early are PREGREET and get the dummy engine (550 at RCPT). Loopback
+     // clients are not exempt (empty access list), and with no cache every connection is
+     // tested again, so each probe sees the multi-line greeting.
+     << "postscreen_greet_banner = $myhostname ESMTP postscreen says: wait for the real banner\n"
+     << "postscreen_greet_wait = 2s\n"
+     << "postscreen_greet_action = enforce\n"
+     << "postscreen_access_list =\n"
+     << "postscreen_dnsbl_sites =\n"
+     << "postscreen_cache_map =\n";
+  return cf.str();
+}
+
+std::string Fleet::PostfixMasterCf() const {
+  auto tls = [this](const std::string& leaf) {
+    return " -o smtpd_tls_cert_file=" + cert_path(leaf) +
+           " -o smtpd_tls_key_file=" + key_path(leaf);
+  };
+  auto inet = [this](std::uint16_t port, const std::string& process_limit) {
+    return address_ + ":" + std::to_string(port) + " inet n - n - " + process_limit + " ";
+  };
+  std::ostringstream cf;
+  cf << "# Generated by the mailsec_exporter integration tests. No chroot anywhere.\n"
+     << "# service type private unpriv chroot wakeup maxproc command\n"
+     << inet(kSmtpGoodPort, "-") << "smtpd -o syslog_name=postfix/smtp_good"
+     << " -o smtpd_tls_security_level=may" << tls("good") << "\n"
+     << inet(kSmtpExpiredPort, "-") << "smtpd -o syslog_name=postfix/smtp_expired"
+     << " -o smtpd_tls_security_level=may" << tls("expired") << "\n"
+     << inet(kSmtpWronghostPort, "-") << "smtpd -o syslog_name=postfix/smtp_wronghost"
+     << " -o smtpd_tls_security_level=may" << tls("wronghost") << "\n"
+     << inet(kSmtpNotlsPort, "-") << "smtpd -o syslog_name=postfix/smtp_notls"
+     << " -o smtpd_tls_security_level=none\n"
+     << inet(kSubmissionsPort, "-") << "smtpd -o syslog_name=postfix/submissions"
+     << " -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt" << tls("good") << "\n"
+     << inet(kSubmissionPort, "-") << "smtpd -o syslog_name=postfix/submission"
+     << " -o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes" << tls("good") << "\n"
+     << inet(kPostscreenPort, "1") << "postscreen -o syslog_name=postfix/postscreen\n"
+     << "smtpd pass - - n - - smtpd -o syslog_name=postfix/postscreen-smtpd"
+     << " -o smtpd_tls_security_level=may" << tls("good") << "\n"
+     << "tlsproxy unix - - n - 0 tlsproxy\n"
+     << "dnsblog unix - - n - 0 dnsblog\n"
+     << "postlog unix-dgram n - n - 1 postlogd\n"
+     << "tlsmgr unix - - n 1000? 1 tlsmgr\n"
+     << "anvil unix - - n - 1 anvil\n"
+     << "scache unix - - n - 1 scache\n"
+     << "cleanup unix n - n - 0 cleanup\n"
+     << "qmgr unix n - n 300 1 qmgr\n"
+     << "rewrite unix - - n - - trivial-rewrite\n"
+     << "bounce unix - - n - 0 bounce\n"
+     << "defer unix - - n - 0 bounce\n"
+     << "trace unix - - n - 0 bounce\n"
+     << "verify unix - - n - 1 verify\n"
+     << "flush unix n - n 1000? 0 flush\n"
+     << "proxymap unix - - n - - proxymap\n"
+     << "proxywrite unix - - n - 1 proxymap\n"
+     << "showq unix n - n - - showq\n"
+     << "error unix - - n - - error\n"
+     << "retry unix - - n - - error\n"
+     << "discard unix - - n - - discard\n";
+  return cf.str();
+}
+
+::testing::AssertionResult Fleet::StartPostfix() {
+  postfix_dir_ = dir_ + "/postfix";
+  const std::string etc = postfix_dir_ + "/etc";
+  const std::string queue = postfix_dir_ + "/queue";
+  const std::string data = postfix_dir_ + "/data";
+  passwd* pw = getpwnam("postfix");
+  if (pw == nullptr) return ::testing::AssertionFailure() << "no user postfix";
+  const uid_t postfix_uid = pw->pw_uid;
+  gid_t postdrop_gid = pw->pw_gid;
+  if (CommandResult r = RunCommand({"getent", "group", "postdrop"}, std::chrono::seconds(5));
+      r.exit_code == 0) {
+    // postdrop:x:GID:
+    std::istringstream in(r.output);
+    std::string name, x, gid;
+    if (std::getline(in, name, ':') && std::getline(in, x, ':') && std::getline(in, gid, ':')) {
+      postdrop_gid = static_cast<gid_t>(std::stoul(gid));
+    }
+  }
+  std::filesystem::create_directories(etc);
+  std::filesystem::create_directories(queue);
+  // The queue layout `postfix check` would create (post-install create-missing), by hand.
+  struct QueueDir {
+    const char* name;
+    mode_t mode;
+    bool owned_by_postfix;
+    bool group_postdrop;
+  };
+  const QueueDir queue_dirs[] = {
+      {"active", 0700, true, false},   {"bounce", 0700, true, false},
+      {"corrupt", 0700, true, false},  {"defer", 0700, true, false},
+      {"deferred", 0700, true, false}, {"flush", 0700, true, false},
+      {"hold", 0700, true, false},     {"incoming", 0700, true, false},
+      {"private", 0700, true, false},  {"saved", 0700, true, false},
+      {"trace", 0700, true, false},    {"maildrop", 0730, true, true},
+      {"public", 0710, true, true},    {"pid", 0755, false, false},
+  };
+  for (const auto& q : queue_dirs) {
+    std::string path = queue + "/" + q.name;
+    if (mkdir(path.c_str(), q.mode) != 0 || chmod(path.c_str(), q.mode) != 0 ||
+        chown(path.c_str(), q.owned_by_postfix ? postfix_uid : 0,
+              q.group_postdrop ? postdrop_gid : 0) != 0) {
+      return ::testing::AssertionFailure()
+             << "cannot create " << path << ": " << std::strerror(errno);
+    }
+  }
+  if (mkdir(data.c_str(), 0700) != 0 || chown(data.c_str(), postfix_uid, 0) != 0) {
+    return ::testing::AssertionFailure()
+           << "cannot create " << data << ": " << std::strerror(errno);
+  }
+  if (!WriteFile(etc + "/main.cf", PostfixMainCf()) ||
+      !WriteFile(etc + "/master.cf", PostfixMasterCf())) {
+    return ::testing::AssertionFailure() << "cannot write the Postfix configuration in " << etc;
+  }
+  // Postfix waits (up to ~2 s) for a configuration file modified within the last seconds to
+  // settle; ours is complete, so date it back.
+  for (const char* f : {"/main.cf", "/master.cf"}) {
+    timeval past[2];
+    gettimeofday(&past[0], nullptr);
+    past[0].tv_sec -= 60;
+    past[1] = past[0];
+    utimes((etc + f).c_str(), past);
+  }
+  std::string daemon_directory = "/usr/lib/postfix/sbin";
+  if (CommandResult r =
+          RunCommand({"postconf", "-c", etc, "-h", "daemon_directory"}, std::chrono::seconds(10));
+      r.exit_code == 0 && !Trim(r.output).empty()) {
+    daemon_directory = Trim(r.output);
+  }
+  postfix_master_pid_ =
+      SpawnProcess({daemon_directory + "/master", "-c", etc, "-d"}, postfix_dir_ + "/master.out");
+  if (postfix_master_pid_ <= 0) {
+    return ::testing::AssertionFailure() << "cannot start Postfix master: " << std::strerror(errno);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+void Fleet::StopPostfix() {
+  if (postfix_master_pid_ <= 0) return;
+  const pid_t group = postfix_master_pid_;  // master is its session and process group leader
+  TerminateProcess(postfix_master_pid_, std::chrono::seconds(5));
+  postfix_master_pid_ = -1;
+  // Master signalled its children (no longer ours) on the way out; idle ones take a couple of
+  // seconds to notice. Give them a moment, then kill what is left of the group and wait (bounded)
+  // until it is gone, so the ports are free when Stop() returns.
+  auto wait_group = [group](milliseconds timeout) {
+    Clock::time_point deadline = Clock::now() + timeout;
+    while (GroupHasLiveProcess(group)) {
+      if (Clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return true;
+  };
+  if (!wait_group(milliseconds(500))) {
+    kill(-group, SIGKILL);
+    wait_group(std::chrono::seconds(5));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+::testing::AssertionResult Fleet::WaitForGreetings(std::chrono::milliseconds timeout) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  for (const auto& s : services_) {
+    ::testing::AssertionResult last = ::testing::AssertionFailure() << "not tried";
+    int attempts = 0;
+    while (true) {
+      int status = 0;
+      if (postfix_master_pid_ > 0 && WaitForExit(postfix_master_pid_, milliseconds(0), &status)) {
+        postfix_master_pid_ = -1;
+        return ::testing::AssertionFailure()
+               << "Postfix master exited with status " << DecodeStatus(status)
+               << " (start-up errors go to syslog, which is absent; check main.cf/master.cf in "
+               << postfix_dir_ << "/etc). Log tail:\n"
+               << PostfixLogTail();
+      }
+      std::string greeting;
+      ++attempts;
+      last = ReadGreeting(address_, s.port, s.implicit_tls,
+                          std::min(Remaining(deadline), milliseconds(5000)), &greeting);
+      if (last) break;
+      if (Remaining(deadline).count() == 0) {
+        return ::testing::AssertionFailure()
+               << "service " << s.name << " did not greet within " << timeout.count() << " ms ("
+               << attempts << " attempts): " << last.message() << "\nPostfix log tail:\n"
+               << PostfixLogTail();
+      }
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace mailsec::testing

@@ -1,0 +1,447 @@
+// Integration tests: the exporter against a real Postfix fleet on 127.77.y.z (see fleet.h).
+// The fleet starts once for the whole binary; each test runs its own exporter process.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "exporter_process.h"
+#include "fleet.h"
+
+#ifndef MAILSEC_FLEET_BASE_DIR
+#error "MAILSEC_FLEET_BASE_DIR must name a directory in the build tree"
+#endif
+
+namespace mailsec::testing {
+namespace {
+
+using std::chrono::seconds;
+
+Fleet* g_fleet = nullptr;
+
+class FleetEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    fleet_ = std::make_unique<Fleet>(MAILSEC_FLEET_BASE_DIR);
+    g_fleet = fleet_.get();
+    ::testing::AssertionResult started = fleet_->Start();
+    ASSERT_TRUE(started) << "the fleet did not start";
+  }
+  void TearDown() override {
+    if (fleet_) fleet_->Stop();
+  }
+
+ private:
+  std::unique_ptr<Fleet> fleet_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The endpoints every exporter test configures.
+
+struct Endpoint {
+  std::string fleet_service;  // name in the fleet
+  std::string service;        // URL scheme and `service` label
+};
+
+const std::vector<Endpoint>& AllEndpoints() {
+  static const std::vector<Endpoint> endpoints = {
+      {"smtp_good", "smtp"},  {"smtp_expired", "smtp"},       {"smtp_wronghost", "smtp"},
+      {"smtp_notls", "smtp"}, {"submissions", "submissions"}, {"submission", "submission"},
+      {"postscreen", "smtp"},
+  };
+  return endpoints;
+}
+
+const Endpoint& EndpointNamed(const std::string& fleet_service) {
+  for (const auto& e : AllEndpoints()) {
+    if (e.fleet_service == fleet_service) return e;
+  }
+  ADD_FAILURE() << "unknown endpoint " << fleet_service;
+  return AllEndpoints().front();
+}
+
+std::string Target(const std::string& fleet_service) {
+  return EndpointNamed(fleet_service).service + "://" + g_fleet->address() + ":" +
+         std::to_string(g_fleet->port(fleet_service));
+}
+
+// The endpoint labels: host is the literal address we configured, so ip equals it.
+Labels EndpointLabels(const std::string& fleet_service, const Labels& extra = {}) {
+  Labels labels = {{"service", EndpointNamed(fleet_service).service},
+                   {"host", g_fleet->address()},
+                   {"port", std::to_string(g_fleet->port(fleet_service))},
+                   {"ip", g_fleet->address()}};
+  labels.insert(extra.begin(), extra.end());
+  return labels;
+}
+
+std::string TomlString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+struct ConfigOptions {
+  std::string interval = "2s";
+  std::string timeout = "10s";
+  std::vector<std::string> skip;  // fleet services left out
+};
+
+std::string MakeConfig(const ExporterProcess& exporter, const ConfigOptions& options = {}) {
+  std::ostringstream toml;
+  toml << "[global]\n"
+       << "interval = " << TomlString(options.interval) << "\n"
+       << "timeout = " << TomlString(options.timeout) << "\n"
+       << "helo_name = \"probe.test\"\n"
+       << "ca_file = " << TomlString(g_fleet->ca_bundle_path()) << "\n"
+       << "state_file = " << TomlString(exporter.state_file_path()) << "\n";
+  for (const auto& e : AllEndpoints()) {
+    bool skipped = false;
+    for (const auto& s : options.skip) skipped = skipped || s == e.fleet_service;
+    if (skipped) continue;
+    toml << "\n[[endpoint]]\ntarget = " << TomlString(Target(e.fleet_service)) << "\n";
+  }
+  return toml.str();
+}
+
+// 1-based line of the first line of `text` that starts with `prefix`.
+int LineOf(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.rfind(prefix, 0) == 0) return n;
+  }
+  return -1;
+}
+
+std::string UrlEncode(const std::string& s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+::testing::AssertionResult HasValue(const std::string& body, const std::string& name,
+                                    const Labels& labels, double expected) {
+  std::optional<double> v = MetricValue(body, name, labels);
+  if (!v) return ::testing::AssertionFailure() << FormatSeries(name, labels) << " is missing";
+  if (*v != expected) {
+    return ::testing::AssertionFailure()
+           << FormatSeries(name, labels) << " is " << *v << ", expected " << expected;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult IsAbsent(const std::string& body, const std::string& name,
+                                    const Labels& labels) {
+  if (std::optional<double> v = MetricValue(body, name, labels)) {
+    return ::testing::AssertionFailure()
+           << FormatSeries(name, labels) << " is present (" << *v << "), expected no series";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+class ExporterTest : public ::testing::Test {
+ protected:
+  // Starts `exporter` with the given config and waits until it is ready.
+  void Launch(ExporterProcess& exporter, const ConfigOptions& options = {}) {
+    ASSERT_TRUE(exporter.WriteConfig(MakeConfig(exporter, options)));
+    ASSERT_TRUE(exporter.StartAndWait());
+  }
+
+  // Waits until every configured endpoint has a mailsec_probe_success series.
+  void WaitForFirstCycle(ExporterProcess& exporter, const ConfigOptions& options = {}) {
+    auto deadline = std::chrono::steady_clock::now() + seconds(40);
+    for (const auto& e : AllEndpoints()) {
+      bool skipped = false;
+      for (const auto& s : options.skip) skipped = skipped || s == e.fleet_service;
+      if (skipped) continue;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      Labels labels = EndpointLabels(e.fleet_service);
+      ASSERT_TRUE(exporter.WaitForMetric("mailsec_probe_success", labels,
+                                         std::max(left, std::chrono::milliseconds(0))))
+          << "no " << FormatSeries("mailsec_probe_success", labels) << " after 40 s; /metrics:\n"
+          << exporter.last_metrics() << "\nexporter log:\n"
+          << exporter.LogTail();
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// 1. The fixture itself.
+
+TEST(FleetSmokeTest, EveryPostfixPortGreetsAndStarttlsVerifies) {
+  ASSERT_NE(g_fleet, nullptr);
+  for (const auto& s : g_fleet->services()) {
+    std::string greeting;
+    EXPECT_TRUE(ReadGreeting(g_fleet->address(), s.port, s.implicit_tls, seconds(10), &greeting))
+        << s.name;
+    if (s.name == "postscreen") {
+      EXPECT_EQ(greeting.rfind("220-", 0), 0u) << "postscreen greeting not multi-line:\n"
+                                               << greeting;
+      EXPECT_NE(greeting.find("\n220 "), std::string::npos) << greeting;
+    } else {
+      EXPECT_EQ(greeting.rfind("220 ", 0), 0u) << s.name << ": " << greeting;
+    }
+  }
+
+  const std::string connect = g_fleet->address() + ":" + std::to_string(g_fleet->port("smtp_good"));
+  CommandResult r = RunCommand(
+      {"openssl", "s_client", "-starttls", "smtp", "-connect", connect, "-CAfile",
+       g_fleet->ca_bundle_path(), "-verify_return_error", "-verify_ip", g_fleet->address()},
+      seconds(20));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Verify return code: 0 (ok)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("TLSv1.3"), std::string::npos) << r.output;
+
+  // The bad certificates really are bad, so the exporter's verdicts below mean something.
+  r = RunCommand({"openssl", "verify", "-CAfile", g_fleet->ca_bundle_path(), "-untrusted",
+                  g_fleet->cert_path("expired"), g_fleet->leaf_path("expired")},
+                 seconds(10));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("expired"), std::string::npos) << r.output;
+  EXPECT_LT(g_fleet->cert_not_after("expired"), std::time(nullptr));
+  r = RunCommand({"openssl", "verify", "-CAfile", g_fleet->ca_bundle_path(), "-untrusted",
+                  g_fleet->cert_path("wronghost"), "-verify_hostname", "localhost",
+                  g_fleet->leaf_path("wronghost")},
+                 seconds(10));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. /metrics after the first cycle.
+
+TEST_F(ExporterTest, MetricsDescribeEveryEndpoint) {
+  ExporterProcess exporter(*g_fleet, "metrics");
+  ASSERT_NO_FATAL_FAILURE(Launch(exporter));
+  ASSERT_NO_FATAL_FAILURE(WaitForFirstCycle(exporter));
+  HttpResponse r = exporter.Get("/metrics");
+  ASSERT_EQ(r.status, 200) << r.error;
+  const std::string& m = r.body;
+  SCOPED_TRACE("/metrics:\n" + m);
+
+  const Labels good = EndpointLabels("smtp_good");
+  EXPECT_TRUE(HasValue(m, "mailsec_probe_success", good, 1));
+  EXPECT_TRUE(HasValue(m, "mailsec_starttls_offered", good, 1));
+  EXPECT_TRUE(HasValue(m, "mailsec_tls_handshake_success", good, 1));
+  EXPECT_TRUE(HasValue(m, "mailsec_tls_version_info",
+                       EndpointLabels("smtp_good", {{"version", "TLSv1.3"}}), 1));
+  EXPECT_TRUE(HasValue(m, "mailsec_cert_trusted", good, 1));
+  EXPECT_TRUE(HasValue(m, "mailsec_cert_verify_result_info",
+                       EndpointLabels("smtp_good", {{"result", "ok"}}), 1));
+  EXPECT_TRUE(HasValue(m, "mailsec_cert_hostname_match", good, 1)) << "IP SAN vs literal host";
+  const double good_not_after = static_cast<double>(g_fleet->cert_not_after("good"));
+  EXPECT_TRUE(HasValue(m, "mailsec_cert_not_after_timestamp_seconds", good, good_not_after));
+  std::optional<double> chain =
+      MetricValue(m, "mailsec_cert_chain_not_after_timestamp_seconds", good);
+  ASSERT_TRUE(chain.has_value()) << "no mailsec_cert_chain_not_after_timestamp_seconds for good";
+  EXPECT_LE(*chain, good_not_after);
+
+  const Labels expired = EndpointLabels("smtp_expired");
+  EXPECT_TRUE(HasValue(m, "mailsec_cert_trusted", expired, 0));
+  EXPECT_TRUE(HasValue(m, "mailsec_cert_verify_result_info",
+                       EndpointLabels("smtp_expired", {{"result", "expired"}}), 1));
+  const double expired_not_after = static_cast<double>(g_fleet->cert_not_after("expired"));
+  EXPECT_TRUE(HasValue(m, "mailsec_cert_not_after_timestamp_seconds", expired, expired_not_after));
+  EXPECT_GE(expired_not_after, 1609459200.0);  // 2021-01-01T00:00:00Z
+  EXPECT_LT(expired_not_after, 1640995200.0);  // 2022-01-01T00:00:00Z
+
+  const Labels wronghost = EndpointLabels("smtp_wronghost");
+  EXPECT_TRUE(HasValue(m, "mailsec_cert_hostname_match", wronghost, 0));
+  EXPECT_TRUE(HasValue(m, "mailsec_cert_trusted", wronghost, 1));
+
+  const Labels notls = EndpointLabels("smtp_notls");
+  EXPECT_TRUE(HasValue(m, "mailsec_starttls_offered", notls, 0));
+  EXPECT_TRUE(HasValue(m, "mailsec_probe_success", notls, 0));
+  EXPECT_TRUE(HasValue(m, "mailsec_downgrade_signal",
+                       EndpointLabels("smtp_notls", {{"signal", "starttls_missing"}}), 1));
+
+  const Labels submissions = EndpointLabels("submissions");
+  EXPECT_TRUE(HasValue(m, "mailsec_probe_success", submissions, 1));
+  EXPECT_TRUE(HasValue(m, "mailsec_tls_handshake_success", submissions, 1));
+  EXPECT_TRUE(IsAbsent(m, "mailsec_starttls_offered", submissions)) << "implicit TLS";
+
+  EXPECT_TRUE(HasValue(m, "mailsec_probe_success", EndpointLabels("submission"), 1));
+  EXPECT_TRUE(HasValue(m, "mailsec_probe_success", EndpointLabels("postscreen"), 1))
+      << "multi-line 220- greeting of postscreen";
+
+  EXPECT_TRUE(MetricValue(m, "mailsec_build_info", {}).has_value()) << "no mailsec_build_info";
+  EXPECT_TRUE(HasValue(m, "mailsec_config_last_reload_successful", {}, 1));
+  EXPECT_TRUE(HasValue(m, "mailsec_targets", {{"kind", "endpoint"}}, 7));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. /probe
+
+TEST_F(ExporterTest, ProbeEndpointProbesOneTarget) {
+  ExporterProcess exporter(*g_fleet, "probe");
+  ASSERT_NO_FATAL_FAILURE(Launch(exporter, {.interval = "1h"}));
+
+  const std::string good_port = std::to_string(g_fleet->port("smtp_good"));
+  HttpResponse r = exporter.Get("/probe?target=" + UrlEncode(Target("smtp_good")),
+                                {{"X-Prometheus-Scrape-Timeout-Seconds", "20"}});
+  ASSERT_EQ(r.status, 200) << r.error << r.body << "\nlog:\n" << exporter.LogTail();
+  EXPECT_TRUE(HasValue(r.body, "mailsec_probe_success", EndpointLabels("smtp_good"), 1)) << r.body;
+  for (const Sample& s : ParseMetrics(r.body)) {
+    auto port = s.labels.find("port");
+    if (port != s.labels.end()) {
+      EXPECT_EQ(port->second, good_port)
+          << "/probe answered for another target: " << FormatSeries(s.name, s.labels);
+    }
+  }
+
+  r = exporter.Get("/probe?target=bogus");
+  EXPECT_EQ(r.status, 400) << r.error << r.body;
+  r = exporter.Get("/probe");
+  EXPECT_EQ(r.status, 400) << r.error << r.body;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Reload that removes a target.
+
+TEST_F(ExporterTest, ReloadRemovesTarget) {
+  ExporterProcess exporter(*g_fleet, "reload-remove");
+  ASSERT_NO_FATAL_FAILURE(Launch(exporter));
+  ASSERT_NO_FATAL_FAILURE(WaitForFirstCycle(exporter));
+
+  ConfigOptions without_expired;
+  without_expired.skip = {"smtp_expired"};
+  ASSERT_TRUE(exporter.WriteConfig(MakeConfig(exporter, without_expired)));
+  HttpResponse r = exporter.Reload();
+  ASSERT_EQ(r.status, 200) << r.error << r.body << "\nlog:\n" << exporter.LogTail();
+
+  r = exporter.Get("/metrics");
+  ASSERT_EQ(r.status, 200) << r.error;
+  const std::string expired_port = std::to_string(g_fleet->port("smtp_expired"));
+  for (const Sample& s : ParseMetrics(r.body)) {
+    auto port = s.labels.find("port");
+    EXPECT_FALSE(port != s.labels.end() && port->second == expired_port)
+        << "series of the removed target still exposed: " << FormatSeries(s.name, s.labels);
+  }
+  EXPECT_TRUE(HasValue(r.body, "mailsec_targets", {{"kind", "endpoint"}}, 6)) << r.body;
+  EXPECT_TRUE(MetricValue(r.body, "mailsec_probe_success", EndpointLabels("smtp_good")))
+      << "good's series lost by the reload:\n"
+      << r.body;
+  EXPECT_TRUE(HasValue(r.body, "mailsec_config_last_reload_successful", {}, 1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. A broken reload keeps the running config; SIGHUP with a good file recovers.
+
+TEST_F(ExporterTest, BrokenReloadKeepsRunningConfig) {
+  ExporterProcess exporter(*g_fleet, "reload-broken");
+  ASSERT_NO_FATAL_FAILURE(Launch(exporter));
+  ASSERT_NO_FATAL_FAILURE(WaitForFirstCycle(exporter));
+  const Labels good = EndpointLabels("smtp_good");
+  std::optional<double> before =
+      exporter.WaitForMetric("mailsec_probe_timestamp_seconds", good, seconds(10));
+  ASSERT_TRUE(before) << "no mailsec_probe_timestamp_seconds for good";
+
+  ConfigOptions broken;
+  broken.interval = "5x";
+  const std::string broken_toml = MakeConfig(exporter, broken);
+  const int line = LineOf(broken_toml, "interval = ");
+  ASSERT_TRUE(exporter.WriteConfig(broken_toml));
+  HttpResponse r = exporter.Reload();
+  EXPECT_TRUE(r.status >= 400 && r.status < 600)
+      << "POST /-/reload answered " << r.status << " " << r.error << r.body;
+  EXPECT_NE(r.body.find(exporter.config_path() + ":" + std::to_string(line)), std::string::npos)
+      << "the reload error does not name " << exporter.config_path() << ":" << line << ":\n"
+      << r.body;
+  EXPECT_NE(r.body.find("interval"), std::string::npos) << "key not named:\n" << r.body;
+
+  r = exporter.Get("/metrics");
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_TRUE(HasValue(r.body, "mailsec_config_last_reload_successful", {}, 0)) << r.body;
+  EXPECT_TRUE(HasValue(r.body, "mailsec_targets", {{"kind", "endpoint"}}, 7)) << r.body;
+  // Still probing with the running config (interval 2s): the timestamp moves on.
+  EXPECT_TRUE(exporter.WaitForMetric("mailsec_probe_timestamp_seconds", good, seconds(15),
+                                     [&](double v) { return v > *before; }))
+      << "good was not probed again after the failed reload";
+
+  ASSERT_TRUE(exporter.WriteConfig(MakeConfig(exporter)));
+  ASSERT_TRUE(exporter.Sighup());
+  EXPECT_TRUE(exporter.WaitForMetric("mailsec_config_last_reload_successful", {}, seconds(10),
+                                     [](double v) { return v == 1; }))
+      << "SIGHUP with a good file did not restore mailsec_config_last_reload_successful 1:\n"
+      << exporter.last_metrics() << "\nlog:\n"
+      << exporter.LogTail();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Status page and health endpoints.
+
+TEST_F(ExporterTest, StatusPageAndHealth) {
+  ExporterProcess exporter(*g_fleet, "status");
+  ASSERT_NO_FATAL_FAILURE(Launch(exporter));
+  for (const char* path : {"/-/healthy", "/-/ready", "/"}) {
+    HttpResponse r = exporter.Get(path);
+    EXPECT_EQ(r.status, 200) << path << ": " << r.error << r.body;
+  }
+  HttpResponse r = exporter.Get("/");
+  for (const auto& e : AllEndpoints()) {
+    EXPECT_NE(r.body.find(Target(e.fleet_service)), std::string::npos)
+        << "status page lacks " << Target(e.fleet_service) << ":\n"
+        << r.body;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. The check subcommand.
+
+TEST(CheckCommandTest, ExitStatusFollowsFindings) {
+  const std::string bin = MAILSEC_EXPORTER_BIN;
+  CommandResult r = RunCommand(
+      {bin, "check", "--ca-file", g_fleet->ca_bundle_path(), Target("smtp_good")}, seconds(60));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("TLSv1.3"), std::string::npos) << "TLS version not printed:\n"
+                                                         << r.output;
+
+  r = RunCommand({bin, "check", "--ca-file", g_fleet->ca_bundle_path(), Target("smtp_notls")},
+                 seconds(60));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+
+  r = RunCommand({bin, "check"}, seconds(30));
+  EXPECT_EQ(r.exit_code, 2) << "no target: " << r.output;
+  r = RunCommand({bin, "check", "nosuchservice://" + g_fleet->address() + ":25"}, seconds(30));
+  EXPECT_EQ(r.exit_code, 2) << "unknown service: " << r.output;
+  r = RunCommand({bin, "check", "smtp://" + g_fleet->address() + ":99999"}, seconds(30));
+  EXPECT_EQ(r.exit_code, 2) << "bad port: " << r.output;
+}
+
+void StopFleetAtExit() {
+  if (g_fleet != nullptr) g_fleet->Stop();
+}
+
+}  // namespace
+}  // namespace mailsec::testing
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  // A dead exporter must not kill the test binary through a write on its socket.
+  signal(SIGPIPE, SIG_IGN);
+  ::testing::AddGlobalTestEnvironment(new mailsec::testing::FleetEnvironment);
+  std::atexit(mailsec::testing::StopFleetAtExit);
+  return RUN_ALL_TESTS();
+}
