@@ -35,11 +35,13 @@ namespace mailsec::app {
 struct Exporter::Impl {
   std::string config_path;
   int threads_wanted;
+  // Declared before the io_context so they outlive it: coroutine frames that the io_context
+  // destroys at the end may still hold gate tickets of the scheduler.
+  std::unique_ptr<Jitter> jitter = MakeRandomJitter(std::random_device{}());
+  std::unique_ptr<sched::Scheduler> scheduler;
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   std::vector<std::thread> threads;
-  std::unique_ptr<Jitter> jitter = MakeRandomJitter(std::random_device{}());
-  std::unique_ptr<sched::Scheduler> scheduler;
 
   mutable std::mutex mu;  // guards everything below
   std::shared_ptr<const config::Config> config;
@@ -175,6 +177,18 @@ void Exporter::Stop() {
   if (!impl_) return;
   impl_->scheduler->Stop();
   impl_->work.reset();
+  // Let probes in flight end by their own deadlines (the loop then runs out of work); a probe
+  // cannot outlast its timeout, so this wait is bounded by it.
+  std::chrono::milliseconds grace{1000};
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->config) grace += impl_->config->global.timeout;
+  }
+  const auto until = std::chrono::steady_clock::now() + grace;
+  while (!impl_->threads.empty() && !impl_->io.stopped() &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   impl_->io.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();

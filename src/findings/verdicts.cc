@@ -11,6 +11,7 @@ using probe::Phase;
 constexpr std::string_view kStartTls = "starttls_available";
 constexpr std::string_view kImplicitTls = "implicit_tls_available";
 constexpr std::string_view kStartTlsMasked = "starttls_masked";
+constexpr std::string_view kPreauth = "imap_preauth";
 constexpr std::string_view kStartTlsAfterTls = "starttls_after_tls";
 constexpr std::string_view kResponseInjection = "starttls_response_injection";
 constexpr std::string_view kPlaintextAuth = "plaintext_auth";
@@ -88,12 +89,20 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
     out.push_back({tx, Verdict::kError, r.error});
   } else if (r.tls.handshake_ok) {
     out.push_back({tx, Verdict::kPass, r.tls.version});
+  } else if (r.preauth) {
+    out.push_back({tx, Verdict::kFail, "PREAUTH greeting: STARTTLS impossible"});
   } else if (starttls_service && Reached(r, Phase::kCapabilities) && !r.starttls_offered) {
     out.push_back({tx, Verdict::kFail, "STARTTLS not offered"});
   } else if (r.failure != Failure::kNone) {
     out.push_back({tx, Verdict::kFail, r.error});
   }
 
+  if (r.target.service == Service::kImap && Reached(r, Phase::kGreeting) &&
+      r.failure_phase != Phase::kGreeting) {
+    // STRIP-10
+    out.push_back({kPreauth, r.preauth ? Verdict::kFail : Verdict::kPass,
+                   r.preauth ? "PREAUTH greeting on a STARTTLS port" : ""});
+  }
   if (starttls_service && Reached(r, Phase::kCapabilities)) {
     // STRIP-01
     out.push_back(

@@ -41,11 +41,22 @@ void Gate::SetLimit(int limit) {
   for (auto& w : wake) w();
 }
 
+void Gate::Close() {
+  std::deque<std::function<void()>> wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    in_use_ += static_cast<int>(waiters_.size());
+    wake.swap(waiters_);
+  }
+  for (auto& w : wake) w();
+}
+
 void Gate::Release() {
   std::function<void()> next;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!waiters_.empty() && in_use_ <= limit_) {
+    if (!closed_ && !waiters_.empty() && in_use_ <= limit_) {
       next = std::move(waiters_.front());  // the slot passes straight to the next waiter
       waiters_.pop_front();
     } else {
@@ -58,7 +69,7 @@ void Gate::Release() {
 asio::awaitable<Gate::Ticket> Gate::Acquire() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (in_use_ < limit_) {
+    if (in_use_ < limit_ || closed_) {
       ++in_use_;
       co_return Ticket(this);
     }
@@ -71,7 +82,7 @@ asio::awaitable<Gate::Ticket> Gate::Acquire() {
         bool now = false;
         {
           std::lock_guard<std::mutex> lock(mu_);
-          if (in_use_ < limit_) {
+          if (in_use_ < limit_ || closed_) {
             ++in_use_;
             now = true;
           } else {

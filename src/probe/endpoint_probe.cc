@@ -22,9 +22,16 @@ std::unique_ptr<proto::Dialogue> MakeDialogue(Service s, net::Transport* t, cons
     case Service::kSubmission:
     case Service::kSubmissions:
       return proto::MakeSmtpDialogue(t, o.helo_name, o.reply_limits, o.dialogue_limits);
-    default:
-      return nullptr;  // other protocols arrive with their own dialogue
+    case Service::kImap:
+    case Service::kImaps:
+      return proto::MakeImapDialogue(t, o.reply_limits, o.dialogue_limits);
+    case Service::kPop3:
+    case Service::kPop3s:
+      return proto::MakePop3Dialogue(t, o.reply_limits, o.dialogue_limits);
+    case Service::kSieve:
+      return proto::MakeSieveDialogue(t, o.reply_limits, o.dialogue_limits);
   }
+  return nullptr;
 }
 
 // Maps a dialogue step's error to the closed failure set.
@@ -74,10 +81,6 @@ class AddressProbe {
     }
     net::Transport* transport = tls_transport ? tls_transport.get() : tcp.get();
     std::unique_ptr<proto::Dialogue> dialogue = MakeDialogue(target_.service, transport, o_);
-    if (!dialogue) {
-      Fail(Failure::kProtocolError, "no dialogue for this service yet");
-      co_return;
-    }
 
     Begin(Phase::kGreeting);
     Status s = co_await dialogue->Greeting(Deadline(o_.phases.greeting));
@@ -104,6 +107,14 @@ class AddressProbe {
       r_->starttls_offered = caps->starttls;
       if (caps->plaintext_login) Signal(Signal::kPlaintextAuth);
       if (caps->starttls_masked && !caps->starttls) Signal(Signal::kStartTlsMasked);
+      if (dialogue->preauth()) {
+        // IMAP PREAUTH: the session is authenticated in plaintext and STARTTLS is no longer
+        // allowed (RFC 9051 §7.1.4; USX21's PREAUTH downgrade).
+        r_->preauth = true;
+        Fail(Failure::kStartTlsRefused, "PREAUTH greeting: STARTTLS impossible", Phase::kStartTls);
+        co_await Quit(*dialogue);
+        co_return;
+      }
       if (!caps->starttls) {
         Signal(Signal::kStartTlsMissing);
         Fail(Failure::kStartTlsRefused, "STARTTLS not offered", Phase::kStartTls);

@@ -1,6 +1,7 @@
 #include "mailsec/proto/smtp.h"
 
 #include "mailsec/base/text.h"
+#include "mailsec/proto/capabilities.h"
 
 namespace mailsec::proto {
 namespace {
@@ -64,11 +65,7 @@ EhloCapabilities ParseEhlo(const SmtpReply& reply) {
     caps.keywords.push_back(keyword);
     if (keyword == "STARTTLS") caps.starttls = true;
     if (keyword == "PIPELINING") caps.pipelining = true;
-    if (keyword.size() == 8) {
-      int xs = 0;
-      for (char c : keyword) xs += (c == 'X');
-      if (xs >= 6) caps.starttls_masked = true;
-    }
+    if (LooksMasked(keyword, 8)) caps.starttls_masked = true;
     if (keyword == "AUTH" && sp != std::string_view::npos) {
       std::string_view rest = line.substr(sp + 1);
       size_t p = 0;

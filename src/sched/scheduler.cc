@@ -85,6 +85,8 @@ void Scheduler::Stop() {
     loop->stopped = true;
     asio::post(loop->strand, [loop] { loop->timer.cancel(); });
   }
+  // Loops queued for a slot must wake up to see that they were stopped.
+  gate_.Close();
 }
 
 asio::awaitable<void> Scheduler::RunLoop(std::shared_ptr<Loop> loop) {

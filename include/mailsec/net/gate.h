@@ -33,11 +33,16 @@ class Gate {
   int in_use() const;
   void SetLimit(int limit);
 
+  // Lets every waiter through at once and every later Acquire too, so that loops waiting for a
+  // slot can see that they were stopped and end (shutdown). Irreversible.
+  void Close();
+
  private:
   void Release();
   mutable std::mutex mu_;  // guards everything below
   int limit_;
   int in_use_ = 0;
+  bool closed_ = false;
   std::deque<std::function<void()>> waiters_;
 };
 

@@ -77,6 +77,7 @@ struct EndpointReport {
   std::string greeting;  // first line, printable and cut short
 
   bool starttls_offered = false;              // only meaningful for STARTTLS services
+  bool preauth = false;                       // IMAP greeted with PREAUTH on a STARTTLS port
   std::vector<std::string> capabilities;      // before TLS (EHLO keywords, upper-cased)
   std::vector<std::string> tls_capabilities;  // after TLS
   std::vector<std::string> auth_mechanisms;   // offered before TLS

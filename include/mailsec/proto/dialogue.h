@@ -14,16 +14,9 @@
 #include "mailsec/base/status.h"
 #include "mailsec/net/line_reader.h"
 #include "mailsec/net/transport.h"
+#include "mailsec/proto/capabilities.h"
 
 namespace mailsec::proto {
-
-struct Capabilities {
-  std::vector<std::string> keywords;  // as the protocol names them, upper-cased
-  bool starttls = false;              // STARTTLS / STLS advertised
-  bool starttls_masked = false;       // a keyword looks like an overwritten STARTTLS
-  std::vector<std::string> auth;      // SASL mechanisms offered
-  bool plaintext_login = false;       // credentials may be sent now (protocol-specific rule)
-};
 
 class Dialogue {
  public:

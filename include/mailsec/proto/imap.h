@@ -14,7 +14,7 @@
 
 #include "mailsec/base/limits.h"
 #include "mailsec/base/status.h"
-#include "mailsec/proto/dialogue.h"
+#include "mailsec/proto/capabilities.h"
 
 namespace mailsec::proto {
 

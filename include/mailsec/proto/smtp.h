@@ -44,8 +44,7 @@ Result<SmtpReply> ParseSmtpReply(std::string_view bytes, const ReplyLimits& limi
 struct EhloCapabilities {
   std::vector<std::string> keywords;  // upper-cased keyword of each line after the first
   bool starttls = false;
-  // A keyword that looks like STARTTLS overwritten by a middlebox ("XXXXXXXA", "XXXXXXXX"):
-  // eight characters of which at least six are 'X'.
+  // A keyword that looks like STARTTLS overwritten by a middlebox (LooksMasked).
   bool starttls_masked = false;
   std::vector<std::string> auth;  // mechanisms of AUTH (and the old "AUTH=" form), upper-cased
   bool pipelining = false;

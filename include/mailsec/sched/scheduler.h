@@ -33,7 +33,8 @@ class Scheduler {
   // targets start with a first run at a random point of their interval.
   void Apply(const plan::Plan& plan, int concurrency);
 
-  // Stops every loop. Idempotent.
+  // Stops every loop: waiting loops end at once, a probe in flight ends with its own deadline.
+  // Idempotent; Apply after Stop is not supported.
   void Stop();
 
   size_t loops() const;

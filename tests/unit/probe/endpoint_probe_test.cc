@@ -157,5 +157,38 @@ TEST(EndpointProbeTest, ImplicitTlsPortSpeakingPlaintextFailsInHandshake) {
   EXPECT_EQ(r.failure_phase, Phase::kHandshake);
 }
 
+TEST(EndpointProbeTest, ImapPreauthIsAStartTlsFailure) {
+  ScriptedServer server({{"", "* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"},
+                         {"a1 CAPABILITY", "* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\n"},
+                         {"a2 LOGOUT", "* BYE bye\r\na2 OK done\r\n"}});
+  EndpointReport r = Probe(config::Service::kImap, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(server.error(), "");
+  EXPECT_TRUE(r.preauth);
+  EXPECT_FALSE(r.success);
+  EXPECT_EQ(r.failure, Failure::kStartTlsRefused);
+  EXPECT_EQ(r.failure_phase, Phase::kStartTls);
+}
+
+TEST(EndpointProbeTest, Pop3WithoutStlsOffersUserInPlaintext) {
+  ScriptedServer server({{"", "+OK ready\r\n"},
+                         {"CAPA", "+OK\r\nTOP\r\nUSER\r\nSASL PLAIN\r\n.\r\n"},
+                         {"QUIT", "+OK bye\r\n"}});
+  EndpointReport r = Probe(config::Service::kPop3, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(server.error(), "");
+  EXPECT_TRUE(Has(r, Signal::kStartTlsMissing));
+  EXPECT_TRUE(Has(r, Signal::kPlaintextAuth));
+  EXPECT_EQ(r.auth_mechanisms, std::vector<std::string>{"PLAIN"});
+}
+
+TEST(EndpointProbeTest, SieveStartTlsRefused) {
+  ScriptedServer server({{"", "\"IMPLEMENTATION\" \"x\"\r\n\"STARTTLS\"\r\nOK \"ready\"\r\n"},
+                         {"STARTTLS", "NO \"not now\"\r\n"},
+                         {"LOGOUT", "OK \"bye\"\r\n"}});
+  EndpointReport r = Probe(config::Service::kSieve, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(server.error(), "");
+  EXPECT_TRUE(r.starttls_offered);
+  EXPECT_TRUE(Has(r, Signal::kStartTlsRejected));
+}
+
 }  // namespace
 }  // namespace mailsec::probe
