@@ -33,6 +33,15 @@ std::chrono::milliseconds Scale(double u, std::chrono::milliseconds d) {
 }
 }  // namespace
 
+// Wakes a loop waiting for its next run. The posted handler holds the loop weakly: if the
+// io_context is shut down with the handler still queued, destroying it must not destroy the loop
+// (and its strand) from inside the strand service's own shutdown.
+static void CancelTimer(const std::shared_ptr<Scheduler::Loop>& loop) {
+  asio::post(loop->strand, [weak = std::weak_ptr<Scheduler::Loop>(loop)] {
+    if (auto l = weak.lock()) l->timer.cancel();
+  });
+}
+
 Scheduler::Scheduler(asio::io_context& io, ProbeFn probe, Jitter* jitter, int concurrency)
     : io_(io), probe_(std::move(probe)), jitter_(jitter), gate_(concurrency) {}
 
@@ -68,7 +77,7 @@ void Scheduler::Apply(const plan::Plan& plan, int concurrency) {
   }
   for (auto& loop : stop) {
     loop->stopped = true;
-    asio::post(loop->strand, [loop] { loop->timer.cancel(); });
+    CancelTimer(loop);
   }
   for (auto& loop : start) {
     asio::co_spawn(loop->strand, RunLoop(loop), asio::detached);
@@ -83,7 +92,7 @@ void Scheduler::Stop() {
   }
   for (auto& [id, loop] : all) {
     loop->stopped = true;
-    asio::post(loop->strand, [loop] { loop->timer.cancel(); });
+    CancelTimer(loop);
   }
   // Loops queued for a slot must wake up to see that they were stopped.
   gate_.Close();

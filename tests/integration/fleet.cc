@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,36 +122,40 @@ int ConnectTcp(const std::string& address, std::uint16_t port, Clock::time_point
   return fd;
 }
 
-// True when `buffer` holds a final reply line ("NNN text\r\n"); *code gets its code.
-bool HasFinalLine(const std::string& buffer, std::string* code) {
+bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// What the complete lines of `buffer` say about a greeting of `protocol` so far.
+struct GreetingState {
+  bool complete = false;  // the greeting's final line has arrived
+  bool ok = false;        // and it is a welcome, not a refusal
+};
+
+GreetingState EvaluateGreeting(Protocol protocol, const std::string& buffer) {
   std::size_t start = 0;
   while (true) {
     std::size_t end = buffer.find('\n', start);
-    if (end == std::string::npos) return false;
+    if (end == std::string::npos) return {};
     std::string line = buffer.substr(start, end - start);
-    if (line.size() >= 4 && line[3] == ' ') {
-      *code = line.substr(0, 3);
-      return true;
-    }
-    if (line.size() == 3) {
-      *code = line;
-      return true;
-    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     start = end + 1;
+    switch (protocol) {
+      case Protocol::kSmtp:
+        // "NNN text" or a bare "NNN" ends the reply; "NNN-text" continues it.
+        if ((line.size() >= 4 && line[3] == ' ') || line.size() == 3) {
+          return {true, line.substr(0, 3) == "220"};
+        }
+        break;
+      case Protocol::kImap:
+        return {true, StartsWith(line, "* OK")};  // "* PREAUTH" and "* BYE" are not for us
+      case Protocol::kPop3:
+        return {true, StartsWith(line, "+OK")};
+      case Protocol::kSieve:
+        // Capability lines ("IMPLEMENTATION" ..., "STARTTLS") until OK, NO or BYE (RFC 5804 §1.7).
+        if (StartsWith(line, "OK")) return {true, true};
+        if (StartsWith(line, "NO") || StartsWith(line, "BYE")) return {true, false};
+        break;
+    }
   }
-}
-
-::testing::AssertionResult GreetingVerdict(const std::string& where, const std::string& greeting,
-                                           bool complete, const std::string& code) {
-  if (!complete) {
-    return ::testing::AssertionFailure()
-           << where << ": no complete greeting before the deadline; read: \"" << greeting << "\"";
-  }
-  if (code != "220") {
-    return ::testing::AssertionFailure()
-           << where << ": greeting is not 220: \"" << greeting << "\"";
-  }
-  return ::testing::AssertionSuccess();
 }
 
 bool PortIsFree(const std::string& address, std::uint16_t port) {
@@ -224,6 +229,76 @@ bool GroupHasLiveProcess(pid_t pgid) {
     if (pgrp == pgid && state != 'Z' && state != 'X') return true;
   }
   return false;
+}
+
+// Stops a server we spawned with SpawnProcess (so it leads its own session and process group):
+// SIGTERM, bounded wait, SIGKILL, then waits (bounded) until no live process of its group is
+// left. Its children are no longer ours once it exited; idle ones take a moment to notice its
+// signal, and what is left after that gets SIGKILL, so the ports are free when this returns.
+// Only ever signals the group of a pid we started. Sets *pid to -1.
+void StopServerGroup(pid_t* pid) {
+  if (*pid <= 0) return;
+  const pid_t group = *pid;  // SpawnProcess: setsid(), so pid == pgid
+  TerminateProcess(*pid, std::chrono::seconds(5));
+  *pid = -1;
+  auto wait_group = [group](milliseconds timeout) {
+    Clock::time_point deadline = Clock::now() + timeout;
+    while (GroupHasLiveProcess(group)) {
+      if (Clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return true;
+  };
+  if (!wait_group(milliseconds(500))) {
+    kill(-group, SIGKILL);
+    wait_group(std::chrono::seconds(5));
+  }
+}
+
+// The watchdog's body, in a forked child: async-signal-safe calls only, no allocation. Reads
+// "+PGID\n" / "-PGID\n" records from `fd`; at EOF (the test binary's end closed: it stopped the
+// fleet, or died) it stops the groups still registered, SIGTERM then SIGKILL.
+[[noreturn]] void WatchdogMain(int fd) {
+  constexpr int kMaxGroups = 64;
+  pid_t groups[kMaxGroups] = {};
+  char buf[256];
+  long value = 0;
+  int sign = 0;
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n; ++i) {
+      char c = buf[i];
+      if (c == '+' || c == '-') {
+        sign = c == '+' ? 1 : -1;
+        value = 0;
+      } else if (c >= '0' && c <= '9') {
+        value = value * 10 + (c - '0');
+      } else if (c == '\n' && sign != 0 && value > 1) {
+        for (int g = 0; g < kMaxGroups; ++g) {
+          if (sign > 0 && groups[g] == 0) {
+            groups[g] = static_cast<pid_t>(value);
+            break;
+          }
+          if (sign < 0 && groups[g] == value) groups[g] = 0;
+        }
+        sign = 0;
+      }
+    }
+  }
+  bool any = false;
+  for (pid_t g : groups) any = (g > 0 && kill(-g, SIGTERM) == 0) || any;
+  for (int i = 0; any && i < 40; ++i) {  // up to 2 s for the servers to stop their children
+    timespec ts{0, 50 * 1000 * 1000};
+    nanosleep(&ts, nullptr);
+    any = false;
+    for (pid_t g : groups) any = (g > 0 && kill(-g, 0) == 0) || any;
+  }
+  for (pid_t g : groups) {
+    if (g > 0) kill(-g, SIGKILL);
+  }
+  _exit(0);
 }
 
 std::string Trim(std::string s) {
@@ -368,20 +443,41 @@ std::string FileTail(const std::string& path, std::size_t lines) {
   return out;
 }
 
+const char* ProtocolName(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kSmtp:
+      return "SMTP";
+    case Protocol::kImap:
+      return "IMAP";
+    case Protocol::kPop3:
+      return "POP3";
+    case Protocol::kSieve:
+      return "ManageSieve";
+  }
+  return "?";
+}
+
 ::testing::AssertionResult ReadGreeting(const std::string& address, std::uint16_t port,
                                         bool implicit_tls, std::chrono::milliseconds timeout,
                                         std::string* greeting) {
+  return ReadServiceGreeting(address, port, Protocol::kSmtp, implicit_tls, timeout, greeting);
+}
+
+::testing::AssertionResult ReadServiceGreeting(const std::string& address, std::uint16_t port,
+                                               Protocol protocol, bool implicit_tls,
+                                               std::chrono::milliseconds timeout,
+                                               std::string* greeting) {
   Clock::time_point deadline = Clock::now() + timeout;
-  std::string where = address + ":" + std::to_string(port) + (implicit_tls ? " (TLS)" : "");
+  std::string where = std::string(ProtocolName(protocol)) + " " + address + ":" +
+                      std::to_string(port) + (implicit_tls ? " (TLS)" : "");
   std::string error;
   int fd = ConnectTcp(address, port, deadline, &error);
   if (fd < 0) return ::testing::AssertionFailure() << where << ": " << error;
   std::string buffer;
-  std::string code;
-  bool complete = false;
+  GreetingState state;
   if (!implicit_tls) {
     char buf[1024];
-    while (!complete && buffer.size() < 64 * 1024) {
+    while (!state.complete && buffer.size() < 64 * 1024) {
       milliseconds left = Remaining(deadline);
       if (left.count() == 0) break;
       pollfd pfd{fd, POLLIN, 0};
@@ -391,7 +487,7 @@ std::string FileTail(const std::string& path, std::size_t lines) {
       ssize_t r = recv(fd, buf, sizeof buf, 0);
       if (r <= 0) break;
       buffer.append(buf, r);
-      complete = HasFinalLine(buffer, &code);
+      state = EvaluateGreeting(protocol, buffer);
     }
   } else {
     // Blocking socket with per-call timeouts, bounded overall by the deadline checks below.
@@ -406,11 +502,11 @@ std::string FileTail(const std::string& path, std::size_t lines) {
       error = "TLS handshake failed";
     } else {
       char buf[1024];
-      while (!complete && buffer.size() < 64 * 1024 && Remaining(deadline).count() > 0) {
+      while (!state.complete && buffer.size() < 64 * 1024 && Remaining(deadline).count() > 0) {
         int r = SSL_read(ssl, buf, sizeof buf);
         if (r <= 0) break;
         buffer.append(buf, r);
-        complete = HasFinalLine(buffer, &code);
+        state = EvaluateGreeting(protocol, buffer);
       }
     }
     if (ssl != nullptr) {
@@ -422,7 +518,14 @@ std::string FileTail(const std::string& path, std::size_t lines) {
   close(fd);
   if (greeting != nullptr) *greeting = buffer;
   if (!error.empty()) return ::testing::AssertionFailure() << where << ": " << error;
-  return GreetingVerdict(where, buffer, complete, code);
+  if (!state.complete) {
+    return ::testing::AssertionFailure()
+           << where << ": no complete greeting before the deadline; read: \"" << buffer << "\"";
+  }
+  if (!state.ok) {
+    return ::testing::AssertionFailure() << where << ": refused: \"" << buffer << "\"";
+  }
+  return ::testing::AssertionSuccess();
 }
 
 std::time_t CertNotAfter(const std::string& pem_path) {
@@ -441,13 +544,37 @@ std::time_t CertNotAfter(const std::string& pem_path) {
 // ---------------------------------------------------------------------------------------------
 // Fleet
 
-Fleet::Fleet(std::string base_dir) : base_dir_(std::move(base_dir)) {
+Fleet::Fleet(std::string base_dir, FleetOptions options)
+    : base_dir_(std::move(base_dir)), options_(options) {
   services_ = {
-      {"smtp_good", kSmtpGoodPort, false},           {"smtp_expired", kSmtpExpiredPort, false},
-      {"smtp_wronghost", kSmtpWronghostPort, false}, {"smtp_notls", kSmtpNotlsPort, false},
-      {"postscreen", kPostscreenPort, false},        {"submissions", kSubmissionsPort, true},
+      {"smtp_good", kSmtpGoodPort, false},
+      {"smtp_expired", kSmtpExpiredPort, false},
+      {"smtp_wronghost", kSmtpWronghostPort, false},
+      {"smtp_notls", kSmtpNotlsPort, false},
+      {"postscreen", kPostscreenPort, false},
+      {"submissions", kSubmissionsPort, true},
       {"submission", kSubmissionPort, false},
+      {"smtp_notyetvalid", kSmtpNotyetvalidPort, false},
+      {"smtp_selfsigned", kSmtpSelfsignedPort, false},
+      {"smtp_nointermediate", kSmtpNointermediatePort, false},
+      {"smtp_expiring", kSmtpExpiringPort, false},
+      {"smtp_rsa", kSmtpRsaPort, false},
+      {"submission_selfsigned", kSubmissionSelfsignedPort, false},
   };
+  if (options_.dovecot) {
+    const std::vector<Service> dovecot = {
+        {"imap", kImapPort, false, Protocol::kImap, "dovecot"},
+        {"imaps", kImapsPort, true, Protocol::kImap, "dovecot"},
+        {"pop3", kPop3Port, false, Protocol::kPop3, "dovecot"},
+        {"pop3s", kPop3sPort, true, Protocol::kPop3, "dovecot"},
+        {"sieve", kSievePort, false, Protocol::kSieve, "dovecot"},
+        {"imap_expired", kImapExpiredPort, false, Protocol::kImap, "dovecot_expired"},
+        {"imaps_expired", kImapsExpiredPort, true, Protocol::kImap, "dovecot_expired"},
+    };
+    services_.insert(services_.end(), dovecot.begin(), dovecot.end());
+    dovecots_ = {{.name = "dovecot", .cert = "good", .protocols = {"imap", "pop3", "sieve"}},
+                 {.name = "dovecot_expired", .cert = "expired", .protocols = {"imap"}}};
+  }
 }
 
 Fleet::~Fleet() { Stop(); }
@@ -455,19 +582,26 @@ Fleet::~Fleet() { Stop(); }
 ::testing::AssertionResult Fleet::Start() {
   if (geteuid() != 0) {
     return ::testing::AssertionFailure()
-           << "the integration fleet runs Postfix's master as root; run the tests as root";
+           << "the integration fleet runs Postfix's master and Dovecot as root; run the tests as "
+              "root";
   }
   if (auto r = ChooseAddress(); !r) return r;
   if (auto r = MakeDirectory(); !r) return r;
+  if (auto r = StartWatchdog(); !r) return r;
   if (auto r = MakeCertificates(); !r) return r;
   if (auto r = StartPostfix(); !r) return r;
-  return WaitForGreetings(std::chrono::seconds(15));
+  if (options_.dovecot) {
+    if (auto r = StartDovecot(); !r) return r;
+  }
+  return WaitForGreetings(std::chrono::seconds(20));
 }
 
 void Fleet::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  StopDovecot();
   StopPostfix();
+  StopWatchdog();
   if (!dir_.empty() && std::getenv("MAILSEC_KEEP_FLEET") == nullptr) {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
@@ -509,6 +643,21 @@ std::string Fleet::PostfixLogTail(std::size_t lines) const {
   std::string master = FileTail(postfix_dir_ + "/master.out", 10);
   if (!master.empty()) out += "--- master stdout/stderr:\n" + master;
   return out;
+}
+
+std::string Fleet::DovecotLogTail(const std::string& instance, std::size_t lines) const {
+  for (const auto& d : dovecots_) {
+    if (d.name != instance || d.dir.empty()) continue;
+    std::string out = FileTail(d.dir + "/dovecot.log", lines);
+    std::string master = FileTail(d.dir + "/dovecot.out", 20);
+    if (!master.empty()) out += "--- dovecot stdout/stderr:\n" + master;
+    return out;
+  }
+  return "(no Dovecot instance " + instance + ")\n";
+}
+
+std::string Fleet::ServerLogTail(const std::string& server, std::size_t lines) const {
+  return server == "postfix" ? PostfixLogTail(lines) : DovecotLogTail(server, lines);
 }
 
 ::testing::AssertionResult Fleet::ChooseAddress() {
@@ -559,6 +708,17 @@ std::string Fleet::PostfixLogTail(std::size_t lines) const {
 
 // ---------------------------------------------------------------------------------------------
 // Test CA
+
+// One leaf: key, CSR and `openssl ca` from the intermediate, or `openssl req -x509` for a
+// self-signed one.
+struct Fleet::LeafSpec {
+  std::string name;
+  std::string san;                    // subjectAltName value
+  std::vector<std::string> validity;  // openssl ca (or req -x509) validity options
+  bool rsa = false;                   // RSA-2048 instead of EC P-256
+  bool self_signed = false;           // not from the CA; cert_path() holds the leaf only
+  bool with_intermediate = true;      // cert_path() = leaf + intermediate (else leaf only)
+};
 
 ::testing::AssertionResult Fleet::Openssl(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"openssl"};
@@ -614,47 +774,87 @@ std::string Fleet::PostfixLogTail(std::size_t lines) const {
     return ::testing::AssertionFailure() << "cannot write " << ca_bundle_path_;
   }
   const std::string my_names = "DNS:localhost,IP:" + address_;
-  if (auto r = MakeLeaf("good", my_names, {"-days", "365"}); !r) return r;
-  if (auto r = MakeLeaf("expired", my_names,
-                        {"-startdate", "20200101000000Z", "-enddate", "20210101000000Z"});
-      !r) {
-    return r;
+  // The expiring leaf ends 3 days from now (openssl ca starts it now).
+  char in_3_days[32];
+  std::time_t end = std::time(nullptr) + 3 * 86400;
+  std::tm end_tm{};
+  gmtime_r(&end, &end_tm);
+  std::strftime(in_3_days, sizeof in_3_days, "%Y%m%d%H%M%SZ", &end_tm);
+  const LeafSpec leaves[] = {
+      {.name = "good", .san = my_names, .validity = {"-days", "365"}},
+      {.name = "expired",
+       .san = my_names,
+       .validity = {"-startdate", "20200101000000Z", "-enddate", "20210101000000Z"}},
+      {.name = "wronghost", .san = "DNS:wrong.example", .validity = {"-days", "365"}},
+      {.name = "notyetvalid",
+       .san = my_names,
+       .validity = {"-startdate", "20990101000000Z", "-enddate", "21000101000000Z"}},
+      {.name = "expiring", .san = my_names, .validity = {"-enddate", in_3_days}},
+      {.name = "rsa", .san = my_names, .validity = {"-days", "365"}, .rsa = true},
+      {.name = "selfsigned", .san = my_names, .validity = {"-days", "365"}, .self_signed = true},
+      {.name = "nointermediate",
+       .san = my_names,
+       .validity = {"-days", "365"},
+       .with_intermediate = false},
+  };
+  for (const LeafSpec& leaf : leaves) {
+    if (auto r = MakeLeaf(leaf); !r) return r;
   }
-  if (auto r = MakeLeaf("wronghost", "DNS:wrong.example", {"-days", "365"}); !r) return r;
   return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult Fleet::MakeLeaf(const std::string& name, const std::string& san,
-                                           const std::vector<std::string>& validity) {
+::testing::AssertionResult Fleet::MakeLeaf(const LeafSpec& spec) {
+  const std::string& name = spec.name;
   const std::string base = ca_dir_ + "/" + name;
   const std::string inter = ca_dir_ + "/inter";
+  const std::vector<std::string> key_args =
+      spec.rsa ? std::vector<std::string>{"-newkey", "rsa:2048", "-nodes"} : EcKeyArgs();
   WriteFile(base + ".ext",
             "[ v3_leaf ]\n"
             "basicConstraints = critical,CA:FALSE\n"
-            "keyUsage = critical,digitalSignature\n"
-            "extendedKeyUsage = serverAuth\n"
-            "subjectKeyIdentifier = hash\n"
-            "authorityKeyIdentifier = keyid\n"
-            "subjectAltName = " +
-                san + "\n");
-  if (auto r =
-          Openssl(Concat({{"req", "-new"},
-                          EcKeyArgs(),
-                          {"-keyout", key_path(name), "-out", base + ".csr", "-subj",
-                           "/CN=" + name + ".fleet.test", "-config", ca_dir_ + "/inter.cnf"}}));
-      !r) {
-    return r;
+            "keyUsage = critical,digitalSignature" +
+                std::string(spec.rsa ? ",keyEncipherment" : "") +
+                "\n"
+                "extendedKeyUsage = serverAuth\n"
+                "subjectKeyIdentifier = hash\n"
+                "authorityKeyIdentifier = keyid\n"
+                "subjectAltName = " +
+                spec.san + "\n");
+  const std::string subject = "/CN=" + name + ".fleet.test";
+  if (spec.self_signed) {
+    // The extension section comes from a config of its own: req reads -extensions from -config.
+    WriteFile(base + ".cnf",
+              "[ req ]\ndistinguished_name = dn\nprompt = no\n[ dn ]\nCN = unused\n" +
+                  ReadFile(base + ".ext"));
+    if (auto r = Openssl(Concat({{"req", "-x509"},
+                                 key_args,
+                                 {"-keyout", key_path(name), "-out", leaf_path(name), "-subj",
+                                  subject, "-config", base + ".cnf", "-extensions", "v3_leaf"},
+                                 spec.validity}));
+        !r) {
+      return r;
+    }
+  } else {
+    if (auto r = Openssl(Concat({{"req", "-new"},
+                                 key_args,
+                                 {"-keyout", key_path(name), "-out", base + ".csr", "-subj",
+                                  subject, "-config", ca_dir_ + "/inter.cnf"}}));
+        !r) {
+      return r;
+    }
+    if (auto r = Openssl(
+            Concat({{"ca", "-batch", "-notext", "-config", ca_dir_ + "/inter.cnf", "-cert",
+                     inter + ".crt", "-keyfile", inter + ".key", "-in", base + ".csr", "-out",
+                     leaf_path(name), "-extfile", base + ".ext", "-extensions", "v3_leaf"},
+                    spec.validity}));
+        !r) {
+      return r;
+    }
   }
-  if (auto r =
-          Openssl(Concat({{"ca", "-batch", "-notext", "-config", ca_dir_ + "/inter.cnf", "-cert",
-                           inter + ".crt", "-keyfile", inter + ".key", "-in", base + ".csr", "-out",
-                           leaf_path(name), "-extfile", base + ".ext", "-extensions", "v3_leaf"},
-                          validity}));
-      !r) {
-    return r;
-  }
-  // What servers present: leaf, then intermediate.
-  if (!WriteFile(cert_path(name), ReadFile(leaf_path(name)) + ReadFile(inter + ".crt"))) {
+  // What servers present: leaf, then intermediate (unless the leaf is meant to be alone).
+  std::string served = ReadFile(leaf_path(name));
+  if (!spec.self_signed && spec.with_intermediate) served += ReadFile(inter + ".crt");
+  if (!WriteFile(cert_path(name), served)) {
     return ::testing::AssertionFailure() << "cannot write " << cert_path(name);
   }
   chmod(key_path(name).c_str(), 0600);
@@ -672,9 +872,10 @@ std::string Fleet::PostfixLogTail(std::size_t lines) const {
 // A private instance: main.cf/master.cf in dir()/postfix/etc, queue and data directories beside
 // them, log through postlogd into dir()/postfix/postfix.log (no syslog in the container). The
 // master runs as our child in the foreground (`master -c DIR -d`), in its own session: we own
-// its pid, `postfix -c` (whose check step runs post-install create-missing) is not needed, and
-// PR_SET_PDEATHSIG stops it should the test binary die. Master's SIGTERM handler takes its whole
-// process group (every smtpd, postscreen, ...) down with it.
+// its pid, and `postfix -c` (whose check step runs post-install create-missing) is not needed.
+// Should the test binary die, the watchdog stops it: PR_SET_PDEATHSIG does not survive master's
+// effective-uid switches (setresuid to mail_owner and back) at start-up. Master's SIGTERM handler
+// takes its whole process group (every smtpd, postscreen, ...) down with it.
 
 std::string Fleet::PostfixMainCf() const {
   const std::string& d = postfix_dir_;
@@ -750,6 +951,19 @@ std::string Fleet::PostfixMasterCf() const {
      << " -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt" << tls("good") << "\n"
      << inet(kSubmissionPort, "-") << "smtpd -o syslog_name=postfix/submission"
      << " -o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes" << tls("good") << "\n"
+     << inet(kSmtpNotyetvalidPort, "-") << "smtpd -o syslog_name=postfix/smtp_notyetvalid"
+     << " -o smtpd_tls_security_level=may" << tls("notyetvalid") << "\n"
+     << inet(kSmtpSelfsignedPort, "-") << "smtpd -o syslog_name=postfix/smtp_selfsigned"
+     << " -o smtpd_tls_security_level=may" << tls("selfsigned") << "\n"
+     << inet(kSmtpNointermediatePort, "-") << "smtpd -o syslog_name=postfix/smtp_nointermediate"
+     << " -o smtpd_tls_security_level=may" << tls("nointermediate") << "\n"
+     << inet(kSmtpExpiringPort, "-") << "smtpd -o syslog_name=postfix/smtp_expiring"
+     << " -o smtpd_tls_security_level=may" << tls("expiring") << "\n"
+     << inet(kSmtpRsaPort, "-") << "smtpd -o syslog_name=postfix/smtp_rsa"
+     << " -o smtpd_tls_security_level=may" << tls("rsa") << "\n"
+     << inet(kSubmissionSelfsignedPort, "-") << "smtpd -o syslog_name=postfix/submission_selfsigned"
+     << " -o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes" << tls("selfsigned")
+     << "\n"
      << inet(kPostscreenPort, "1") << "postscreen -o syslog_name=postfix/postscreen\n"
      << "smtpd pass - - n - - smtpd -o syslog_name=postfix/postscreen-smtpd"
      << " -o smtpd_tls_security_level=may" << tls("good") << "\n"
@@ -849,32 +1063,274 @@ std::string Fleet::PostfixMasterCf() const {
   if (postfix_master_pid_ <= 0) {
     return ::testing::AssertionFailure() << "cannot start Postfix master: " << std::strerror(errno);
   }
+  Watch(postfix_master_pid_);
   return ::testing::AssertionSuccess();
 }
 
 void Fleet::StopPostfix() {
-  if (postfix_master_pid_ <= 0) return;
-  const pid_t group = postfix_master_pid_;  // master is its session and process group leader
-  TerminateProcess(postfix_master_pid_, std::chrono::seconds(5));
-  postfix_master_pid_ = -1;
-  // Master signalled its children (no longer ours) on the way out; idle ones take a couple of
-  // seconds to notice. Give them a moment, then kill what is left of the group and wait (bounded)
-  // until it is gone, so the ports are free when Stop() returns.
-  auto wait_group = [group](milliseconds timeout) {
-    Clock::time_point deadline = Clock::now() + timeout;
-    while (GroupHasLiveProcess(group)) {
-      if (Clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(milliseconds(20));
+  const pid_t group = postfix_master_pid_;
+  StopServerGroup(&postfix_master_pid_);
+  Forget(group);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// Dovecot
+//
+// Private instances, each under dir()/dovecot/<short name>: dovecot.conf, base_dir run/ (sockets,
+// master.pid), state/, home/, dovecot.log (log_path and info_log_path), and dovecot.out (the
+// master's stdout/stderr: what it says before its log process runs, i.e. configuration errors).
+// `dovecot -F -c FILE` keeps the master in the foreground as our child, in its own session, with
+// PR_SET_PDEATHSIG; on SIGTERM it stops its children and exits. The configuration is
+// self-contained (no !include of /etc/dovecot/conf.d); base_dir and state_dir are ours, so nothing
+// under /run/dovecot or /var/lib/dovecot is touched. Logins work (static passdb, password "test";
+// static userdb as user dovecot), but the probes never log in.
+
+namespace {
+
+// The login service and inet_listener name Dovecot's built-in defaults use for a fleet service
+// (overriding a listener of that name replaces its default port instead of adding one).
+struct DovecotListener {
+  const char* login_service;
+  const char* listener;
+};
+
+DovecotListener ListenerFor(Protocol protocol, bool implicit_tls) {
+  switch (protocol) {
+    case Protocol::kImap:
+      return implicit_tls ? DovecotListener{"imap-login", "imaps"}
+                          : DovecotListener{"imap-login", "imap"};
+    case Protocol::kPop3:
+      return implicit_tls ? DovecotListener{"pop3-login", "pop3s"}
+                          : DovecotListener{"pop3-login", "pop3"};
+    case Protocol::kSieve:
+      return {"managesieve-login", "sieve"};
+    case Protocol::kSmtp:
+      break;
+  }
+  return {"", ""};
+}
+
+// Longest socket path Dovecot creates below base_dir ("token-login/imap-urlauth") plus '/': the
+// whole path must fit sockaddr_un.sun_path (108 bytes with its NUL).
+constexpr std::size_t kDovecotSocketSuffix = 25;
+
+}  // namespace
+
+std::string Fleet::DovecotConf(const DovecotInstance& d) const {
+  passwd* pw = getpwnam("dovecot");
+  const std::string uid = pw != nullptr ? std::to_string(pw->pw_uid) : "dovecot";
+  const std::string gid = pw != nullptr ? std::to_string(pw->pw_gid) : "dovecot";
+  std::string protocols;
+  for (const auto& p : d.protocols) protocols += (protocols.empty() ? "" : " ") + p;
+  std::ostringstream cf;
+  cf << "# Generated by the mailsec_exporter integration tests (Fleet::DovecotConf).\n"
+     << "instance_name = mailsec-fleet-" << d.name << "\n"
+     << "base_dir = " << d.dir << "/run\n"
+     << "state_dir = " << d.dir << "/state\n"
+     << "log_path = " << d.dir << "/dovecot.log\n"
+     << "info_log_path = " << d.dir << "/dovecot.log\n"
+     << "debug_log_path = " << d.dir << "/dovecot.log\n"
+     << "listen = " << address_ << "\n"
+     << "protocols = " << protocols << "\n"
+     << "ssl = yes\n"
+     << "ssl_cert = <" << cert_path(d.cert) << "\n"
+     << "ssl_key = <" << key_path(d.cert) << "\n"
+     << "ssl_min_protocol = TLSv1.2\n"
+     // No AUTH=/LOGIN before TLS: IMAP advertises LOGINDISABLED, POP3 has no USER in CAPA,
+     // ManageSieve an empty SASL capability. (Dovecot treats a connection as secured when the
+     // client's address equals the local one; the probes connect from 127.0.0.1.)
+     << "disable_plaintext_auth = yes\n"
+     << "auth_mechanisms = plain login\n"
+     << "login_trusted_networks =\n"
+     << "default_login_user = dovenull\n"
+     << "default_internal_user = dovecot\n"
+     << "first_valid_uid = " << uid << "\n"
+     << "first_valid_gid = " << gid << "\n"
+     << "mail_location = maildir:~/Maildir\n"
+     << "passdb {\n  driver = static\n  args = password=test\n}\n"
+     << "userdb {\n  driver = static\n  args = uid=" << uid << " gid=" << gid << " home=" << d.dir
+     << "/home/%u\n}\n";
+  // One block per login service, with the listeners of this instance.
+  std::map<std::string, std::string> blocks;
+  for (const auto& s : services_) {
+    if (s.server != d.name) continue;
+    DovecotListener l = ListenerFor(s.protocol, s.implicit_tls);
+    std::ostringstream b;
+    b << "  inet_listener " << l.listener << " {\n"
+      << "    address = " << address_ << "\n"
+      << "    port = " << s.port << "\n"
+      << "    ssl = " << (s.implicit_tls ? "yes" : "no") << "\n"
+      << "  }\n";
+    blocks[l.login_service] += b.str();
+  }
+  for (const auto& [service, listeners] : blocks) {
+    cf << "service " << service << " {\n" << listeners << "}\n";
+  }
+  return cf.str();
+}
+
+::testing::AssertionResult Fleet::StartDovecot() {
+  passwd* pw = getpwnam("dovecot");
+  if (pw == nullptr) return ::testing::AssertionFailure() << "no user dovecot (dovecot-core)";
+  const uid_t dovecot_uid = pw->pw_uid;  // copied: the next getpwnam() reuses *pw
+  const gid_t dovecot_gid = pw->pw_gid;
+  if (getpwnam("dovenull") == nullptr) {
+    return ::testing::AssertionFailure() << "no user dovenull (dovecot-core)";
+  }
+  std::string binary = "/usr/sbin/dovecot";
+  if (access(binary.c_str(), X_OK) != 0) binary = "dovecot";  // from PATH
+  const std::string root = dir_ + "/dovecot";
+  std::filesystem::create_directories(root);
+  chmod(root.c_str(), 0755);
+  for (auto& d : dovecots_) {
+    // Short directory names keep the socket paths below base_dir within sun_path.
+    d.dir = root + "/" + (d.name == "dovecot" ? "good" : d.cert);
+    const std::string run = d.dir + "/run";
+    if (run.size() + kDovecotSocketSuffix >= sizeof(sockaddr_un{}.sun_path)) {
+      return ::testing::AssertionFailure()
+             << "Dovecot's base_dir " << run << " is too long for its socket paths (" << run.size()
+             << " + " << kDovecotSocketSuffix << " >= " << sizeof(sockaddr_un{}.sun_path)
+             << "); build in a shorter directory";
     }
-    return true;
-  };
-  if (!wait_group(milliseconds(500))) {
-    kill(-group, SIGKILL);
-    wait_group(std::chrono::seconds(5));
+    const std::string home = d.dir + "/home";
+    const std::string state = d.dir + "/state";
+    for (const std::string& path : {d.dir, run, state, home}) {
+      if (mkdir(path.c_str(), 0755) != 0 || chmod(path.c_str(), 0755) != 0) {
+        return ::testing::AssertionFailure()
+               << "cannot create " << path << ": " << std::strerror(errno);
+      }
+    }
+    if (chown(home.c_str(), dovecot_uid, dovecot_gid) != 0) {
+      return ::testing::AssertionFailure() << "chown " << home << ": " << std::strerror(errno);
+    }
+    const std::string conf = d.dir + "/dovecot.conf";
+    if (!WriteFile(conf, DovecotConf(d))) {
+      return ::testing::AssertionFailure() << "cannot write " << conf;
+    }
+    d.pid = SpawnProcess({binary, "-F", "-c", conf}, d.dir + "/dovecot.out");
+    if (d.pid <= 0) {
+      return ::testing::AssertionFailure()
+             << "cannot start " << binary << " for " << d.name << ": " << std::strerror(errno);
+    }
+    Watch(d.pid);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+void Fleet::StopDovecot() {
+  for (auto& d : dovecots_) {
+    const pid_t group = d.pid;
+    StopServerGroup(&d.pid);
+    Forget(group);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// Watchdog
+
+::testing::AssertionResult Fleet::StartWatchdog() {
+  // A socket pair rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in the test binary.
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    return ::testing::AssertionFailure() << "socketpair: " << std::strerror(errno);
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    int saved = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return ::testing::AssertionFailure() << "fork: " << std::strerror(saved);
+  }
+  if (pid == 0) {
+    // Its own session, so a signal to the test binary's process group spares it; every
+    // descriptor but its end closed, so only the test binary holds the other one.
+    setsid();
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    if (fds[0] != 3) {
+      dup2(fds[0], 3);
+    }
+    close_range(4, ~0U, 0);
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      dup2(devnull, STDIN_FILENO);
+      dup2(devnull, STDOUT_FILENO);
+      dup2(devnull, STDERR_FILENO);
+      if (devnull > 3) close(devnull);
+    }
+    WatchdogMain(3);
+  }
+  close(fds[0]);
+  watchdog_pid_ = pid;
+  watchdog_fd_ = fds[1];
+  return ::testing::AssertionSuccess();
+}
+
+void Fleet::Watch(pid_t group) {
+  if (watchdog_fd_ < 0 || group <= 1) return;
+  std::string record = "+" + std::to_string(group) + "\n";
+  [[maybe_unused]] ssize_t n = send(watchdog_fd_, record.data(), record.size(), MSG_NOSIGNAL);
+}
+
+void Fleet::Forget(pid_t group) {
+  if (watchdog_fd_ < 0 || group <= 1) return;
+  std::string record = "-" + std::to_string(group) + "\n";
+  [[maybe_unused]] ssize_t n = send(watchdog_fd_, record.data(), record.size(), MSG_NOSIGNAL);
+}
+
+void Fleet::StopWatchdog() {
+  if (watchdog_fd_ >= 0) {
+    close(watchdog_fd_);  // EOF: the watchdog stops what is still registered (nothing) and exits
+    watchdog_fd_ = -1;
+  }
+  if (watchdog_pid_ > 0) {
+    if (!WaitForExit(watchdog_pid_, std::chrono::seconds(5))) {
+      kill(watchdog_pid_, SIGKILL);
+      WaitForExit(watchdog_pid_, std::chrono::seconds(5));
+    }
+    watchdog_pid_ = -1;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+bool Fleet::ServerAlive(const Service& s, std::string* why) {
+  pid_t* pid = nullptr;
+  std::string hint;
+  if (s.server == "postfix") {
+    pid = &postfix_master_pid_;
+    hint = " (start-up errors go to syslog, which is absent; check main.cf/master.cf in " +
+           postfix_dir_ + "/etc)";
+  } else {
+    for (auto& d : dovecots_) {
+      if (d.name == s.server) {
+        pid = &d.pid;
+        hint = " (configuration: " + d.dir + "/dovecot.conf)";
+      }
+    }
+  }
+  if (pid == nullptr) {
+    *why = "no server " + s.server + " in this fleet";
+    return false;
+  }
+  int status = 0;
+  if (*pid > 0 && !WaitForExit(*pid, milliseconds(0), &status)) return true;
+  std::ostringstream out;
+  if (*pid > 0) {
+    out << s.server << " exited with status " << DecodeStatus(status);
+  } else {
+    out << s.server << " is not running";
+  }
+  *pid = -1;
+  out << hint << ". Log tail:\n" << ServerLogTail(s.server);
+  *why = out.str();
+  return false;
+}
 
 ::testing::AssertionResult Fleet::WaitForGreetings(std::chrono::milliseconds timeout) {
   Clock::time_point deadline = Clock::now() + timeout;
@@ -882,25 +1338,20 @@ void Fleet::StopPostfix() {
     ::testing::AssertionResult last = ::testing::AssertionFailure() << "not tried";
     int attempts = 0;
     while (true) {
-      int status = 0;
-      if (postfix_master_pid_ > 0 && WaitForExit(postfix_master_pid_, milliseconds(0), &status)) {
-        postfix_master_pid_ = -1;
-        return ::testing::AssertionFailure()
-               << "Postfix master exited with status " << DecodeStatus(status)
-               << " (start-up errors go to syslog, which is absent; check main.cf/master.cf in "
-               << postfix_dir_ << "/etc). Log tail:\n"
-               << PostfixLogTail();
+      if (std::string why; !ServerAlive(s, &why)) {
+        return ::testing::AssertionFailure() << "service " << s.name << ": " << why;
       }
       std::string greeting;
       ++attempts;
-      last = ReadGreeting(address_, s.port, s.implicit_tls,
-                          std::min(Remaining(deadline), milliseconds(5000)), &greeting);
+      last = ReadServiceGreeting(address_, s.port, s.protocol, s.implicit_tls,
+                                 std::min(Remaining(deadline), milliseconds(5000)), &greeting);
       if (last) break;
       if (Remaining(deadline).count() == 0) {
         return ::testing::AssertionFailure()
                << "service " << s.name << " did not greet within " << timeout.count() << " ms ("
-               << attempts << " attempts): " << last.message() << "\nPostfix log tail:\n"
-               << PostfixLogTail();
+               << attempts << " attempts): " << last.message() << "\n"
+               << s.server << " log tail:\n"
+               << ServerLogTail(s.server);
       }
       std::this_thread::sleep_for(milliseconds(100));
     }

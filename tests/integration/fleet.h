@@ -1,10 +1,12 @@
 // The integration-test fleet: real mail servers started by the test binary itself, bound to a
 // fresh 127.x.y.z address, with every file under a fresh directory inside the build tree.
 //
-// Today the fleet runs one private Postfix instance (several smtpd services, postscreen,
-// implicit-TLS submissions, STARTTLS submission) behind certificates issued by a test CA made with
-// the openssl CLI. Each server family has its own section (MakeCertificates, StartPostfix, ...), so
-// Dovecot, NSD+Unbound and nginx can be added next to it.
+// The fleet runs one private Postfix instance (several smtpd services, postscreen, implicit-TLS
+// submissions, STARTTLS submissions) and, on request (FleetOptions::dovecot), two private Dovecot
+// instances (IMAP, IMAPS, POP3, POP3S, ManageSieve; one with the good certificate, one with the
+// expired one), behind certificates issued by a test CA made with the openssl CLI. Each server
+// family has its own section (MakeCertificates, StartPostfix, StartDovecot, ...), so NSD+Unbound
+// and nginx can be added next to them.
 #ifndef MAILSEC_TESTS_INTEGRATION_FLEET_H_
 #define MAILSEC_TESTS_INTEGRATION_FLEET_H_
 
@@ -50,9 +52,26 @@ std::string ReadFile(const std::string& path);
 // The last `lines` lines of a file (empty when unreadable).
 std::string FileTail(const std::string& path, std::size_t lines = 40);
 
+// The greeting a fleet service sends.
+enum class Protocol {
+  kSmtp,   // "220-..." lines up to the final "220 "
+  kImap,   // "* OK ..."
+  kPop3,   // "+OK ..."
+  kSieve,  // capability lines, then "OK ..."
+};
+const char* ProtocolName(Protocol protocol);
+
 // Connects to address:port (with a TLS handshake first when `implicit_tls`, without verifying the
-// certificate) and reads an SMTP-style greeting up to and including its final "NNN " line. Fails
-// when nothing final arrives within `timeout`. On success *greeting holds every line read.
+// certificate) and reads the greeting of `protocol` up to and including its final line (SMTP: the
+// "NNN " line, which must be 220; IMAP: "* OK"; POP3: "+OK"; ManageSieve: the capability lines and
+// "OK"). Fails when no complete greeting arrives within `timeout`, or when it is a refusal
+// ("* BYE", "-ERR", "NO", "BYE", a non-220 code). *greeting gets every byte read.
+::testing::AssertionResult ReadServiceGreeting(const std::string& address, std::uint16_t port,
+                                               Protocol protocol, bool implicit_tls,
+                                               std::chrono::milliseconds timeout,
+                                               std::string* greeting);
+
+// ReadServiceGreeting for SMTP.
 ::testing::AssertionResult ReadGreeting(const std::string& address, std::uint16_t port,
                                         bool implicit_tls, std::chrono::milliseconds timeout,
                                         std::string* greeting);
@@ -61,6 +80,12 @@ std::string FileTail(const std::string& path, std::size_t lines = 40);
 std::time_t CertNotAfter(const std::string& pem_path);
 
 // ---------------------------------------------------------------------------------------------
+
+// What Fleet::Start() starts besides Postfix (which always runs).
+struct FleetOptions {
+  // Two Dovecot instances: "dovecot" (good certificate) and "dovecot_expired" (expired one).
+  bool dovecot = false;
+};
 
 class Fleet {
  public:
@@ -73,11 +98,27 @@ class Fleet {
   static constexpr std::uint16_t kPostscreenPort = 10029;     // postscreen, multi-line greeting
   static constexpr std::uint16_t kSubmissionsPort = 10465;    // implicit TLS, good cert
   static constexpr std::uint16_t kSubmissionPort = 10587;     // STARTTLS + smtpd_tls_auth_only
+  // Postfix, one certificate defect each (see cert_path()).
+  static constexpr std::uint16_t kSmtpNotyetvalidPort = 10030;       // STARTTLS, notBefore 2099
+  static constexpr std::uint16_t kSmtpSelfsignedPort = 10031;        // STARTTLS, self-signed
+  static constexpr std::uint16_t kSmtpNointermediatePort = 10032;    // STARTTLS, leaf only
+  static constexpr std::uint16_t kSmtpExpiringPort = 10033;          // STARTTLS, expires in 3 d
+  static constexpr std::uint16_t kSmtpRsaPort = 10034;               // STARTTLS, RSA-2048 leaf
+  static constexpr std::uint16_t kSubmissionSelfsignedPort = 10588;  // as submission, self-signed
+  // Dovecot "dovecot" (good certificate; only with FleetOptions::dovecot).
+  static constexpr std::uint16_t kImapPort = 10143;   // STARTTLS
+  static constexpr std::uint16_t kImapsPort = 10993;  // implicit TLS
+  static constexpr std::uint16_t kPop3Port = 10110;   // STLS
+  static constexpr std::uint16_t kPop3sPort = 10995;  // implicit TLS
+  static constexpr std::uint16_t kSievePort = 14190;  // ManageSieve, STARTTLS
+  // Dovecot "dovecot_expired" (expired certificate; only with FleetOptions::dovecot).
+  static constexpr std::uint16_t kImapExpiredPort = 11143;   // STARTTLS
+  static constexpr std::uint16_t kImapsExpiredPort = 11993;  // implicit TLS
   // AllocatePort() hands out ports from here on (exporters and helpers of the tests).
   static constexpr std::uint16_t kFirstFreePort = 19500;
 
   // `base_dir` is where the fresh fleet-XXXXXX directory is created (inside the build tree).
-  explicit Fleet(std::string base_dir);
+  explicit Fleet(std::string base_dir, FleetOptions options = {});
   ~Fleet();
   Fleet(const Fleet&) = delete;
   Fleet& operator=(const Fleet&) = delete;
@@ -95,34 +136,57 @@ class Fleet {
   const std::string& ca_bundle_path() const { return ca_bundle_path_; }
   // Port of a named service; records a test failure and returns 0 when unknown.
   std::uint16_t port(const std::string& name) const;
-  // Every named service with its port, and whether it is implicit TLS.
+  // Every named service with its port, whether it is implicit TLS, what it greets with and which
+  // server instance runs it ("postfix", "dovecot", "dovecot_expired").
   struct Service {
     std::string name;
     std::uint16_t port;
     bool implicit_tls;
+    Protocol protocol = Protocol::kSmtp;
+    std::string server = "postfix";
   };
   const std::vector<Service>& services() const { return services_; }
 
-  // Leaf names: "good", "expired", "wronghost". cert_path() holds leaf + intermediate.
+  // Leaf names (EC P-256 from the test intermediate unless noted; SAN DNS:localhost + IP:address()
+  // unless noted):
+  //   "good", "expired" (2020-2021), "wronghost" (SAN DNS:wrong.example only),
+  //   "notyetvalid" (notBefore 2099-01-01), "expiring" (notAfter = start + 3 days),
+  //   "rsa" (RSA-2048), "selfsigned" (self-signed, no CA involved),
+  //   "nointermediate" (cert_path() holds the leaf only).
+  // cert_path() is what servers present: leaf + intermediate, except as noted.
   std::string cert_path(const std::string& leaf) const;
   std::string key_path(const std::string& leaf) const;
   std::string leaf_path(const std::string& leaf) const;  // leaf alone
+  // notAfter of the leaf (Unix seconds); -1 for an unknown name.
   std::time_t cert_not_after(const std::string& leaf) const;
 
   // A port on address() nobody listens on yet (never the same twice per fleet).
   std::uint16_t AllocatePort();
 
   std::string PostfixLogTail(std::size_t lines = 40) const;
+  // Log tail of a Dovecot instance ("dovecot", "dovecot_expired"): its log file, then what the
+  // master wrote to stdout/stderr (start-up errors).
+  std::string DovecotLogTail(const std::string& instance, std::size_t lines = 40) const;
+  // Postfix's or a Dovecot instance's log tail, by Service::server.
+  std::string ServerLogTail(const std::string& server, std::size_t lines = 40) const;
 
  private:
+  struct LeafSpec;
+  struct DovecotInstance {
+    std::string name;  // "dovecot", "dovecot_expired"
+    std::string cert;  // leaf name
+    std::string dir;   // dir()/dovecot/<short name>
+    std::vector<std::string> protocols;
+    pid_t pid = -1;
+  };
+
   ::testing::AssertionResult ChooseAddress();
   ::testing::AssertionResult MakeDirectory();
 
   // Test CA: root -> intermediate -> leaves, with the openssl CLI.
   ::testing::AssertionResult MakeCertificates();
   ::testing::AssertionResult Openssl(const std::vector<std::string>& args);
-  ::testing::AssertionResult MakeLeaf(const std::string& name, const std::string& san,
-                                      const std::vector<std::string>& validity);
+  ::testing::AssertionResult MakeLeaf(const LeafSpec& spec);
 
   // Postfix: a private instance under dir()/postfix, master run as our child.
   ::testing::AssertionResult StartPostfix();
@@ -130,9 +194,25 @@ class Fleet {
   std::string PostfixMainCf() const;
   std::string PostfixMasterCf() const;
 
+  // Dovecot: private instances under dir()/dovecot/*, each `dovecot -F -c` run as our child.
+  ::testing::AssertionResult StartDovecot();
+  void StopDovecot();
+  std::string DovecotConf(const DovecotInstance& instance) const;
+  // Whether the server behind `s` is still running; when it is not, *why says what it left.
+  bool ServerAlive(const Service& s, std::string* why);
+
   ::testing::AssertionResult WaitForGreetings(std::chrono::milliseconds timeout);
 
+  // A watchdog process that stops every server group still registered when the test binary
+  // dies without Stop() (even by SIGKILL). PR_SET_PDEATHSIG alone does not cover Postfix's
+  // master, which changes its effective uid at start-up and so loses the death signal.
+  ::testing::AssertionResult StartWatchdog();
+  void Watch(pid_t group);   // a server group we spawned
+  void Forget(pid_t group);  // it has been stopped
+  void StopWatchdog();
+
   std::string base_dir_;
+  FleetOptions options_;
   std::string dir_;
   std::string address_;
   std::string ca_dir_;
@@ -143,6 +223,9 @@ class Fleet {
 
   std::string postfix_dir_;
   pid_t postfix_master_pid_ = -1;
+  std::vector<DovecotInstance> dovecots_;
+  pid_t watchdog_pid_ = -1;
+  int watchdog_fd_ = -1;  // our end of the socket pair the watchdog reads
   bool stopped_ = false;
 };
 

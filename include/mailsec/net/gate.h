@@ -4,8 +4,8 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -43,7 +43,16 @@ class Gate {
   int limit_;
   int in_use_ = 0;
   bool closed_ = false;
-  std::deque<std::function<void()>> waiters_;
+  // A waiter sleeps on its own timer (set to never expire) and is woken by a cancel posted to the
+  // timer's executor; `granted` tells a real wake-up from a shutdown of the io_context.
+  struct Waiter {
+    explicit Waiter(const asio::any_io_executor& ex)
+        : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    bool granted = false;  // guarded by the gate's mu_
+  };
+  static void Wake(const std::shared_ptr<Waiter>& w);
+  std::deque<std::shared_ptr<Waiter>> waiters_;
 };
 
 }  // namespace mailsec::net

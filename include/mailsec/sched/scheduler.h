@@ -39,8 +39,9 @@ class Scheduler {
 
   size_t loops() const;
 
+ struct Loop;  // one target's loop; defined in scheduler.cc
+
  private:
-  struct Loop;
   asio::awaitable<void> RunLoop(std::shared_ptr<Loop> loop);
 
   asio::io_context& io_;

@@ -33,7 +33,11 @@ class SchedulerTest : public ::testing::Test {
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
   }
   void TearDown() override {
+    // Stopped loops end by themselves; give them a bounded moment so nothing is left queued.
     work_.reset();
+    for (int i = 0; i < 200 && !io_.stopped(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     io_.stop();
     for (auto& t : threads_) t.join();
   }
@@ -123,7 +127,9 @@ TEST_F(SchedulerTest, ConcurrencyGateBoundsProbesInFlight) {
         int prev = max_seen.load();
         while (now > prev && !max_seen.compare_exchange_weak(prev, now)) {
         }
-        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(30));
+        // Not co_await inside the constructor call: GCC 12 mishandles temporaries there.
+        auto executor = co_await asio::this_coro::executor;
+        asio::steady_timer t(executor, std::chrono::milliseconds(30));
         co_await t.async_wait(asio::use_awaitable);
         --in_flight;
         ++done;

@@ -1,0 +1,590 @@
+// Integration tests: the exporter against the whole fleet (see fleet.h): Postfix with every test
+// certificate, and two Dovecot instances (IMAP, IMAPS, POP3, POP3S, ManageSieve with the good
+// certificate; IMAP and IMAPS with the expired one). The fleet starts once for the whole binary;
+// one exporter probes every endpoint, and each TEST reads its series from the same /metrics.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "exporter_process.h"
+#include "fleet.h"
+
+#ifndef MAILSEC_FLEET_BASE_DIR
+#error "MAILSEC_FLEET_BASE_DIR must name a directory in the build tree"
+#endif
+
+namespace mailsec::testing {
+namespace {
+
+using std::chrono::seconds;
+
+Fleet* g_fleet = nullptr;
+
+class FleetEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    fleet_ = std::make_unique<Fleet>(MAILSEC_FLEET_BASE_DIR, FleetOptions{.dovecot = true});
+    g_fleet = fleet_.get();
+    ::testing::AssertionResult started = fleet_->Start();
+    ASSERT_TRUE(started) << "the fleet did not start";
+  }
+  void TearDown() override {
+    if (fleet_) fleet_->Stop();
+  }
+
+ private:
+  std::unique_ptr<Fleet> fleet_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The endpoints the exporter probes: fleet service name -> URL scheme (the `service` label).
+
+struct Endpoint {
+  std::string fleet_service;
+  std::string service;
+};
+
+const std::vector<Endpoint>& AllEndpoints() {
+  static const std::vector<Endpoint> endpoints = {
+      {"imap", "imap"},
+      {"imaps", "imaps"},
+      {"pop3", "pop3"},
+      {"pop3s", "pop3s"},
+      {"sieve", "sieve"},
+      {"imap_expired", "imap"},
+      {"imaps_expired", "imaps"},
+      {"smtp_good", "smtp"},
+      {"smtp_wronghost", "smtp"},
+      {"smtp_notyetvalid", "smtp"},
+      {"smtp_selfsigned", "smtp"},
+      {"smtp_nointermediate", "smtp"},
+      {"smtp_expiring", "smtp"},
+      {"smtp_rsa", "smtp"},
+      {"submission_selfsigned", "submission"},
+  };
+  return endpoints;
+}
+
+const Endpoint& EndpointNamed(const std::string& fleet_service) {
+  for (const auto& e : AllEndpoints()) {
+    if (e.fleet_service == fleet_service) return e;
+  }
+  ADD_FAILURE() << "unknown endpoint " << fleet_service;
+  return AllEndpoints().front();
+}
+
+std::string Target(const std::string& fleet_service) {
+  return EndpointNamed(fleet_service).service + "://" + g_fleet->address() + ":" +
+         std::to_string(g_fleet->port(fleet_service));
+}
+
+// The endpoint labels: host is the literal address we configured, so ip equals it.
+Labels EndpointLabels(const std::string& fleet_service, const Labels& extra = {}) {
+  Labels labels = {{"service", EndpointNamed(fleet_service).service},
+                   {"host", g_fleet->address()},
+                   {"port", std::to_string(g_fleet->port(fleet_service))},
+                   {"ip", g_fleet->address()}};
+  labels.insert(extra.begin(), extra.end());
+  return labels;
+}
+
+Labels Check(const std::string& fleet_service, const std::string& check) {
+  return EndpointLabels(fleet_service, {{"check", check}});
+}
+
+std::string TomlString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string MakeConfig(const ExporterProcess& exporter) {
+  std::ostringstream toml;
+  toml << "[global]\n"
+       << "interval = \"5s\"\n"
+       << "timeout = \"4s\"\n"
+       << "helo_name = \"probe.test\"\n"
+       << "ca_file = " << TomlString(g_fleet->ca_bundle_path()) << "\n"
+       << "state_file = " << TomlString(exporter.state_file_path()) << "\n";
+  for (const auto& e : AllEndpoints()) {
+    toml << "\n[[endpoint]]\ntarget = " << TomlString(Target(e.fleet_service)) << "\n";
+  }
+  return toml.str();
+}
+
+::testing::AssertionResult HasValue(const std::string& body, const std::string& name,
+                                    const Labels& labels, double expected) {
+  std::optional<double> v = MetricValue(body, name, labels);
+  if (!v) return ::testing::AssertionFailure() << FormatSeries(name, labels) << " is missing";
+  if (*v != expected) {
+    return ::testing::AssertionFailure()
+           << FormatSeries(name, labels) << " is " << *v << ", expected " << expected;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult IsAbsent(const std::string& body, const std::string& name,
+                                    const Labels& labels) {
+  if (std::optional<double> v = MetricValue(body, name, labels)) {
+    return ::testing::AssertionFailure()
+           << FormatSeries(name, labels) << " is present (" << *v << "), expected no series";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The lines of a /metrics body that belong to one endpoint (for readable failure messages).
+std::string SeriesOf(const std::string& body, const std::string& fleet_service) {
+  const std::string port = "port=\"" + std::to_string(g_fleet->port(fleet_service)) + "\"";
+  std::istringstream in(body);
+  std::string line;
+  std::string out;
+  while (std::getline(in, line)) {
+    if (line.find(port) != std::string::npos) out += line + "\n";
+  }
+  return out.empty() ? "(no series for " + Target(fleet_service) + ")\n" : out;
+}
+
+// Plain TCP: connects, reads the first line, sends `command`, reads until `end` (bounded).
+std::string Converse(std::uint16_t port, const std::string& command, const std::string& end) {
+  std::string out;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return out;
+  timeval tv{3, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  inet_pton(AF_INET, g_fleet->address().c_str(), &sa.sin_addr);
+  auto read_until = [&](const std::string& marker) {
+    char buf[2048];
+    auto deadline = std::chrono::steady_clock::now() + seconds(5);
+    while (out.find(marker) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, n);
+    }
+  };
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+    read_until("\r\n");
+    if (send(fd, command.data(), command.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(command.size())) {
+      read_until(end);
+    }
+  }
+  close(fd);
+  return out;
+}
+
+// `openssl s_client` against a fleet service, verifying against the fleet's CA and IP address.
+CommandResult SClient(const std::string& fleet_service, const std::string& starttls) {
+  std::vector<std::string> argv = {
+      "openssl",
+      "s_client",
+      "-connect",
+      g_fleet->address() + ":" + std::to_string(g_fleet->port(fleet_service)),
+      "-CAfile",
+      g_fleet->ca_bundle_path(),
+      "-verify_return_error",
+      "-verify_ip",
+      g_fleet->address()};
+  if (!starttls.empty()) {
+    argv.push_back("-starttls");
+    argv.push_back(starttls);
+  }
+  return RunCommand(argv, seconds(20));
+}
+
+int CountCertificates(const std::string& pem) {
+  int n = 0;
+  for (std::size_t at = pem.find("BEGIN CERTIFICATE"); at != std::string::npos;
+       at = pem.find("BEGIN CERTIFICATE", at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. The fixture itself.
+
+TEST(FleetSmokeTest, EveryPortGreets) {
+  ASSERT_NE(g_fleet, nullptr);
+  for (const auto& s : g_fleet->services()) {
+    std::string greeting;
+    EXPECT_TRUE(ReadServiceGreeting(g_fleet->address(), s.port, s.protocol, s.implicit_tls,
+                                    seconds(10), &greeting))
+        << s.name << "\n"
+        << s.server << " log tail:\n"
+        << g_fleet->ServerLogTail(s.server);
+  }
+}
+
+TEST(FleetSmokeTest, DovecotOffersStarttlsAndNoPlaintextLogin) {
+  ASSERT_NE(g_fleet, nullptr);
+  for (const char* name : {"imap", "imap_expired"}) {
+    std::string greeting;
+    ASSERT_TRUE(ReadServiceGreeting(g_fleet->address(), g_fleet->port(name), Protocol::kImap, false,
+                                    seconds(10), &greeting));
+    EXPECT_NE(greeting.find("STARTTLS"), std::string::npos) << name << ": " << greeting;
+    EXPECT_NE(greeting.find("LOGINDISABLED"), std::string::npos) << name << ": " << greeting;
+    EXPECT_EQ(greeting.find("AUTH="), std::string::npos) << name << ": " << greeting;
+  }
+  std::string capa = Converse(g_fleet->port("pop3"), "CAPA\r\n", "\r\n.\r\n");
+  EXPECT_NE(capa.find("\r\nSTLS\r\n"), std::string::npos) << capa;
+  EXPECT_EQ(capa.find("\r\nUSER\r\n"), std::string::npos) << "USER before STLS:\n" << capa;
+  std::string sieve;
+  ASSERT_TRUE(ReadServiceGreeting(g_fleet->address(), g_fleet->port("sieve"), Protocol::kSieve,
+                                  false, seconds(10), &sieve));
+  EXPECT_NE(sieve.find("\"STARTTLS\""), std::string::npos) << sieve;
+  EXPECT_NE(sieve.find("\"SASL\" \"\""), std::string::npos) << "SASL before STARTTLS:\n" << sieve;
+}
+
+TEST(FleetSmokeTest, DovecotTlsVerifiesAgainstTheGoodCertificate) {
+  ASSERT_NE(g_fleet, nullptr);
+  struct Case {
+    const char* service;
+    const char* starttls;
+  };
+  for (const Case& c : {Case{"imap", "imap"}, Case{"pop3", "pop3"}, Case{"sieve", "sieve"},
+                        Case{"imaps", ""}, Case{"pop3s", ""}}) {
+    CommandResult r = SClient(c.service, c.starttls);
+    EXPECT_EQ(r.exit_code, 0) << c.service << ":\n" << r.output;
+    EXPECT_NE(r.output.find("Verify return code: 0 (ok)"), std::string::npos) << c.service << ":\n"
+                                                                              << r.output;
+    EXPECT_NE(r.output.find("TLSv1.3"), std::string::npos) << c.service << ":\n" << r.output;
+    EXPECT_NE(r.output.find("CN = good.fleet.test"), std::string::npos)
+        << c.service << " does not serve the good certificate:\n"
+        << r.output;
+  }
+  for (const Case& c : {Case{"imap_expired", "imap"}, Case{"imaps_expired", ""}}) {
+    CommandResult r = SClient(c.service, c.starttls);
+    EXPECT_NE(r.exit_code, 0) << c.service << ":\n" << r.output;
+    EXPECT_NE(r.output.find("certificate has expired"), std::string::npos) << c.service << ":\n"
+                                                                           << r.output;
+  }
+}
+
+TEST(FleetSmokeTest, PostfixServesEveryTestCertificate) {
+  ASSERT_NE(g_fleet, nullptr);
+  struct Case {
+    const char* service;
+    const char* cn;
+  };
+  for (const Case& c :
+       {Case{"smtp_notyetvalid", "notyetvalid"}, Case{"smtp_selfsigned", "selfsigned"},
+        Case{"smtp_nointermediate", "nointermediate"}, Case{"smtp_expiring", "expiring"},
+        Case{"smtp_rsa", "rsa"}, Case{"submission_selfsigned", "selfsigned"}}) {
+    CommandResult r = SClient(c.service, "smtp");
+    EXPECT_NE(r.output.find(std::string("CN = ") + c.cn + ".fleet.test"), std::string::npos)
+        << c.service << ":\n"
+        << r.output;
+  }
+  CommandResult r = SClient("smtp_expiring", "smtp");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = SClient("smtp_rsa", "smtp");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = SClient("smtp_nointermediate", "smtp");
+  EXPECT_NE(r.output.find("unable to get local issuer certificate"), std::string::npos) << r.output;
+}
+
+TEST(FleetSmokeTest, CertificatesAreWhatTheirNamesSay) {
+  ASSERT_NE(g_fleet, nullptr);
+  const std::string ca = g_fleet->ca_bundle_path();
+  auto verify = [&](const std::string& leaf, bool with_chain) {
+    std::vector<std::string> argv = {"openssl", "verify", "-CAfile", ca};
+    if (with_chain) {
+      argv.push_back("-untrusted");
+      argv.push_back(g_fleet->cert_path(leaf));
+    }
+    argv.push_back(g_fleet->leaf_path(leaf));
+    return RunCommand(argv, seconds(10));
+  };
+  const std::time_t now = std::time(nullptr);
+
+  CommandResult r = verify("notyetvalid", true);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("not yet valid"), std::string::npos) << r.output;
+
+  r = verify("selfsigned", false);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("self-signed certificate"), std::string::npos) << r.output;
+  EXPECT_EQ(CountCertificates(ReadFile(g_fleet->cert_path("selfsigned"))), 1);
+
+  r = verify("nointermediate", false);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("unable to get local issuer certificate"), std::string::npos) << r.output;
+  EXPECT_EQ(CountCertificates(ReadFile(g_fleet->cert_path("nointermediate"))), 1);
+  EXPECT_EQ(CountCertificates(ReadFile(g_fleet->cert_path("good"))), 2);
+
+  r = verify("expiring", true);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const std::time_t expiring = g_fleet->cert_not_after("expiring");
+  EXPECT_NEAR(static_cast<double>(expiring), static_cast<double>(now + 3 * 86400), 3600.0);
+
+  r = verify("rsa", true);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = RunCommand({"openssl", "x509", "-noout", "-text", "-in", g_fleet->leaf_path("rsa")},
+                 seconds(10));
+  EXPECT_NE(r.output.find("rsaEncryption"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Public-Key: (2048 bit)"), std::string::npos) << r.output;
+
+  for (const char* name : {"good", "notyetvalid", "selfsigned", "nointermediate", "expiring", "rsa",
+                           "expired", "wronghost"}) {
+    EXPECT_GT(g_fleet->cert_not_after(name), 0) << name;
+  }
+  EXPECT_EQ(g_fleet->cert_not_after("nosuchcert"), -1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. One exporter probes every endpoint; the tests below read the same /metrics, taken once every
+// endpoint has been probed.
+
+class ServicesExporterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    setup_error_.clear();
+    metrics_.clear();
+    if (g_fleet == nullptr) {
+      setup_error_ = "no fleet";
+      return;
+    }
+    exporter_ = std::make_unique<ExporterProcess>(*g_fleet, "services");
+    if (auto r = exporter_->WriteConfig(MakeConfig(*exporter_)); !r) {
+      setup_error_ = r.message();
+      return;
+    }
+    if (auto r = exporter_->StartAndWait(); !r) {
+      setup_error_ = r.message();
+      return;
+    }
+    // Every endpoint's first probe (interval 5s, timeout 4s): 30 s is plenty.
+    auto deadline = std::chrono::steady_clock::now() + seconds(30);
+    for (const auto& e : AllEndpoints()) {
+      auto left = std::max(std::chrono::milliseconds(0),
+                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                               deadline - std::chrono::steady_clock::now()));
+      Labels labels = EndpointLabels(e.fleet_service);
+      if (!exporter_->WaitForMetric("mailsec_probe_success", labels, left)) {
+        setup_error_ = "no " + FormatSeries("mailsec_probe_success", labels) +
+                       " after 30 s; /metrics:\n" + exporter_->last_metrics() +
+                       "\nexporter log:\n" + exporter_->LogTail();
+        return;
+      }
+    }
+    HttpResponse r = exporter_->Get("/metrics");
+    if (r.status != 200) {
+      setup_error_ = "GET /metrics: " + std::to_string(r.status) + " " + r.error;
+      return;
+    }
+    metrics_ = r.body;
+  }
+
+  static void TearDownTestSuite() {
+    if (exporter_) exporter_->Stop();
+    exporter_.reset();
+  }
+
+  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
+
+  // On failure: the series of the endpoints the test looked at, and the exporter's log lines
+  // about them, once per test rather than with every failed expectation.
+  void TearDown() override {
+    if (!HasFailure() || metrics_.empty()) return;
+    std::string out;
+    for (const auto& name : shown_) {
+      out += "series of " + Target(name) + ":\n" + SeriesOf(metrics_, name);
+      std::istringstream log(ReadFile(exporter_->log_path()));
+      std::string line;
+      std::string lines;
+      while (std::getline(log, line)) {
+        if (line.find(Target(name)) != std::string::npos) lines += line + "\n";
+      }
+      if (!lines.empty()) out += "exporter log about it:\n" + lines;
+    }
+    ADD_FAILURE() << "context of the failures above:\n" << out;
+  }
+
+  // The endpoints whose series TearDown shows on failure.
+  void Show(const std::string& name) { shown_.push_back(name); }
+
+  const std::string& m() const { return metrics_; }
+
+  // A good Dovecot endpoint: trusted TLS 1.3, STARTTLS (when `starttls`) or implicit TLS, no
+  // credentials before TLS.
+  void ExpectGoodAccessService(const std::string& name, bool starttls) {
+    Show(name);
+    const Labels l = EndpointLabels(name);
+    EXPECT_TRUE(HasValue(m(), "mailsec_probe_success", l, 1));
+    EXPECT_TRUE(HasValue(m(), "mailsec_tls_handshake_success", l, 1));
+    EXPECT_TRUE(HasValue(m(), "mailsec_tls_version_info",
+                         EndpointLabels(name, {{"version", "TLSv1.3"}}), 1));
+    EXPECT_TRUE(HasValue(m(), "mailsec_cert_trusted", l, 1));
+    EXPECT_TRUE(HasValue(m(), "mailsec_cert_hostname_match", l, 1));
+    EXPECT_TRUE(HasValue(m(), "mailsec_cert_not_after_timestamp_seconds", l,
+                         static_cast<double>(g_fleet->cert_not_after("good"))));
+    if (starttls) {
+      EXPECT_TRUE(HasValue(m(), "mailsec_starttls_offered", l, 1));
+      EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "starttls_available"), 0));
+    } else {
+      EXPECT_TRUE(IsAbsent(m(), "mailsec_starttls_offered", l)) << "implicit TLS";
+      EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "implicit_tls_available"), 0));
+    }
+    EXPECT_TRUE(HasValue(m(), "mailsec_downgrade_signal",
+                         EndpointLabels(name, {{"signal", "plaintext_auth"}}), 0));
+  }
+
+  // An endpoint with the expired certificate on a client port.
+  void ExpectExpiredOnClientPort(const std::string& name) {
+    Show(name);
+    EXPECT_TRUE(HasValue(m(), "mailsec_cert_verify_result_info",
+                         EndpointLabels(name, {{"result", "expired"}}), 1));
+    EXPECT_TRUE(HasValue(m(), "mailsec_cert_trusted", EndpointLabels(name), 0));
+    EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_expiry"), 2));
+    EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_trusted"), 2))
+        << "a client port fails an untrusted certificate";
+    EXPECT_TRUE(HasValue(m(), "mailsec_cert_not_after_timestamp_seconds", EndpointLabels(name),
+                         static_cast<double>(g_fleet->cert_not_after("expired"))));
+  }
+
+  static std::unique_ptr<ExporterProcess> exporter_;
+  static std::string metrics_;
+  static std::string setup_error_;
+
+ private:
+  std::vector<std::string> shown_;
+};
+
+std::unique_ptr<ExporterProcess> ServicesExporterTest::exporter_;
+std::string ServicesExporterTest::metrics_;
+std::string ServicesExporterTest::setup_error_;
+
+// ---- Dovecot (needs the IMAP, POP3 and ManageSieve dialogues of the exporter) -----------------
+
+TEST_F(ServicesExporterTest, ImapStarttls) { ExpectGoodAccessService("imap", true); }
+TEST_F(ServicesExporterTest, ImapsImplicitTls) { ExpectGoodAccessService("imaps", false); }
+TEST_F(ServicesExporterTest, Pop3Stls) { ExpectGoodAccessService("pop3", true); }
+TEST_F(ServicesExporterTest, Pop3sImplicitTls) { ExpectGoodAccessService("pop3s", false); }
+TEST_F(ServicesExporterTest, SieveStarttls) { ExpectGoodAccessService("sieve", true); }
+TEST_F(ServicesExporterTest, ImapExpiredCertificate) { ExpectExpiredOnClientPort("imap_expired"); }
+TEST_F(ServicesExporterTest, ImapsExpiredCertificate) {
+  ExpectExpiredOnClientPort("imaps_expired");
+}
+
+// ---- Postfix certificates (SMTP dialogue) ----------------------------------------------------
+
+TEST_F(ServicesExporterTest, SmtpNotYetValidCertificate) {
+  const std::string name = "smtp_notyetvalid";
+  Show(name);
+  EXPECT_TRUE(HasValue(m(), "mailsec_cert_verify_result_info",
+                       EndpointLabels(name, {{"result", "not_yet_valid"}}), 1));
+  EXPECT_TRUE(HasValue(m(), "mailsec_cert_trusted", EndpointLabels(name), 0));
+  EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_expiry"), 2));
+  std::optional<double> not_before =
+      MetricValue(m(), "mailsec_cert_not_before_timestamp_seconds", EndpointLabels(name));
+  ASSERT_TRUE(not_before.has_value());
+  EXPECT_EQ(*not_before, 4070908800.0);  // 2099-01-01T00:00:00Z
+}
+
+TEST_F(ServicesExporterTest, SmtpSelfSignedCertificateWarns) {
+  const std::string name = "smtp_selfsigned";
+  Show(name);
+  EXPECT_TRUE(HasValue(m(), "mailsec_cert_verify_result_info",
+                       EndpointLabels(name, {{"result", "self_signed"}}), 1));
+  EXPECT_TRUE(HasValue(m(), "mailsec_cert_trusted", EndpointLabels(name), 0));
+  EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_self_signed"), 1))
+      << "port 25 (service smtp) is opportunistic: warn";
+  EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_trusted"), 1));
+  EXPECT_TRUE(HasValue(m(), "mailsec_probe_success", EndpointLabels(name), 1));
+}
+
+TEST_F(ServicesExporterTest, SubmissionSelfSignedCertificateFails) {
+  const std::string name = "submission_selfsigned";
+  Show(name);
+  EXPECT_TRUE(HasValue(m(), "mailsec_cert_verify_result_info",
+                       EndpointLabels(name, {{"result", "self_signed"}}), 1));
+  EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_self_signed"), 2))
+      << "a client port fails";
+  EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_trusted"), 2));
+}
+
+TEST_F(ServicesExporterTest, SmtpMissingIntermediate) {
+  const std::string name = "smtp_nointermediate";
+  Show(name);
+  EXPECT_TRUE(HasValue(m(), "mailsec_cert_verify_result_info",
+                       EndpointLabels(name, {{"result", "missing_intermediate"}}), 1));
+  EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_chain_complete"), 2));
+  EXPECT_TRUE(HasValue(m(), "mailsec_cert_chain_length", EndpointLabels(name), 1));
+  EXPECT_TRUE(HasValue(m(), "mailsec_cert_chain_length", EndpointLabels("smtp_good"), 2))
+      << "the good chain: leaf + intermediate";
+}
+
+TEST_F(ServicesExporterTest, SmtpExpiringCertificateWarns) {
+  const std::string name = "smtp_expiring";
+  Show(name);
+  EXPECT_TRUE(HasValue(m(), "mailsec_cert_trusted", EndpointLabels(name), 1));
+  EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_trusted"), 0));
+  EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_expiry"), 1))
+      << "expires within 21 days: warn";
+  std::optional<double> not_after =
+      MetricValue(m(), "mailsec_cert_not_after_timestamp_seconds", EndpointLabels(name));
+  ASSERT_TRUE(not_after.has_value());
+  EXPECT_NEAR(*not_after, static_cast<double>(std::time(nullptr) + 3 * 86400), 3600.0);
+  EXPECT_EQ(*not_after, static_cast<double>(g_fleet->cert_not_after("expiring")));
+}
+
+TEST_F(ServicesExporterTest, KeyTypeAndSize) {
+  Show("smtp_rsa");
+  Show("smtp_good");
+  EXPECT_TRUE(HasValue(
+      m(), "mailsec_cert_info",
+      EndpointLabels("smtp_rsa",
+                     {{"key_type", "RSA"}, {"key_bits", "2048"}, {"subject_cn", "rsa.fleet.test"}}),
+      1));
+  EXPECT_TRUE(HasValue(
+      m(), "mailsec_cert_info",
+      EndpointLabels("smtp_good",
+                     {{"key_type", "EC"}, {"key_bits", "256"}, {"subject_cn", "good.fleet.test"}}),
+      1));
+  EXPECT_TRUE(HasValue(m(), "mailsec_cert_trusted", EndpointLabels("smtp_rsa"), 1));
+}
+
+TEST_F(ServicesExporterTest, SmtpWrongHostWarns) {
+  const std::string name = "smtp_wronghost";
+  Show(name);
+  EXPECT_TRUE(HasValue(m(), "mailsec_cert_hostname_match", EndpointLabels(name), 0));
+  EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_hostname"), 1))
+      << "port 25 (service smtp): warn";
+}
+
+void StopFleetAtExit() {
+  if (g_fleet != nullptr) g_fleet->Stop();
+}
+
+}  // namespace
+}  // namespace mailsec::testing
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  // A dead exporter must not kill the test binary through a write on its socket.
+  signal(SIGPIPE, SIG_IGN);
+  ::testing::AddGlobalTestEnvironment(new mailsec::testing::FleetEnvironment);
+  std::atexit(mailsec::testing::StopFleetAtExit);
+  return RUN_ALL_TESTS();
+}
