@@ -60,7 +60,6 @@ class AddressProbe {
 
   asio::awaitable<void> Run(const asio::ip::address& address) {
     r_->ip = address.to_string();
-    const bool implicit = config::ServiceTlsMode(target_.service) == config::TlsMode::kImplicit;
 
     Begin(Phase::kConnect);
     std::unique_ptr<net::TcpTransport> tcp;
@@ -76,29 +75,38 @@ class AddressProbe {
     }
 
     std::unique_ptr<net::Transport> tls_transport;
-    if (implicit) {
+    if (implicit_) {
       if (!co_await DoHandshake(*tcp, &tls_transport)) co_return;
     }
     net::Transport* transport = tls_transport ? tls_transport.get() : tcp.get();
     std::unique_ptr<proto::Dialogue> dialogue = MakeDialogue(target_.service, transport, o_);
 
     Begin(Phase::kGreeting);
-    Status s = co_await dialogue->Greeting(Deadline(o_.phases.greeting));
+    net::Deadline greeting_deadline = Deadline(o_.phases.greeting);
+    if (!implicit_) {
+      // Keep a moment of the budget to tell a silent server from an implicit-TLS port.
+      greeting_deadline = std::min(greeting_deadline, overall_ - ModeCheckReserve());
+    }
+    Status s = co_await dialogue->Greeting(greeting_deadline);
     End();
     r_->greeting = Printable(dialogue->greeting_line(), 120);
     if (!s.ok()) {
       Fail(StepFailure(s, Failure::kGreetingTimeout), s.message());
+      if (!implicit_ && s.code() == Status::Code::kTimeout && co_await SpeaksImplicitTls(address)) {
+        Fail(Failure::kWrongTlsMode,
+             "no greeting, but the port completes a TLS handshake: it speaks implicit TLS");
+      }
       co_return;
     }
 
-    Begin(implicit ? Phase::kTlsCapabilities : Phase::kCapabilities);
+    Begin(implicit_ ? Phase::kTlsCapabilities : Phase::kCapabilities);
     Result<proto::Capabilities> caps = co_await dialogue->AskCapabilities(Command());
     End();
     if (!caps.ok()) {
       Fail(StepFailure(caps.status(), Failure::kCommandTimeout), caps.status().message());
       co_return;
     }
-    if (implicit) {
+    if (implicit_) {
       r_->tls_capabilities = caps->keywords;
       r_->tls_auth_mechanisms = caps->auth;
     } else {
@@ -162,6 +170,10 @@ class AddressProbe {
     return std::min(overall_, Steady::now() + budget);
   }
   net::Deadline Command() const { return Deadline(o_.phases.command); }
+  // A quarter of the budget, at most 3 s: enough for a TLS handshake on loopback or a LAN.
+  std::chrono::milliseconds ModeCheckReserve() const {
+    return std::min<std::chrono::milliseconds>(std::chrono::seconds(3), o_.timeout / 4);
+  }
 
   void Begin(Phase p) {
     phase_ = p;
@@ -190,12 +202,39 @@ class AddressProbe {
     Status s = co_await tls::Handshake(*o_.tls, tcp, req, &r_->tls, out);
     End();
     if (!s.ok()) {
-      Fail(s.code() == Status::Code::kTimeout ? Failure::kHandshakeTimeout
-                                              : Failure::kHandshakeFailed,
-           s.message());
+      Failure f = Failure::kHandshakeFailed;
+      if (s.code() == Status::Code::kTimeout) {
+        f = Failure::kHandshakeTimeout;
+      } else if (s.code() == Status::Code::kMalformed) {
+        // On an implicit-TLS port a plaintext answer means the port is in the wrong mode
+        // (CHECKS.md STRIP-11); after a STARTTLS go-ahead it is just a broken server.
+        f = implicit_ ? Failure::kWrongTlsMode : Failure::kProtocolError;
+      }
+      Fail(f, s.message());
       co_return false;
     }
     co_return true;
+  }
+
+  // A STARTTLS port that stays silent may be an implicit-TLS port (the server waits for our
+  // ClientHello). Tries a handshake on a fresh connection within what is left of the budget,
+  // at most a few seconds; the facts it gathers are not kept.
+  asio::awaitable<bool> SpeaksImplicitTls(const asio::ip::address& address) {
+    const net::Deadline deadline = Deadline(ModeCheckReserve());
+    if (deadline <= Steady::now()) co_return false;
+    std::unique_ptr<net::TcpTransport> tcp;
+    net::ConnectOutcome c =
+        co_await net::Connect(asio::ip::tcp::endpoint(address, target_.port), deadline, &tcp);
+    if (c.error != net::ConnectError::kNone) co_return false;
+    tls::HandshakeRequest req;
+    if (!target_.host_is_ip) req.sni = target_.host;
+    req.verify_host = target_.host;
+    req.deadline = deadline;
+    tls::TlsFacts ignored;
+    std::unique_ptr<net::Transport> tls_transport;
+    Status s = co_await tls::Handshake(*o_.tls, *tcp, req, &ignored, &tls_transport);
+    tcp->Close();
+    co_return s.ok();
   }
 
   asio::awaitable<void> Quit(proto::Dialogue& d) {
@@ -207,6 +246,7 @@ class AddressProbe {
 
   const config::EndpointTarget& target_;
   const ProbeOptions& o_;
+  const bool implicit_ = config::ServiceTlsMode(target_.service) == config::TlsMode::kImplicit;
   EndpointReport* r_;
   net::Deadline overall_;
   Phase phase_ = Phase::kResolve;

@@ -53,6 +53,8 @@ std::string_view FailureName(Failure f) {
       return "handshake_failed";
     case Failure::kConnectionClosed:
       return "connection_closed";
+    case Failure::kWrongTlsMode:
+      return "wrong_tls_mode";
   }
   return "unknown";
 }

@@ -126,11 +126,21 @@ asio::awaitable<Status> Handshake(const TlsContext& context, net::TcpTransport& 
     co_return Status::Timeout("TLS handshake timed out");
   }
   if (ec) {
+    // A peer that answers the ClientHello with something that is not a TLS record (a plaintext
+    // greeting: "220 ..." reads as a record of version 0x3230) does not speak TLS at all here.
+    bool not_tls = false;
+    if (ec.category() == asio::error::get_ssl_category()) {
+      const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+      not_tls = reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+                reason == SSL_R_HTTP_REQUEST || reason == SSL_R_UNKNOWN_PROTOCOL ||
+                reason == SSL_R_RECORD_LENGTH_MISMATCH;
+    }
     std::string detail = ec.message();
     std::string queued = OpenSslErrors();
     if (!queued.empty()) detail += " (" + queued + ")";
     // Whatever the server showed before the failure is still worth reporting.
     if (SSL_get0_peer_certificate(ssl) != nullptr) Inspect(ssl, context, request, facts);
+    if (not_tls) co_return Status::Malformed("the server does not speak TLS: " + detail);
     co_return Status::IoError("TLS handshake failed: " + detail);
   }
   facts->handshake_ok = true;

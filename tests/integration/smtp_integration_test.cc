@@ -410,6 +410,29 @@ TEST_F(ExporterTest, StatusPageAndHealth) {
 // ---------------------------------------------------------------------------------------------
 // 7. The check subcommand.
 
+// A port in the other TLS mode is a clear protocol-mode failure, not a timeout (CHECKS.md
+// STRIP-11): the implicit-TLS submissions port probed as STARTTLS smtp, and a STARTTLS port
+// probed as implicit-TLS submissions.
+TEST(CheckCommandTest, WrongTlsModeIsNamed) {
+  const std::string bin = MAILSEC_EXPORTER_BIN;
+  const std::string addr = g_fleet->address();
+  const std::string implicit_as_starttls =
+      "smtp://" + addr + ":" + std::to_string(g_fleet->port("submissions"));
+  CommandResult r = RunCommand({bin, "check", "--json", "--timeout", "6s", "--ca-file",
+                                g_fleet->ca_bundle_path(), implicit_as_starttls},
+                               seconds(60));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("\"reason\": \"wrong_tls_mode\""), std::string::npos) << r.output;
+
+  const std::string starttls_as_implicit =
+      "submissions://" + addr + ":" + std::to_string(g_fleet->port("smtp_good"));
+  r = RunCommand({bin, "check", "--json", "--timeout", "6s", "--ca-file", g_fleet->ca_bundle_path(),
+                  starttls_as_implicit},
+                 seconds(60));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("\"reason\": \"wrong_tls_mode\""), std::string::npos) << r.output;
+}
+
 TEST(CheckCommandTest, ExitStatusFollowsFindings) {
   const std::string bin = MAILSEC_EXPORTER_BIN;
   CommandResult r = RunCommand(

@@ -42,6 +42,7 @@ enum class Failure : uint8_t {
   kHandshakeTimeout,
   kHandshakeFailed,
   kConnectionClosed,  // the peer closed unexpectedly
+  kWrongTlsMode,      // plaintext on an implicit-TLS port, or implicit TLS on a STARTTLS port
 };
 std::string_view FailureName(Failure f);  // "none", "resolve", "connect_refused", ...
 

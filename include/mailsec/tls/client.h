@@ -40,7 +40,8 @@ struct HandshakeRequest {
 
 // Runs the handshake on tcp's socket. On success *out is a Transport that reads and writes
 // through TLS (it borrows tcp, which must outlive it) and *facts is filled. On failure the
-// facts gathered so far are still in *facts; Timeout or IoError name the cause.
+// facts gathered so far are still in *facts; Timeout or IoError name the cause, Malformed says
+// that the peer answered with something that is not TLS at all.
 asio::awaitable<Status> Handshake(const TlsContext& context, net::TcpTransport& tcp,
                                   const HandshakeRequest& request, TlsFacts* facts,
                                   std::unique_ptr<net::Transport>* out);

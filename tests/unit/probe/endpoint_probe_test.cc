@@ -153,7 +153,7 @@ TEST(EndpointProbeTest, ConnectRefused) {
 TEST(EndpointProbeTest, ImplicitTlsPortSpeakingPlaintextFailsInHandshake) {
   ScriptedServer server({{"", "220 mx.test ESMTP\r\n"}}, 1000);
   EndpointReport r = Probe(config::Service::kSubmissions, server.port(), std::chrono::seconds(3));
-  EXPECT_EQ(r.failure, Failure::kHandshakeFailed);
+  EXPECT_EQ(r.failure, Failure::kWrongTlsMode);
   EXPECT_EQ(r.failure_phase, Phase::kHandshake);
 }
 
