@@ -68,14 +68,10 @@ struct Exporter::Impl {
       if (!planned_ids.count(target.id)) co_return;
       options = OptionsLocked();
     }
-    probe::TargetResult result;
-    if (target.kind == plan::Kind::kEndpoint) {
-      result = co_await probe::ProbeEndpointTarget(target.endpoint, options);
-    } else {
-      // Domain checks (MX, SPF, DMARC, ...) arrive with the DNS layer; until then a domain target
-      // is planned and counted but yields no endpoint reports.
-      result.target_id = target.id;
-    }
+    // Domain checks (MX, SPF, DMARC, ...) arrive with the DNS layer; until then a domain target
+    // is planned and counted in mailsec_targets but not probed, so it shows up in no probe count.
+    if (target.kind != plan::Kind::kEndpoint) co_return;
+    probe::TargetResult result = co_await probe::ProbeEndpointTarget(target.endpoint, options);
     bool ok = !result.endpoints.empty();
     for (const auto& e : result.endpoints) ok = ok && e.success;
     for (const auto& e : result.endpoints) {

@@ -77,9 +77,12 @@ std::string RenderStatusPage(const StatusPageData& d) {
   for (const auto& t : d.plan.targets) {
     auto it = d.results.find(t.id);
     if (it == d.results.end() || it->second.endpoints.empty()) {
-      h +=
-          "<tr><td>" + HtmlEscape(t.id) + "</td><td>" + std::string(plan::KindName(t.kind)) +
-          "</td><td></td><td>pending</td><td>never</td><td></td><td></td><td></td><td></td></tr>\n";
+      const char* state = t.kind == plan::Kind::kDomain
+                              ? "not probed: domain checks arrive with the DNS layer"
+                              : "pending";
+      h += "<tr><td>" + HtmlEscape(t.id) + "</td><td>" + std::string(plan::KindName(t.kind)) +
+           "</td><td></td><td>" + state +
+           "</td><td>never</td><td></td><td></td><td></td><td></td></tr>\n";
       continue;
     }
     for (const auto& r : it->second.endpoints) {

@@ -13,7 +13,10 @@ TEST(StatusPageTest, EscapesAndListsEveryTarget) {
   a.id = "smtp://mx.example.org:25";
   plan::Target b;
   b.id = "imaps://pending.example.org:993";
-  d.plan.targets = {a, b};
+  plan::Target dom;
+  dom.id = "example.org";
+  dom.kind = plan::Kind::kDomain;
+  d.plan.targets = {a, b, dom};
   probe::EndpointReport r;
   r.target.service = config::Service::kSmtp;
   r.ip = "192.0.2.1";
@@ -28,6 +31,7 @@ TEST(StatusPageTest, EscapesAndListsEveryTarget) {
   EXPECT_NE(html.find("imaps://pending.example.org:993"), std::string::npos);
   EXPECT_NE(html.find("pending"), std::string::npos);
   EXPECT_NE(html.find("10s ago"), std::string::npos);
+  EXPECT_NE(html.find("not probed: domain checks arrive with the DNS layer"), std::string::npos);
   EXPECT_EQ(html.find("<script>"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;"), std::string::npos);
 }
