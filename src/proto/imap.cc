@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "mailsec/base/text.h"
+#include "proto/whole_reply.h"
 
 namespace mailsec::proto {
 namespace {
@@ -193,18 +194,8 @@ Status ImapResponseBuilder::AddLine(std::string_view line) {
 Result<ImapResponse> ParseImapResponse(std::string_view bytes, std::string_view tag,
                                        const ReplyLimits& limits) {
   ImapResponseBuilder builder(std::string(tag), limits);
-  size_t pos = 0;
-  while (pos < bytes.size()) {
-    size_t nl = bytes.find('\n', pos);
-    if (nl == std::string_view::npos) return Status::Malformed("response line without line ending");
-    size_t end = nl;
-    if (end > pos && bytes[end - 1] == '\r') --end;
-    if (builder.done()) return Status::Malformed("bytes after the end of the response");
-    Status s = builder.AddLine(bytes.substr(pos, end - pos));
-    if (!s.ok()) return s;
-    pos = nl + 1;
-  }
-  if (!builder.done()) return Status::Malformed("response incomplete");
+  Status s = FeedWholeReply(bytes, "response", &builder);
+  if (!s.ok()) return s;
   return builder.Take();
 }
 

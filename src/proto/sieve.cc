@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "mailsec/base/text.h"
+#include "proto/whole_reply.h"
 
 namespace mailsec::proto {
 namespace {
@@ -172,18 +173,8 @@ Status SieveResponseBuilder::AddLine(std::string_view line) {
 
 Result<SieveResponse> ParseSieveResponse(std::string_view bytes, const ReplyLimits& limits) {
   SieveResponseBuilder builder(limits);
-  size_t pos = 0;
-  while (pos < bytes.size()) {
-    size_t nl = bytes.find('\n', pos);
-    if (nl == std::string_view::npos) return Status::Malformed("response line without line ending");
-    size_t end = nl;
-    if (end > pos && bytes[end - 1] == '\r') --end;
-    if (builder.done()) return Status::Malformed("bytes after the end of the response");
-    Status s = builder.AddLine(bytes.substr(pos, end - pos));
-    if (!s.ok()) return s;
-    pos = nl + 1;
-  }
-  if (!builder.done()) return Status::Malformed("response incomplete");
+  Status s = FeedWholeReply(bytes, "response", &builder);
+  if (!s.ok()) return s;
   return builder.Take();
 }
 

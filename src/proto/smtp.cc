@@ -2,6 +2,7 @@
 
 #include "mailsec/base/text.h"
 #include "mailsec/proto/capabilities.h"
+#include "proto/whole_reply.h"
 
 namespace mailsec::proto {
 namespace {
@@ -40,18 +41,8 @@ Status SmtpReplyBuilder::AddLine(std::string_view line) {
 
 Result<SmtpReply> ParseSmtpReply(std::string_view bytes, const ReplyLimits& limits) {
   SmtpReplyBuilder builder(limits);
-  size_t pos = 0;
-  while (pos < bytes.size()) {
-    size_t nl = bytes.find('\n', pos);
-    if (nl == std::string_view::npos) return Status::Malformed("reply line without line ending");
-    size_t end = nl;
-    if (end > pos && bytes[end - 1] == '\r') --end;
-    if (builder.done()) return Status::Malformed("bytes after the end of the reply");
-    Status s = builder.AddLine(bytes.substr(pos, end - pos));
-    if (!s.ok()) return s;
-    pos = nl + 1;
-  }
-  if (!builder.done()) return Status::Malformed("reply incomplete");
+  Status s = FeedWholeReply(bytes, "reply", &builder);
+  if (!s.ok()) return s;
   return builder.Take();
 }
 
