@@ -29,6 +29,19 @@ class SmtpDialogue final : public Dialogue {
     if (!s.ok()) co_return s;
     Result<SmtpReply> r = co_await ReadReply(deadline);
     if (!r.ok()) co_return r.status();
+    if (r->code == 500 || r->code == 502) {
+      // A server without ESMTP (RFC 5321 §3.2: the client then falls back to HELO). It has
+      // no extensions, so no STARTTLS either: that is what the probe then reports.
+      s = co_await Send("HELO " + helo_, deadline);
+      if (!s.ok()) co_return s;
+      r = co_await ReadReply(deadline);
+      if (!r.ok()) co_return r.status();
+      if (r->code != 250) {
+        co_return Status::Refused("EHLO and HELO refused: " + std::to_string(r->code) + " " +
+                                  Printable(r->FirstLine(), 100));
+      }
+      co_return Capabilities{};
+    }
     if (r->code != 250) {
       co_return Status::Refused("EHLO answered " + std::to_string(r->code) + " " +
                                 Printable(r->FirstLine(), 100));

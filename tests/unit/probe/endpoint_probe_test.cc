@@ -157,6 +157,17 @@ TEST(EndpointProbeTest, ImplicitTlsPortSpeakingPlaintextFailsInHandshake) {
   EXPECT_EQ(r.failure_phase, Phase::kHandshake);
 }
 
+TEST(EndpointProbeTest, ServerWithoutEsmtpFallsBackToHelo) {
+  ScriptedServer server({{"", "220 old.test SMTP\r\n"},
+                         {"EHLO probe.test", "502 5.5.2 command not recognized\r\n"},
+                         {"HELO probe.test", "250 old.test\r\n"},
+                         {"QUIT", "221 bye\r\n"}});
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(server.error(), "");
+  EXPECT_TRUE(Has(r, Signal::kStartTlsMissing));
+  EXPECT_EQ(r.failure, Failure::kStartTlsRefused);
+}
+
 TEST(EndpointProbeTest, ImapPreauthIsAStartTlsFailure) {
   ScriptedServer server({{"", "* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"},
                          {"a1 CAPABILITY", "* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\n"},
