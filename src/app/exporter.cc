@@ -8,6 +8,8 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/strand.hpp>
+#include <condition_variable>
+#include <filesystem>
 #include <future>
 #include <mutex>
 #include <random>
@@ -18,6 +20,7 @@
 #include "mailsec/base/clock.h"
 #include "mailsec/base/text.h"
 #include "mailsec/export/snapshot.h"
+#include "mailsec/findings/history.h"
 #include "mailsec/plan/plan.h"
 #include "mailsec/probe/endpoint_probe.h"
 #include "mailsec/sched/scheduler.h"
@@ -52,6 +55,48 @@ struct Exporter::Impl {
   exporter::ExporterState state;
   bool ready = false;
 
+  // Persisted history (thread-safe on its own). Written by `saver` every kSaveEvery when it
+  // changed, and once more at Stop.
+  findings::History history;
+  std::thread saver;
+  std::mutex saver_mu;  // guards saver_stop
+  std::condition_variable saver_cv;
+  bool saver_stop = false;
+  std::string last_save_error;  // touched by the saver thread only
+
+  static constexpr std::chrono::seconds kSaveEvery{60};
+
+  void SaveHistory() {
+    std::string path;
+    double retention = 0;
+    std::set<std::string> live;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!config || config->global.state_file.empty()) return;
+      path = config->global.state_file;
+      retention = std::chrono::duration<double>(config->global.history_retention).count();
+      live = planned_ids;
+    }
+    history.Prune(live, ToUnixSeconds(SystemClock().Now()), retention);
+    if (!history.dirty()) return;
+    Status s = history.Save(path);
+    if (!s.ok() && s.message() != last_save_error) {
+      spdlog::warn("cannot save history: {}", s.message());  // once per distinct error
+    }
+    last_save_error = s.ok() ? "" : s.message();
+  }
+
+  void SaverLoop() {
+    std::unique_lock<std::mutex> lock(saver_mu);
+    // Bounded by Stop(), which sets saver_stop and notifies.
+    while (!saver_stop) {
+      saver_cv.wait_for(lock, kSaveEvery, [this] { return saver_stop; });
+      lock.unlock();
+      SaveHistory();
+      lock.lock();
+    }
+  }
+
   probe::ProbeOptions OptionsLocked() const {
     probe::ProbeOptions o;
     o.helo_name = config->global.helo_name;
@@ -72,6 +117,7 @@ struct Exporter::Impl {
     // is planned and counted in mailsec_targets but not probed, so it shows up in no probe count.
     if (target.kind != plan::Kind::kEndpoint) co_return;
     probe::TargetResult result = co_await probe::ProbeEndpointTarget(target.endpoint, options);
+    for (auto& e : result.endpoints) history.Observe(&e, e.finished_at);
     bool ok = !result.endpoints.empty();
     for (const auto& e : result.endpoints) ok = ok && e.success;
     for (const auto& e : result.endpoints) {
@@ -147,8 +193,17 @@ Status Exporter::Start() {
     spdlog::info("loaded config {}", cfg->source);
   }
   size_t endpoints = cfg->endpoints.size(), domains = cfg->domains.size();
+  if (const std::string& path = cfg->global.state_file; !path.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    std::string warning;
+    impl_->history.Load(path, &warning);
+    if (!warning.empty()) spdlog::warn("{}", warning);
+    spdlog::info("history: {} endpoints from {}", impl_->history.size(), path);
+  }
   Status s = impl_->Install(std::move(cfg).value());
   if (!s.ok()) return s;
+  impl_->saver = std::thread([this] { impl_->SaverLoop(); });
   spdlog::info("planned {} endpoint and {} domain targets", endpoints, domains);
   for (int i = 0; i < impl_->threads_wanted; ++i) {
     impl_->threads.emplace_back([this] { impl_->io.run(); });
@@ -190,6 +245,14 @@ void Exporter::Stop() {
     if (t.joinable()) t.join();
   }
   impl_->threads.clear();
+  if (impl_->saver.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(impl_->saver_mu);
+      impl_->saver_stop = true;
+    }
+    impl_->saver_cv.notify_all();
+    impl_->saver.join();  // its last turn saves what the final probes changed
+  }
 }
 
 std::string Exporter::RenderMetrics() const {
@@ -260,6 +323,7 @@ http::ProbeReply Exporter::ProbeNow(const std::string& text, bool scan, double b
   }
   try {
     probe::TargetResult r = future.get();
+    for (auto& e : r.endpoints) impl_->history.Observe(&e, e.finished_at);
     return {200, exporter::RenderReports(r.endpoints)};
   } catch (const std::exception& e) {
     return {500, std::string("probe failed: ") + e.what() + "\n"};

@@ -232,6 +232,8 @@ class Loader {
         s = GetString(v, key, &g->ca_file);
       } else if (name == "state_file") {
         s = GetString(v, key, &g->state_file);
+      } else if (name == "history_retention") {
+        s = GetDuration(v, key, /*positive=*/true, &g->history_retention);
       } else if (name == "ip_family") {
         s = LoadIpFamily(v, key, &g->ip_family);
       } else {

@@ -158,6 +158,10 @@ void AddEndpoint(FamilySet* set, const EndpointReport& r) {
     w.Add(Metric::kCertVerifyResultInfo, 1,
           {t.verify_result.empty() ? std::string_view("unknown") : t.verify_result});
     w.Add(Metric::kCertHostnameMatch, Bool(t.hostname_match));
+    if (r.cert_first_seen > 0) {  // only with a history (state_file) behind the report
+      w.Add(Metric::kCertFirstSeen, r.cert_first_seen);
+      w.Add(Metric::kCertChangesTotal, static_cast<double>(r.cert_changes));
+    }
     const std::string bits = std::to_string(c.key_bits);
     w.Add(Metric::kCertInfo, 1,
           {c.subject_cn, c.issuer_cn, c.serial, c.fingerprint_sha256, c.key_type, bits,

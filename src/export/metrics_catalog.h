@@ -18,6 +18,8 @@ enum class Metric : uint8_t {
   kBuildInfo,
   kCertChainLength,
   kCertChainNotAfter,
+  kCertChangesTotal,
+  kCertFirstSeen,
   kCertHostnameMatch,
   kCertInfo,
   kCertNotAfter,

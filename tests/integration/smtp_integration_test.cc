@@ -8,10 +8,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "exporter_process.h"
@@ -405,6 +408,50 @@ TEST_F(ExporterTest, StatusPageAndHealth) {
         << "status page lacks " << Target(e.fleet_service) << ":\n"
         << r.body;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// History in the state file survives a restart; a corrupt state file is moved aside.
+
+TEST_F(ExporterTest, HistorySurvivesRestartAndCorruptStateIsMovedAside) {
+  ExporterProcess exporter(*g_fleet, "history");
+  ConfigOptions only_good;
+  for (const auto& e : AllEndpoints()) {
+    if (e.fleet_service != "smtp_good") only_good.skip.push_back(e.fleet_service);
+  }
+  ASSERT_NO_FATAL_FAILURE(Launch(exporter, only_good));
+  const Labels good = EndpointLabels("smtp_good");
+  std::optional<double> first =
+      exporter.WaitForMetric("mailsec_cert_first_seen_timestamp_seconds", good, seconds(30));
+  ASSERT_TRUE(first.has_value()) << exporter.last_metrics() << exporter.LogTail();
+  EXPECT_TRUE(HasValue(exporter.last_metrics(), "mailsec_cert_changes_total", good, 0));
+  exporter.Stop();  // SIGTERM: the last history is written before exit
+  ASSERT_TRUE(std::filesystem::exists(exporter.state_file_path())) << exporter.LogTail();
+
+  // Start again a few seconds later: the certificate is still the one first seen before.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_TRUE(exporter.StartAndWait());
+  std::optional<double> again =
+      exporter.WaitForMetric("mailsec_cert_first_seen_timestamp_seconds", good, seconds(30));
+  ASSERT_TRUE(again.has_value()) << exporter.LogTail();
+  EXPECT_DOUBLE_EQ(*again, *first);
+  exporter.Stop();
+
+  {
+    std::ofstream corrupt(exporter.state_file_path(), std::ios::trunc);
+    corrupt << "{\"version\": 1, \"endpoints\": [";
+  }
+  ASSERT_TRUE(exporter.StartAndWait()) << exporter.LogTail();
+  std::optional<double> fresh =
+      exporter.WaitForMetric("mailsec_cert_first_seen_timestamp_seconds", good, seconds(30),
+                             [&](double v) { return v > *first; });
+  EXPECT_TRUE(fresh.has_value()) << "history should start fresh\n" << exporter.LogTail();
+  EXPECT_NE(exporter.LogTail(200).find("moved aside"), std::string::npos) << exporter.LogTail();
+  int aside = 0;
+  for (const auto& f : std::filesystem::directory_iterator(exporter.dir())) {
+    aside += f.path().filename().string().rfind("state.json.corrupt-", 0) == 0;
+  }
+  EXPECT_EQ(aside, 1);
 }
 
 // ---------------------------------------------------------------------------------------------

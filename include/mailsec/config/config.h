@@ -26,7 +26,9 @@ struct GlobalConfig {
   std::string helo_name = "localhost";  // EHLO argument
   std::vector<std::string> resolvers;   // "IP[:PORT]"; empty: /etc/resolv.conf
   std::string ca_file;                  // empty: the system trust store
-  std::string state_file = "/var/lib/mailsec_exporter/state.json";
+  std::string state_file = "/var/lib/mailsec_exporter/state.json";  // empty: keep no history
+  // How long the history of an endpoint that left the config is kept before it is pruned.
+  Duration history_retention = std::chrono::hours(24 * 30);
   IpFamily ip_family = IpFamily::kAny;  // "any", "ipv4", "ipv6"
 };
 

@@ -1,0 +1,83 @@
+// What each endpoint showed in earlier probes, kept across restarts in the state file: when
+// STARTTLS was seen, the best TLS version seen, and the certificates seen. From it come the
+// downgrade signals that one probe alone cannot see (starttls_lost, tls_downgraded) and the
+// certificate-change facts.
+//
+// Thread-safe: every method may be called from any thread (one mutex inside).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mailsec/base/status.h"
+#include "mailsec/probe/report.h"
+
+namespace mailsec::findings {
+
+// A state file larger than this is not ours (10,000 endpoints need well under 16 MiB).
+inline constexpr size_t kMaxStateFileBytes = 64 * 1024 * 1024;
+// Certificates remembered per endpoint: enough to see a renewal and a swap back.
+inline constexpr size_t kMaxCertsPerEndpoint = 8;
+
+struct CertSeen {
+  std::string fingerprint_sha256;
+  std::string issuer_cn;
+  int64_t not_after = 0;
+  double first_seen = 0;
+  double last_seen = 0;
+};
+
+struct EndpointHistory {
+  double starttls_first_seen = 0;  // 0: never
+  double starttls_last_seen = 0;
+  int best_tls_version = 0;     // TlsVersionRank of the best version ever negotiated
+  std::vector<CertSeen> certs;  // oldest first
+  uint64_t cert_changes = 0;    // times the served leaf differed from the previous probe's
+  double last_probe = 0;
+};
+
+// "TLSv1" -> 10, "TLSv1.1" -> 11, "TLSv1.2" -> 12, "TLSv1.3" -> 13, "SSLv3" -> 3; else 0.
+int TlsVersionRank(std::string_view version);
+
+// The key of one endpoint address: "smtp://mx.example.org:25 192.0.2.1".
+std::string HistoryKey(const probe::EndpointReport& report);
+
+class History {
+ public:
+  History() = default;
+
+  // Compares the report with what was seen before, sets the history-derived signals on it
+  // (starttls_lost, tls_downgraded) and its certificate facts (cert_first_seen, cert_changes),
+  // then records what it shows. `now` is Unix seconds.
+  void Observe(probe::EndpointReport* report, double now);
+
+  // Drops endpoints whose target is not in `live_targets` (canonical target strings) and that
+  // were last probed more than `retention_seconds` ago.
+  void Prune(const std::set<std::string>& live_targets, double now, double retention_seconds);
+
+  std::string Serialize() const;
+  // Parses a state file's text; a malformed file is an error (the caller moves it aside).
+  static Result<std::map<std::string, EndpointHistory>> Parse(std::string_view text);
+
+  // Writes atomically: a temp file next to `path`, fsync, rename, fsync of the directory.
+  Status Save(const std::string& path) const;
+  // Loads `path`. A missing file is a fresh start; an unreadable or corrupt one is renamed to
+  // `path.corrupt-<unix time>` and *warning says so; either way the history starts empty.
+  void Load(const std::string& path, std::string* warning);
+
+  bool dirty() const;
+  size_t size() const;
+  bool Get(const std::string& key, EndpointHistory* out) const;
+
+ private:
+  mutable std::mutex mu_;  // guards entries_ and dirty_
+  std::map<std::string, EndpointHistory> entries_;
+  mutable bool dirty_ = false;
+};
+
+}  // namespace mailsec::findings

@@ -1,0 +1,247 @@
+#include "mailsec/findings/history.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace mailsec::findings {
+namespace {
+
+constexpr int kStateVersion = 1;
+
+bool Reached(const probe::EndpointReport& r, probe::Phase p) {
+  return r.phase_seconds[static_cast<int>(p)] >= 0;
+}
+
+std::string Errno(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+int TlsVersionRank(std::string_view v) {
+  if (v == "TLSv1.3") return 13;
+  if (v == "TLSv1.2") return 12;
+  if (v == "TLSv1.1") return 11;
+  if (v == "TLSv1") return 10;
+  if (v == "SSLv3") return 3;
+  return 0;
+}
+
+std::string HistoryKey(const probe::EndpointReport& r) { return r.target.ToString() + " " + r.ip; }
+
+void History::Observe(probe::EndpointReport* r, double now) {
+  if (r->ip.empty()) return;  // nothing was reached: nothing to remember
+  std::lock_guard<std::mutex> lock(mu_);
+  EndpointHistory& h = entries_[HistoryKey(*r)];
+  dirty_ = true;
+  h.last_probe = now;
+
+  // STARTTLS: only when the capabilities were read do we know whether it was offered.
+  const bool starttls_service =
+      config::ServiceTlsMode(r->target.service) == config::TlsMode::kStartTls;
+  if (starttls_service && Reached(*r, probe::Phase::kCapabilities)) {
+    if (r->starttls_offered) {
+      if (h.starttls_first_seen == 0) h.starttls_first_seen = now;
+      h.starttls_last_seen = now;
+    } else if (h.starttls_last_seen > 0) {
+      // Offered before, missing now: stays raised until STARTTLS comes back.
+      r->signals[static_cast<int>(probe::Signal::kStartTlsLost)] = true;
+    }
+  }
+
+  if (r->tls.handshake_ok) {
+    const int rank = TlsVersionRank(r->tls.version);
+    if (rank > 0 && rank < h.best_tls_version) {
+      r->signals[static_cast<int>(probe::Signal::kTlsDowngraded)] = true;
+    }
+    if (rank > h.best_tls_version) h.best_tls_version = rank;
+  }
+
+  if (r->tls.has_leaf && !r->tls.leaf.fingerprint_sha256.empty()) {
+    const std::string& fp = r->tls.leaf.fingerprint_sha256;
+    if (!h.certs.empty() && h.certs.back().fingerprint_sha256 != fp) ++h.cert_changes;
+    CertSeen* seen = nullptr;
+    for (auto& c : h.certs) {
+      if (c.fingerprint_sha256 == fp) seen = &c;
+    }
+    if (seen == nullptr) {
+      h.certs.push_back({fp, r->tls.leaf.issuer_cn, r->tls.leaf.not_after, now, now});
+      seen = &h.certs.back();
+    } else {
+      seen->last_seen = now;
+      // Keep "most recently served last", so a change is a change of the last element.
+      CertSeen moved = *seen;
+      std::erase_if(h.certs, [&](const CertSeen& c) { return c.fingerprint_sha256 == fp; });
+      h.certs.push_back(moved);
+      seen = &h.certs.back();
+    }
+    if (h.certs.size() > kMaxCertsPerEndpoint) h.certs.erase(h.certs.begin());
+    r->cert_first_seen = h.certs.back().first_seen;
+  }
+  r->cert_changes = h.cert_changes;
+}
+
+void History::Prune(const std::set<std::string>& live_targets, double now, double retention) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    const std::string target = it->first.substr(0, it->first.find(' '));
+    if (!live_targets.count(target) && now - it->second.last_probe > retention) {
+      it = entries_.erase(it);
+      dirty_ = true;
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::string History::Serialize() const {
+  nlohmann::json endpoints = nlohmann::json::object();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, h] : entries_) {
+      nlohmann::json certs = nlohmann::json::array();
+      for (const auto& c : h.certs) {
+        certs.push_back({{"fingerprint_sha256", c.fingerprint_sha256},
+                         {"issuer_cn", c.issuer_cn},
+                         {"not_after", c.not_after},
+                         {"first_seen", c.first_seen},
+                         {"last_seen", c.last_seen}});
+      }
+      endpoints[key] = {{"starttls_first_seen", h.starttls_first_seen},
+                        {"starttls_last_seen", h.starttls_last_seen},
+                        {"best_tls_version", h.best_tls_version},
+                        {"cert_changes", h.cert_changes},
+                        {"last_probe", h.last_probe},
+                        {"certs", certs}};
+    }
+  }
+  nlohmann::json doc = {{"version", kStateVersion}, {"endpoints", endpoints}};
+  // Invalid UTF-8 from a hostile certificate must not make the dump throw.
+  return doc.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<std::map<std::string, EndpointHistory>> History::Parse(std::string_view text) {
+  std::map<std::string, EndpointHistory> out;
+  try {
+    nlohmann::json doc = nlohmann::json::parse(text);
+    if (!doc.is_object() || doc.value("version", 0) != kStateVersion) {
+      return Status::Malformed("state file: unknown version");
+    }
+    const nlohmann::json& endpoints = doc.at("endpoints");
+    if (!endpoints.is_object()) return Status::Malformed("state file: endpoints is not an object");
+    for (const auto& [key, e] : endpoints.items()) {
+      EndpointHistory h;
+      h.starttls_first_seen = e.at("starttls_first_seen").get<double>();
+      h.starttls_last_seen = e.at("starttls_last_seen").get<double>();
+      h.best_tls_version = e.at("best_tls_version").get<int>();
+      h.cert_changes = e.at("cert_changes").get<uint64_t>();
+      h.last_probe = e.at("last_probe").get<double>();
+      for (const auto& c : e.at("certs")) {
+        if (h.certs.size() >= kMaxCertsPerEndpoint) break;
+        h.certs.push_back({c.at("fingerprint_sha256").get<std::string>(),
+                           c.at("issuer_cn").get<std::string>(), c.at("not_after").get<int64_t>(),
+                           c.at("first_seen").get<double>(), c.at("last_seen").get<double>()});
+      }
+      out[key] = std::move(h);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Malformed(std::string("state file: ") + e.what());
+  }
+  return out;
+}
+
+Status History::Save(const std::string& path) const {
+  const std::string text = Serialize();
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return Status::IoError(Errno("cannot create", tmp));
+  size_t off = 0;
+  // Bounded: every turn writes at least one byte or fails.
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Status s = Status::IoError(Errno("cannot write", tmp));
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    Status s = Status::IoError(Errno("cannot fsync", tmp));
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status s = Status::IoError(Errno("cannot rename to", path));
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  // The rename itself must survive a crash: sync the directory entry too.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  dirty_ = false;
+  return Status::Ok();
+}
+
+void History::Load(const std::string& path, std::string* warning) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno != ENOENT) *warning = Errno("cannot read state file", path) + "; starting fresh";
+    return;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  std::string text = buf.str();
+  Result<std::map<std::string, EndpointHistory>> parsed =
+      text.size() > kMaxStateFileBytes ? Result<std::map<std::string, EndpointHistory>>(
+                                             Status::Malformed("state file too large"))
+                                       : Parse(text);
+  if (!parsed.ok()) {
+    const std::string aside =
+        path + ".corrupt-" + std::to_string(static_cast<int64_t>(::time(nullptr)));
+    const bool moved = ::rename(path.c_str(), aside.c_str()) == 0;
+    *warning = parsed.status().message() + "; " +
+               (moved ? "moved aside to " + aside : Errno("could not move aside", path)) +
+               "; starting fresh";
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_ = std::move(parsed).value();
+  dirty_ = false;
+}
+
+bool History::dirty() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dirty_;
+}
+
+size_t History::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
+bool History::Get(const std::string& key, EndpointHistory* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return false;
+  *out = it->second;
+  return true;
+}
+
+}  // namespace mailsec::findings
