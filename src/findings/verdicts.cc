@@ -1,5 +1,7 @@
 #include "mailsec/findings/verdicts.h"
 
+#include <algorithm>
+
 namespace mailsec::findings {
 namespace {
 
@@ -21,6 +23,16 @@ constexpr std::string_view kCertChain = "cert_chain_complete";
 constexpr std::string_view kCertSelfSigned = "cert_self_signed";
 constexpr std::string_view kCertExpiry = "cert_expiry";
 constexpr std::string_view kCertHostname = "cert_hostname";
+constexpr std::string_view kCertSan = "cert_san_present";
+constexpr std::string_view kCertKeyStrength = "cert_key_strength";
+constexpr std::string_view kCertSignature = "cert_signature_algorithm";
+constexpr std::string_view kCertRevoked = "cert_revoked";
+constexpr std::string_view kCertChainOrder = "cert_chain_order";
+constexpr std::string_view kCertValidityPeriod = "cert_validity_period";
+constexpr std::string_view kCertKeyUsage = "cert_extended_key_usage";
+constexpr std::string_view kCertMustStaple = "cert_must_staple";
+constexpr std::string_view kCleartextOnly = "cleartext_only";
+constexpr std::string_view kReachable = "endpoint_reachable";
 
 bool Reached(const EndpointReport& r, Phase p) { return r.phase_seconds[static_cast<int>(p)] >= 0; }
 bool Has(const EndpointReport& r, probe::Signal s) { return r.signals[static_cast<int>(s)]; }
@@ -54,6 +66,88 @@ Verdict CertSeverity(const EndpointReport& r) {
   return r.target.service == Service::kSmtp ? Verdict::kWarn : Verdict::kFail;
 }
 
+// The certificates whose own strength counts (CERT-07, CERT-08): the leaf always, then every
+// other served element that is not self-signed (a root is trusted by being in the store, not by
+// its key or signature). Reports without chain facts fall back to the leaf alone.
+std::vector<const tls::CertFacts*> JudgedCertificates(const tls::TlsFacts& t) {
+  std::vector<const tls::CertFacts*> out;
+  if (t.chain.empty()) {
+    out.push_back(&t.leaf);
+    return out;
+  }
+  for (size_t i = 0; i < t.chain.size(); ++i) {
+    if (i == 0 || !t.chain[i].self_signed) out.push_back(&t.chain[i]);
+  }
+  return out;
+}
+
+std::string Element(const tls::CertFacts& c, size_t index) {
+  std::string name = c.subject_cn.empty() ? c.subject : c.subject_cn;
+  return (index == 0 ? "leaf" : "element " + std::to_string(index)) +
+         (name.empty() ? "" : " (" + name + ")");
+}
+
+// CERT-07: one certificate's public key.
+CheckVerdict KeyStrength(const tls::CertFacts& c) {
+  const std::string& type = c.key_type;
+  if (type == "RSA") {
+    if (c.rsa_exponent == 1) return {kCertKeyStrength, Verdict::kFail, "RSA public exponent 1"};
+    const std::string bits = "RSA " + std::to_string(c.key_bits) + " bits";
+    if (c.key_bits < 2048) return {kCertKeyStrength, Verdict::kFail, bits};
+    if (c.key_bits < 3072) return {kCertKeyStrength, Verdict::kWarn, bits};
+    return {kCertKeyStrength, Verdict::kPass, bits};
+  }
+  if (type == "EC") {
+    static constexpr std::string_view kGood[] = {"prime256v1",      "secp384r1",
+                                                 "secp521r1",       "brainpoolP256r1",
+                                                 "brainpoolP384r1", "brainpoolP512r1"};
+    if (std::find(std::begin(kGood), std::end(kGood), c.curve) != std::end(kGood)) {
+      return {kCertKeyStrength, Verdict::kPass, "EC " + c.curve};
+    }
+    if (c.curve == "secp224r1") return {kCertKeyStrength, Verdict::kWarn, "EC secp224r1"};
+    return {kCertKeyStrength, Verdict::kFail,
+            "EC " + (c.curve.empty() ? std::string("unnamed curve") : c.curve)};
+  }
+  if (type == "ED25519" || type == "ED448") return {kCertKeyStrength, Verdict::kPass, type};
+  return {kCertKeyStrength, Verdict::kFail, type.empty() ? "unknown key" : type + " key"};
+}
+
+// CERT-08: one certificate's signature.
+CheckVerdict SignatureStrength(const tls::CertFacts& c) {
+  const std::string& alg = c.signature_algorithm;
+  if (alg == "ED25519" || alg == "ED448") return {kCertSignature, Verdict::kPass, alg};
+  const std::string& h = c.signature_hash;
+  if (h == "sha256" || h == "sha384" || h == "sha512" || h == "sha3-256" || h == "sha3-384" ||
+      h == "sha3-512") {
+    return {kCertSignature, Verdict::kPass, alg};
+  }
+  if (h == "sha224") return {kCertSignature, Verdict::kWarn, alg};
+  return {kCertSignature, Verdict::kFail, alg.empty() ? "unknown signature algorithm" : alg};
+}
+
+// The worst of "judge" over the judged certificates; ties keep the first element.
+template <typename Judge>
+CheckVerdict WorstOverChain(const tls::TlsFacts& t, Judge judge) {
+  const std::vector<const tls::CertFacts*> certs = JudgedCertificates(t);
+  CheckVerdict worst;
+  for (size_t i = 0; i < certs.size(); ++i) {
+    CheckVerdict v = judge(*certs[i]);
+    if (i == 0 || static_cast<uint8_t>(v.verdict) > static_cast<uint8_t>(worst.verdict)) {
+      const size_t index = t.chain.empty() ? 0 : static_cast<size_t>(certs[i] - t.chain.data());
+      v.detail = Element(*certs[i], index) + ": " + v.detail;
+      worst = std::move(v);
+    }
+  }
+  if (worst.verdict == Verdict::kPass) worst.detail.clear();
+  return worst;
+}
+
+// Did the probe read the pre-TLS capabilities?
+bool CapabilitiesRead(const EndpointReport& r) {
+  return Reached(r, Phase::kCapabilities) &&
+         !(r.failure != Failure::kNone && r.failure_phase == Phase::kCapabilities);
+}
+
 }  // namespace
 
 std::string_view VerdictName(Verdict v) {
@@ -72,9 +166,11 @@ std::string_view VerdictName(Verdict v) {
 
 const std::vector<std::string_view>& EndpointCheckIds() {
   static const std::vector<std::string_view> ids = {
-      kStartTls,          kImplicitTls,    kStartTlsMasked, kStartTlsAfterTls,
-      kResponseInjection, kPlaintextAuth,  kTlsVersion,     kCertTrusted,
-      kCertChain,         kCertSelfSigned, kCertExpiry,     kCertHostname};
+      kReachable,         kStartTls,       kImplicitTls,   kStartTlsMasked, kStartTlsAfterTls,
+      kResponseInjection, kPlaintextAuth,  kCleartextOnly, kTlsVersion,     kCertTrusted,
+      kCertChain,         kCertSelfSigned, kCertExpiry,    kCertHostname,   kCertSan,
+      kCertKeyStrength,   kCertSignature,  kCertRevoked,   kCertChainOrder, kCertValidityPeriod,
+      kCertKeyUsage,      kCertMustStaple};
   return ids;
 }
 
@@ -82,6 +178,19 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
   std::vector<CheckVerdict> out;
   const bool starttls_service =
       config::ServiceTlsMode(r.target.service) == config::TlsMode::kStartTls;
+
+  // TX-12: the address answered with a complete greeting in time. This is the availability
+  // check itself, so unreachable is FAIL here (elsewhere it is ERROR). An implicit-TLS handshake
+  // that failed before any greeting says nothing about reachability: no series (see
+  // implicit_tls_available).
+  const bool before_greeting = r.failure_phase == Phase::kResolve ||
+                               r.failure_phase == Phase::kConnect ||
+                               r.failure_phase == Phase::kGreeting;
+  if (r.failure != Failure::kNone && before_greeting) {
+    out.push_back({kReachable, Verdict::kFail, r.error});
+  } else if (Reached(r, Phase::kGreeting)) {
+    out.push_back({kReachable, Verdict::kPass, ""});
+  }
 
   // TX-01/03/05/07/09 and TX-04/06/08: TLS is available the way the service promises.
   std::string_view tx = starttls_service ? kStartTls : kImplicitTls;
@@ -113,6 +222,21 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
     bool plain = Has(r, probe::Signal::kPlaintextAuth);
     out.push_back({kPlaintextAuth, plain ? Verdict::kFail : Verdict::kPass,
                    plain ? "authentication offered before TLS" : ""});
+  }
+  const Service svc = r.target.service;
+  if ((svc == Service::kImap || svc == Service::kPop3 || svc == Service::kSubmission) &&
+      CapabilitiesRead(r)) {
+    // TX-11: an access or submission port that offers no way to TLS, or takes credentials in
+    // the clear (RFC 8314 §4.1). Port 25 is excluded: cleartext delivery is allowed there.
+    std::string why;
+    if (r.preauth) {
+      why = "PREAUTH: authenticated in cleartext";
+    } else if (!r.starttls_offered) {
+      why = "STARTTLS not offered";
+    } else if (Has(r, probe::Signal::kPlaintextAuth)) {
+      why = "login offered before TLS";
+    }
+    out.push_back({kCleartextOnly, why.empty() ? Verdict::kPass : Verdict::kFail, why});
   }
   if (starttls_service && Reached(r, Phase::kStartTls) && r.failure_phase != Phase::kStartTls) {
     // STRIP-05
@@ -168,6 +292,70 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
     // CERT-05
     out.push_back({kCertHostname, t.hostname_match ? Verdict::kPass : CertSeverity(r),
                    t.hostname_match ? "" : "certificate does not match " + r.target.host});
+    // CERT-06: a name problem, graded like CERT-05.
+    out.push_back({kCertSan, t.leaf.has_san ? Verdict::kPass : CertSeverity(r),
+                   t.leaf.has_san ? "" : "no subjectAltName dNSName or iPAddress"});
+    // CERT-07, CERT-08: the leaf and every non-root element.
+    out.push_back(WorstOverChain(t, KeyStrength));
+    out.push_back(WorstOverChain(t, SignatureStrength));
+    // CERT-09, from the staple only: no staple, no series; a staple we cannot read is an error.
+    if (t.ocsp_staple_status == "revoked") {
+      out.push_back({kCertRevoked, Verdict::kFail, "OCSP staple: revoked"});
+    } else if (t.ocsp_staple_status == "good") {
+      out.push_back({kCertRevoked, Verdict::kPass, ""});
+    } else if (t.ocsp_staple_status == "unknown") {
+      out.push_back({kCertRevoked, Verdict::kWarn, "OCSP staple: status unknown"});
+    } else if (t.ocsp_stapled) {
+      out.push_back({kCertRevoked, Verdict::kError, "OCSP staple has no readable leaf status"});
+    }
+    // CERT-13
+    if (!t.chain.empty()) {
+      if (!t.chain_in_order) {
+        out.push_back({kCertChainOrder, Verdict::kFail, "served chain out of order"});
+      } else if (t.chain_has_root || t.chain_duplicates > 0) {
+        std::string why = t.chain_has_root ? "root sent" : "";
+        if (t.chain_duplicates > 0) {
+          why += std::string(why.empty() ? "" : "; ") + std::to_string(t.chain_duplicates) +
+                 " duplicate certificate(s)";
+        }
+        out.push_back({kCertChainOrder, Verdict::kWarn, why});
+      } else {
+        out.push_back({kCertChainOrder, Verdict::kPass, ""});
+      }
+    }
+    // CERT-12: only a trusted (here: by the configured store) leaf is held to the public limit.
+    const int64_t period = t.leaf.not_after - t.leaf.not_before;
+    if (t.trusted && period > kCertMaxValidityDays * 86400) {
+      out.push_back({kCertValidityPeriod, Verdict::kWarn,
+                     "valid for " + std::to_string(period / 86400) + " days"});
+    } else {
+      out.push_back({kCertValidityPeriod, Verdict::kPass, ""});
+    }
+    // CERT-14: EKU must allow serverAuth; keyUsage must allow what the key exchange does with
+    // the key (digitalSignature to sign (EC)DHE and TLS 1.3, keyEncipherment for RSA key
+    // transport; before a suite is known, either will do for an RSA key).
+    const tls::CertFacts& leaf = t.leaf;
+    const bool ds = (leaf.key_usage & tls::kKeyUsageDigitalSignature) != 0;
+    const bool ke = (leaf.key_usage & tls::kKeyUsageKeyEncipherment) != 0;
+    bool ku_ok = ds;
+    if (t.rsa_key_exchange) {
+      ku_ok = ke;
+    } else if (t.cipher.empty() && leaf.key_type == "RSA") {
+      ku_ok = ds || ke;
+    }
+    if (leaf.has_eku && !leaf.eku_server_auth) {
+      out.push_back({kCertKeyUsage, Verdict::kFail, "extendedKeyUsage lacks serverAuth"});
+    } else if (leaf.has_key_usage && !ku_ok) {
+      out.push_back({kCertKeyUsage, Verdict::kFail,
+                     t.rsa_key_exchange ? "keyUsage lacks keyEncipherment (RSA key exchange)"
+                                        : "keyUsage lacks digitalSignature"});
+    } else {
+      out.push_back({kCertKeyUsage, Verdict::kPass, ""});
+    }
+    // CERT-15
+    const bool unstapled = leaf.must_staple && !t.ocsp_stapled;
+    out.push_back({kCertMustStaple, unstapled ? Verdict::kFail : Verdict::kPass,
+                   unstapled ? "must-staple certificate served without a staple" : ""});
   }
   return out;
 }

@@ -92,14 +92,22 @@ std::string GroupName(SSL* ssl) {
 void Inspect(SSL* ssl, const TlsContext& context, const HandshakeRequest& request,
              TlsFacts* facts) {
   facts->version = SSL_get_version(ssl);
-  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) facts->cipher = SSL_CIPHER_get_name(c);
+  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) {
+    facts->cipher = SSL_CIPHER_get_name(c);
+    facts->rsa_key_exchange = SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa;
+  }
   facts->group = GroupName(ssl);
   const unsigned char* ocsp = nullptr;
-  long ocsp_len = SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp);
-  facts->ocsp_stapled = ocsp != nullptr && ocsp_len > 0;
+  const long ocsp_len = SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp);
+  const std::string_view staple =
+      ocsp != nullptr && ocsp_len > 0
+          ? std::string_view(reinterpret_cast<const char*>(ocsp), static_cast<size_t>(ocsp_len))
+          : std::string_view();
 
   STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);  // leaf first, on the client side
   X509Ptr leaf(SSL_get1_peer_certificate(ssl));
+  // The staple is read against the served chain (the leaf's issuer builds the OCSP CertID).
+  InspectOcspStaple(staple, leaf.get(), chain, facts);
   if (!leaf) return;
   InspectServedChain(leaf.get(), chain, context.impl()->store.get(), request.verify_host,
                      request.now_unix, facts);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/asn1.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -9,12 +10,29 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <ctime>
 
 #include "mailsec/base/text.h"
 
 namespace mailsec::tls {
+
+// Our keyUsage bits are OpenSSL's, so X509_get_key_usage can be copied as it is.
+static_assert(kKeyUsageDigitalSignature == KU_DIGITAL_SIGNATURE);
+static_assert(kKeyUsageNonRepudiation == KU_NON_REPUDIATION);
+static_assert(kKeyUsageKeyEncipherment == KU_KEY_ENCIPHERMENT);
+static_assert(kKeyUsageDataEncipherment == KU_DATA_ENCIPHERMENT);
+static_assert(kKeyUsageKeyAgreement == KU_KEY_AGREEMENT);
+static_assert(kKeyUsageKeyCertSign == KU_KEY_CERT_SIGN);
+static_assert(kKeyUsageCrlSign == KU_CRL_SIGN);
+static_assert(kKeyUsageEncipherOnly == KU_ENCIPHER_ONLY);
+static_assert(kKeyUsageDecipherOnly == KU_DECIPHER_ONLY);
+
 namespace {
+
+// The TLS extension type a TLS Feature extension (RFC 7633) lists for "must staple":
+// status_request (RFC 6066 §8).
+constexpr long kTlsFeatureStatusRequest = 5;
 
 // Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m in 1..12); negative before 1970.
 // Howard Hinnant's days_from_civil, so no time zone or libc state is involved.
@@ -95,6 +113,128 @@ std::string SignatureAlgorithm(const X509* cert) {
   const int len = OBJ_obj2txt(buf.data(), static_cast<int>(buf.size()), obj, 0);
   if (len <= 0) return "unknown";
   return std::string(buf.data(), std::min(static_cast<size_t>(len), buf.size() - 1));
+}
+
+// The whole name as an RFC 2253 string, UTF-8 kept (only controls and RFC 2253 specials are
+// escaped), cut to kMaxNameBytes; empty when it cannot be printed.
+std::string NameString(const X509_NAME* name) {
+  if (name == nullptr) return {};
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  constexpr unsigned long kFlags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
+  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, kFlags) < 0) {
+    ERR_clear_error();
+    return {};
+  }
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  if (len <= 0 || data == nullptr) return {};
+  return std::string(data, std::min(static_cast<size_t>(len), kMaxNameBytes));
+}
+
+// OpenSSL's name of the curve of an EC key ("prime256v1"); empty for an unnamed (explicit) curve.
+std::string CurveName(const EVP_PKEY* key) {
+  std::array<char, 80> buf{};
+  size_t len = 0;
+  if (EVP_PKEY_get_group_name(key, buf.data(), buf.size(), &len) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  return std::string(buf.data(), std::min(len, buf.size() - 1));
+}
+
+// The public exponent of an RSA key; 0 when it cannot be read or does not fit 64 bits.
+uint64_t RsaExponent(const EVP_PKEY* key) {
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &raw) != 1) {
+    ERR_clear_error();
+    return 0;
+  }
+  const BignumPtr e(raw);
+  if (BN_num_bits(e.get()) > 64) return 0;
+  std::array<unsigned char, 8> be{};
+  if (BN_bn2binpad(e.get(), be.data(), static_cast<int>(be.size())) != 8) return 0;
+  uint64_t out = 0;
+  for (unsigned char b : be) out = (out << 8) | b;
+  return out;
+}
+
+// The digest of the signature (also the one inside RSASSA-PSS parameters), lower-case short name;
+// empty for EdDSA and for signatures OpenSSL cannot classify.
+std::string SignatureHash(X509* cert) {
+  int md_nid = NID_undef;
+  if (X509_get_signature_info(cert, &md_nid, nullptr, nullptr, nullptr) != 1 ||
+      md_nid == NID_undef) {
+    ERR_clear_error();
+    return {};
+  }
+  const char* sn = OBJ_nid2sn(md_nid);
+  return sn != nullptr ? AsciiLower(sn) : std::string();
+}
+
+// Subject equals issuer and the certificate's own key verifies its signature.
+bool SelfSigned(X509* cert) {
+  if (X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) != 0) return false;
+  EVP_PKEY* key = X509_get0_pubkey(cert);
+  const bool ok = key != nullptr && X509_verify(cert, key) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+bool MustStaple(X509* cert) {
+  TLS_FEATURE* features =
+      static_cast<TLS_FEATURE*>(X509_get_ext_d2i(cert, NID_tlsfeature, nullptr, nullptr));
+  if (features == nullptr) {
+    ERR_clear_error();
+    return false;
+  }
+  bool found = false;
+  for (int i = 0; i < sk_ASN1_INTEGER_num(features); ++i) {
+    if (ASN1_INTEGER_get(sk_ASN1_INTEGER_value(features, i)) == kTlsFeatureStatusRequest) {
+      found = true;
+    }
+  }
+  TLS_FEATURE_free(features);
+  ERR_clear_error();
+  return found;
+}
+
+// The first certificate of "chain" other than "leaf" that issued "leaf"; null when none.
+X509* FindIssuer(X509* leaf, STACK_OF(X509) * chain) {
+  if (chain == nullptr) return nullptr;
+  for (int i = 0; i < sk_X509_num(chain); ++i) {
+    X509* c = sk_X509_value(chain, i);
+    if (X509_cmp(c, leaf) != 0 && X509_check_issued(c, leaf) == X509_V_OK) return c;
+  }
+  return nullptr;
+}
+
+// The status of the single response about "leaf", matched with the CertID hash each single
+// response uses (SHA-1 is usual, SHA-256 is allowed).
+std::string SingleStatus(OCSP_BASICRESP* basic, X509* leaf, X509* issuer) {
+  for (int i = 0; i < OCSP_resp_count(basic); ++i) {
+    OCSP_SINGLERESP* single = OCSP_resp_get0(basic, i);
+    const OCSP_CERTID* id = single != nullptr ? OCSP_SINGLERESP_get0_id(single) : nullptr;
+    ASN1_OBJECT* md_obj = nullptr;
+    if (id == nullptr ||
+        OCSP_id_get0_info(nullptr, &md_obj, nullptr, nullptr, const_cast<OCSP_CERTID*>(id)) != 1) {
+      continue;
+    }
+    const EVP_MD* md = EVP_get_digestbyobj(md_obj);
+    if (md == nullptr) continue;
+    const OcspCertIdPtr ours(OCSP_cert_to_id(md, leaf, issuer));
+    if (!ours || OCSP_id_cmp(ours.get(), id) != 0) continue;
+    switch (OCSP_single_get0_status(single, nullptr, nullptr, nullptr, nullptr)) {
+      case V_OCSP_CERTSTATUS_GOOD:
+        return "good";
+      case V_OCSP_CERTSTATUS_REVOKED:
+        return "revoked";
+      case V_OCSP_CERTSTATUS_UNKNOWN:
+        return "unknown";
+      default:
+        return {};
+    }
+  }
+  return {};
 }
 
 GeneralNamesPtr SubjectAltNames(X509* cert) {
@@ -212,6 +352,8 @@ CertFacts ExtractCertFacts(X509* cert) {
   if (!Asn1TimeToUnix(X509_get0_notAfter(cert), &f.not_after)) f.not_after = 0;
   f.subject_cn = LastCommonName(X509_get_subject_name(cert));
   f.issuer_cn = LastCommonName(X509_get_issuer_name(cert));
+  f.subject = NameString(X509_get_subject_name(cert));
+  f.issuer = NameString(X509_get_issuer_name(cert));
   f.serial = SerialHex(X509_get0_serialNumber(cert));
 
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
@@ -225,15 +367,28 @@ CertFacts ExtractCertFacts(X509* cert) {
   const EVP_PKEY* key = X509_get0_pubkey(cert);  // null for keys OpenSSL cannot decode
   f.key_type = KeyType(key);
   f.key_bits = key != nullptr ? std::max(0, EVP_PKEY_get_bits(key)) : 0;
+  if (f.key_type == "EC") f.curve = CurveName(key);
+  if (f.key_type == "RSA") f.rsa_exponent = RsaExponent(key);
   f.signature_algorithm = SignatureAlgorithm(cert);
+  f.signature_hash = SignatureHash(cert);
 
   if (GeneralNamesPtr sans = SubjectAltNames(cert)) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans.get()); ++i) {
       const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
       if (gn->type == GEN_DNS) f.dns_names.push_back(AsciiString(gn->d.dNSName));
+      if (gn->type == GEN_DNS || gn->type == GEN_IPADD) f.has_san = true;
     }
   }
-  ERR_clear_error();  // X509_get0_pubkey and the SAN decoder may leave noise on failure
+  f.self_signed = SelfSigned(cert);
+
+  // Extension flags come from OpenSSL's cache of the decoded extensions (filled on first use).
+  const uint32_t flags = X509_get_extension_flags(cert);
+  f.has_eku = (flags & EXFLAG_XKUSAGE) != 0;
+  f.eku_server_auth = f.has_eku && (X509_get_extended_key_usage(cert) & XKU_SSL_SERVER) != 0;
+  f.has_key_usage = (flags & EXFLAG_KUSAGE) != 0;
+  f.key_usage = f.has_key_usage ? X509_get_key_usage(cert) : 0;
+  f.must_staple = MustStaple(cert);
+  ERR_clear_error();  // X509_get0_pubkey and the extension decoders may leave noise on failure
   return f;
 }
 
@@ -421,21 +576,53 @@ bool HostnameMatches(X509* cert, std::string_view host) {
 void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
                         std::string_view host, int64_t now_unix, TlsFacts* facts) {
   facts->has_leaf = leaf != nullptr;
-  facts->leaf = ExtractCertFacts(leaf);
+  facts->leaf = CertFacts();
+  facts->chain.clear();
   facts->trusted = false;
   facts->verify_result.clear();
   facts->verify_code = 0;
   facts->hostname_match = false;
   facts->chain_length = 0;
   facts->chain_not_after = 0;
+  facts->chain_in_order = false;
+  facts->chain_has_root = false;
+  facts->chain_duplicates = 0;
   if (leaf == nullptr) return;
 
   const int served = chain != nullptr ? sk_X509_num(chain) : 0;
   const bool leaf_in_chain = served > 0 && X509_cmp(sk_X509_value(chain, 0), leaf) == 0;
-  facts->chain_length = served + (leaf_in_chain ? 0 : 1);
+  std::vector<X509*> certs;
+  if (!leaf_in_chain) certs.push_back(leaf);
+  for (int i = 0; i < served; ++i) certs.push_back(sk_X509_value(chain, i));
+  facts->chain_length = static_cast<int>(certs.size());
+  for (X509* c : certs) facts->chain.push_back(ExtractCertFacts(c));
+  facts->leaf = facts->chain.front();
   facts->chain_not_after = facts->leaf.not_after;
   if (served > 0)
     facts->chain_not_after = std::min(facts->chain_not_after, EarliestNotAfter(chain));
+
+  // Composition (CERT-13): repeats are counted, then left out of the order check so that a
+  // duplicated intermediate is reported as a duplicate, not as disorder.
+  std::vector<size_t> distinct;
+  for (size_t i = 0; i < certs.size(); ++i) {
+    const bool repeat = std::any_of(distinct.begin(), distinct.end(),
+                                    [&](size_t j) { return X509_cmp(certs[j], certs[i]) == 0; });
+    if (repeat) {
+      ++facts->chain_duplicates;
+    } else {
+      distinct.push_back(i);
+    }
+  }
+  facts->chain_in_order = true;
+  for (size_t k = 0; k + 1 < distinct.size(); ++k) {
+    if (X509_NAME_cmp(X509_get_issuer_name(certs[distinct[k]]),
+                      X509_get_subject_name(certs[distinct[k + 1]])) != 0) {
+      facts->chain_in_order = false;
+    }
+  }
+  for (size_t k = 1; k < distinct.size(); ++k) {
+    if (facts->chain[distinct[k]].self_signed) facts->chain_has_root = true;
+  }
 
   if (store != nullptr) {
     const VerifyOutcome v = VerifyChain(leaf, chain, store, now_unix);
@@ -444,6 +631,26 @@ void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
     facts->verify_result = v.name;
   }
   facts->hostname_match = HostnameMatches(leaf, host);
+}
+
+std::string OcspStapleStatus(std::string_view der, X509* leaf, STACK_OF(X509) * chain) {
+  if (der.empty() || leaf == nullptr || der.size() > static_cast<size_t>(LONG_MAX)) return {};
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  const OcspResponsePtr resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
+  std::string status;
+  if (resp && OCSP_response_status(resp.get()) == OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+    const OcspBasicRespPtr basic(OCSP_response_get1_basic(resp.get()));
+    X509* issuer = FindIssuer(leaf, chain);
+    if (basic && issuer != nullptr) status = SingleStatus(basic.get(), leaf, issuer);
+  }
+  ERR_clear_error();
+  return status;
+}
+
+void InspectOcspStaple(std::string_view der, X509* leaf, STACK_OF(X509) * chain, TlsFacts* facts) {
+  facts->ocsp_stapled = !der.empty();
+  facts->ocsp_staple_status = OcspStapleStatus(der, leaf, chain);
+  facts->revoked = facts->ocsp_staple_status == "revoked";
 }
 
 }  // namespace mailsec::tls

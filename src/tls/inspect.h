@@ -10,6 +10,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -51,6 +52,9 @@ using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<&EVP_PKEY_CTX
 using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<&EVP_MD_CTX_free>>;
 using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<&BIO_free_all>>;
 using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<&BN_free>>;
+using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, OpenSslDeleter<&OCSP_RESPONSE_free>>;
+using OcspBasicRespPtr = std::unique_ptr<OCSP_BASICRESP, OpenSslDeleter<&OCSP_BASICRESP_free>>;
+using OcspCertIdPtr = std::unique_ptr<OCSP_CERTID, OpenSslDeleter<&OCSP_CERTID_free>>;
 
 // Takes a new reference to "cert" (null stays null).
 X509Ptr UpRef(X509* cert);
@@ -64,8 +68,13 @@ std::string OpenSslErrors();
 
 // The facts of one certificate (see CertFacts). "cert" may be null: the result is then empty.
 // Times that OpenSSL cannot parse are reported as 0. Subject and issuer CN are the most specific
-// (last) commonName of the name, converted to UTF-8; empty when there is none.
+// (last) commonName of the name, converted to UTF-8; empty when there is none. The whole names
+// are RFC 2253 strings (UTF-8 kept, controls escaped), cut to kMaxNameBytes.
 CertFacts ExtractCertFacts(X509* cert);
+
+// Longest subject/issuer string kept in CertFacts: names are for humans and comparisons of the
+// chain are made on the certificates, so a bound that no real name reaches is enough.
+inline constexpr size_t kMaxNameBytes = 1024;
 
 // Converts an ASN1_TIME to Unix seconds (UTC, no local time involved). False if unparsable.
 [[nodiscard]] bool Asn1TimeToUnix(const ASN1_TIME* t, int64_t* out);
@@ -139,12 +148,26 @@ bool HostnameMatches(X509* cert, std::string_view host);
 
 // ---- All of it --------------------------------------------------------------------------------
 
-// Fills the certificate part of "*facts" (has_leaf, leaf, chain_length, chain_not_after, trusted,
-// verify_result, verify_code, hostname_match) from a served chain. "chain" is the peer chain as
-// SSL_get_peer_cert_chain returns it on a client (leaf first); it may be null. With a null leaf,
-// has_leaf is false and the verify fields stay empty (no verdict without a certificate); so they
-// do with a null store (verification not asked for).
+// Fills the certificate part of "*facts" (has_leaf, leaf, chain, chain_length, chain_not_after,
+// chain_in_order, chain_has_root, chain_duplicates, trusted, verify_result, verify_code,
+// hostname_match) from a served chain. "chain" is the peer chain as SSL_get_peer_cert_chain
+// returns it on a client (leaf first); it may be null, and when it does not start with "leaf" the
+// leaf is put in front. With a null leaf, has_leaf is false, chain is empty and the verify fields
+// stay empty (no verdict without a certificate); so do the verify fields with a null store
+// (verification not asked for).
 void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
                         std::string_view host, int64_t now_unix, TlsFacts* facts);
+
+// The status a stapled OCSP response ("der", as SSL_get_tlsext_status_ocsp_resp returns it)
+// gives "leaf": "good", "revoked" or "unknown"; empty when "der" is empty or unparsable, the
+// response is not "successful", it holds no single response for the leaf, or the leaf's issuer is
+// not in "chain" (needed to build the CertID). Single responses are matched with the hash
+// algorithm each one uses. The response's signature is NOT verified (a read of what the server
+// stapled, not a revocation check of our own). "chain" may be null.
+std::string OcspStapleStatus(std::string_view der, X509* leaf, STACK_OF(X509) * chain);
+
+// Sets ocsp_stapled, ocsp_staple_status and revoked of "*facts" from a staple ("der" may be
+// empty: nothing stapled).
+void InspectOcspStaple(std::string_view der, X509* leaf, STACK_OF(X509) * chain, TlsFacts* facts);
 
 }  // namespace mailsec::tls

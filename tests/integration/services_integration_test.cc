@@ -573,6 +573,58 @@ TEST_F(ServicesExporterTest, SmtpWrongHostWarns) {
       << "port 25 (service smtp): warn";
 }
 
+// ---- Certificate facts and transport checks over every fleet certificate ---------------------
+
+TEST_F(ServicesExporterTest, EveryEndpointIsReachable) {
+  for (const auto& e : AllEndpoints()) {
+    Show(e.fleet_service);
+    EXPECT_TRUE(
+        HasValue(m(), "mailsec_check_result", Check(e.fleet_service, "endpoint_reachable"), 0));
+  }
+}
+
+TEST_F(ServicesExporterTest, TestCaCertificatesPassTheCompositionChecks) {
+  // Every fleet certificate: SHA-256 signatures, a SAN, serverAuth + digitalSignature, a chain
+  // sent in order without its root, no must-staple, at most 365 days; no server staples.
+  for (const auto& e : AllEndpoints()) {
+    const std::string& name = e.fleet_service;
+    Show(name);
+    for (const char* check :
+         {"cert_chain_order", "cert_san_present", "cert_signature_algorithm",
+          "cert_extended_key_usage", "cert_must_staple", "cert_validity_period"}) {
+      EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, check), 0)) << name;
+    }
+    EXPECT_TRUE(IsAbsent(m(), "mailsec_check_result", Check(name, "cert_revoked")))
+        << name << ": nothing stapled, so no revocation verdict";
+  }
+}
+
+TEST_F(ServicesExporterTest, KeyStrength) {
+  Show("smtp_rsa");
+  EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check("smtp_rsa", "cert_key_strength"), 1))
+      << "RSA 2048 leaf: phase-out, warn";
+  for (const char* name : {"smtp_good", "imap", "imaps", "pop3", "pop3s", "sieve",
+                           "smtp_selfsigned", "submission_selfsigned"}) {
+    Show(name);
+    EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cert_key_strength"), 0))
+        << name << ": EC P-256 leaf and intermediate";
+  }
+}
+
+TEST_F(ServicesExporterTest, CleartextOnly) {
+  // Dovecot: STARTTLS/STLS offered, LOGINDISABLED and no USER before TLS; Postfix submission:
+  // smtpd_tls_auth_only.
+  for (const char* name : {"imap", "pop3", "imap_expired", "submission_selfsigned"}) {
+    Show(name);
+    EXPECT_TRUE(HasValue(m(), "mailsec_check_result", Check(name, "cleartext_only"), 0)) << name;
+  }
+  // Port 25, ManageSieve and the implicit-TLS ports are outside TX-11.
+  for (const char* name : {"smtp_good", "sieve", "imaps", "pop3s"}) {
+    Show(name);
+    EXPECT_TRUE(IsAbsent(m(), "mailsec_check_result", Check(name, "cleartext_only"))) << name;
+  }
+}
+
 void StopFleetAtExit() {
   if (g_fleet != nullptr) g_fleet->Stop();
 }

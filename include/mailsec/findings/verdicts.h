@@ -24,6 +24,11 @@ struct CheckVerdict {
 // Days before notAfter at which cert_expiry warns (check_ssl_cert's default is 20 days).
 inline constexpr int64_t kCertExpiryWarnDays = 21;
 
+// Longest total validity (notAfter - notBefore) of a trusted leaf before cert_validity_period
+// warns: the CA/Browser Forum's 398-day limit as check_ssl_cert applies it (LIMIT=397, "more
+// than 397 days").
+inline constexpr int64_t kCertMaxValidityDays = 397;
+
 // Every check that applies to the report; checks that do not apply yield no entry.
 std::vector<CheckVerdict> EvaluateEndpoint(const probe::EndpointReport& report, int64_t now_unix);
 

@@ -33,28 +33,28 @@ struct CertFacts {
   std::string fingerprint_sha256;  // lower-case hex, no separators
   std::string key_type;            // "RSA", "EC", "ED25519", "ED448", "DSA", "unknown"
   int key_bits = 0;
-  std::string curve;           // EC only: OpenSSL's group name ("prime256v1", "secp384r1",
-                               // "brainpoolP256r1"); empty for other keys or unnamed curves
-  uint64_t rsa_exponent = 0;   // RSA only: the public exponent; 0 when not RSA or above 2^64-1
+  std::string curve;                // EC only: OpenSSL's group name ("prime256v1", "secp384r1",
+                                    // "brainpoolP256r1"); empty for other keys or unnamed curves
+  uint64_t rsa_exponent = 0;        // RSA only: the public exponent; 0 when not RSA or above 2^64-1
   std::string signature_algorithm;  // OpenSSL long name, e.g. "sha256WithRSAEncryption"
   std::string signature_hash;       // digest of the signature, lower-case OpenSSL short name
                                     // ("sha256", "sha1", "md5"); empty for EdDSA (no separate
                                     // digest) and for algorithms OpenSSL does not know
   std::vector<std::string> dns_names;  // SAN dNSName entries, as served
-  bool has_san = false;    // a subjectAltName with at least one dNSName or iPAddress entry
-  bool self_signed = false;  // subject == issuer and the signature verifies with its own key
-  bool has_eku = false;      // an extendedKeyUsage extension is present
+  bool has_san = false;          // a subjectAltName with at least one dNSName or iPAddress entry
+  bool self_signed = false;      // subject == issuer and the signature verifies with its own key
+  bool has_eku = false;          // an extendedKeyUsage extension is present
   bool eku_server_auth = false;  // ... and lists id-kp-serverAuth
   bool has_key_usage = false;    // a keyUsage extension is present
   uint32_t key_usage = 0;        // its bits (kKeyUsage*), 0 when absent
-  bool must_staple = false;  // TLS Feature extension (RFC 7633) lists status_request (5)
+  bool must_staple = false;      // TLS Feature extension (RFC 7633) lists status_request (5)
 };
 
 struct TlsFacts {
   bool handshake_ok = false;
-  std::string version;  // "TLSv1.2", "TLSv1.3", ...
-  std::string cipher;   // OpenSSL name
-  std::string group;    // key-exchange group, e.g. "x25519"; empty when unknown
+  std::string version;            // "TLSv1.2", "TLSv1.3", ...
+  std::string cipher;             // OpenSSL name
+  std::string group;              // key-exchange group, e.g. "x25519"; empty when unknown
   bool rsa_key_exchange = false;  // the negotiated suite uses RSA key transport (TLS_RSA_*)
   bool ocsp_stapled = false;
   // The stapled OCSP response's status for the leaf: "good", "revoked", "unknown"; empty when

@@ -60,6 +60,22 @@ EndpointReport SmtpSuccess() {
   r.tls.leaf.key_type = "EC";
   r.tls.leaf.key_bits = 256;
   r.tls.leaf.signature_algorithm = "ecdsa-with-SHA256";
+  r.tls.leaf.curve = "prime256v1";
+  r.tls.leaf.signature_hash = "sha256";
+  r.tls.leaf.has_san = true;
+  r.tls.leaf.has_eku = true;
+  r.tls.leaf.eku_server_auth = true;
+  r.tls.leaf.has_key_usage = true;
+  r.tls.leaf.key_usage = tls::kKeyUsageDigitalSignature;
+  tls::CertFacts inter;
+  inter.subject_cn = "Example \"Test\" CA";
+  inter.key_type = "EC";
+  inter.key_bits = 384;
+  inter.curve = "secp384r1";
+  inter.signature_algorithm = "ecdsa-with-SHA384";
+  inter.signature_hash = "sha384";
+  r.tls.chain = {r.tls.leaf, inter};
+  r.tls.chain_in_order = true;
   r.tls.chain_length = 2;
   r.tls.chain_not_after = 1707000000;
   r.tls.trusted = true;
@@ -131,7 +147,9 @@ mailsec_cert_trusted{service="smtp",host="mx.example.org",port="25",ip="192.0.2.
 mailsec_cert_verify_result_info{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",result="ok"} 1
 # HELP mailsec_check_result Verdict of one check of docs/checks.md: 0 pass, 1 warn, 2 fail, 3 error.
 # TYPE mailsec_check_result gauge
+mailsec_check_result{service="imap",host="imap.example.org",port="143",ip="192.0.2.20",check="endpoint_reachable"} 2
 mailsec_check_result{service="imap",host="imap.example.org",port="143",ip="192.0.2.20",check="starttls_available"} 3
+mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="endpoint_reachable"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="starttls_available"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="starttls_masked"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="plaintext_auth"} 2
@@ -143,6 +161,13 @@ mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_self_signed"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_expiry"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_hostname"} 0
+mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_san_present"} 0
+mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_key_strength"} 0
+mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_signature_algorithm"} 0
+mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_chain_order"} 0
+mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_validity_period"} 0
+mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_extended_key_usage"} 0
+mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_must_staple"} 0
 # HELP mailsec_config_last_reload_success_timestamp_seconds When the configuration was last loaded successfully, in Unix seconds.
 # TYPE mailsec_config_last_reload_success_timestamp_seconds gauge
 mailsec_config_last_reload_success_timestamp_seconds 1700000000

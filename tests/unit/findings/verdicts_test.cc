@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace mailsec::findings {
 namespace {
@@ -32,22 +36,61 @@ EndpointReport Good(config::Service s) {
   r.tls.trusted = true;
   r.tls.verify_result = "ok";
   r.tls.hostname_match = true;
+  r.tls.cipher = "TLS_AES_128_GCM_SHA256";
   r.tls.leaf.not_before = kNow - 86400;
   r.tls.leaf.not_after = kNow + 90 * 86400;
+  r.tls.leaf.subject_cn = "mx.example.org";
+  r.tls.leaf.key_type = "EC";
+  r.tls.leaf.key_bits = 256;
+  r.tls.leaf.curve = "prime256v1";
+  r.tls.leaf.signature_algorithm = "ecdsa-with-SHA256";
+  r.tls.leaf.signature_hash = "sha256";
+  r.tls.leaf.has_san = true;
+  r.tls.leaf.has_eku = true;
+  r.tls.leaf.eku_server_auth = true;
+  r.tls.leaf.has_key_usage = true;
+  r.tls.leaf.key_usage = tls::kKeyUsageDigitalSignature;
+  tls::CertFacts inter;
+  inter.subject_cn = "Example CA";
+  inter.key_type = "RSA";
+  inter.key_bits = 4096;
+  inter.rsa_exponent = 65537;
+  inter.signature_algorithm = "sha384WithRSAEncryption";
+  inter.signature_hash = "sha384";
+  r.tls.chain = {r.tls.leaf, inter};
+  r.tls.chain_length = 2;
+  r.tls.chain_in_order = true;
   r.tls.chain_not_after = kNow + 90 * 86400;
   return r;
 }
 
 TEST(VerdictsTest, HealthyStartTlsEndpointPassesEverything) {
   auto m = Eval(Good(config::Service::kSubmission));
-  for (const char* id :
-       {"starttls_available", "starttls_masked", "plaintext_auth", "starttls_response_injection",
-        "starttls_after_tls", "tls_version", "cert_trusted", "cert_chain_complete",
-        "cert_self_signed", "cert_expiry", "cert_hostname"}) {
+  for (const char* id : {"starttls_available",
+                         "starttls_masked",
+                         "plaintext_auth",
+                         "starttls_response_injection",
+                         "starttls_after_tls",
+                         "tls_version",
+                         "cert_trusted",
+                         "cert_chain_complete",
+                         "cert_self_signed",
+                         "cert_expiry",
+                         "cert_hostname",
+                         "endpoint_reachable",
+                         "cleartext_only",
+                         "cert_san_present",
+                         "cert_key_strength",
+                         "cert_signature_algorithm",
+                         "cert_chain_order",
+                         "cert_validity_period",
+                         "cert_extended_key_usage",
+                         "cert_must_staple"}) {
     ASSERT_TRUE(m.count(id)) << id;
     EXPECT_EQ(m[id], Verdict::kPass) << id;
   }
   EXPECT_FALSE(m.count("implicit_tls_available"));
+  EXPECT_FALSE(m.count("cert_revoked")) << "no staple, no series";
 }
 
 TEST(VerdictsTest, ImplicitTls) {
@@ -78,7 +121,8 @@ TEST(VerdictsTest, UnreachableIsErrorNotFail) {
   r.failure_phase = Phase::kConnect;
   auto m = Eval(r);
   EXPECT_EQ(m["starttls_available"], Verdict::kError);
-  EXPECT_EQ(m.size(), 1u);
+  EXPECT_EQ(m["endpoint_reachable"], Verdict::kFail) << "the availability check itself fails";
+  EXPECT_EQ(m.size(), 2u);
 }
 
 TEST(VerdictsTest, CertificateProblemsFailOnClientPortsWarnOnPort25) {
@@ -123,6 +167,400 @@ TEST(VerdictsTest, SignalsAndVersions) {
   EXPECT_EQ(m["tls_version"], Verdict::kWarn);
   r.target.service = config::Service::kSubmission;
   EXPECT_EQ(Eval(r)["tls_version"], Verdict::kFail);
+}
+
+// One mutation of a healthy report, and what one check says about it (nullopt: no series).
+struct NewCheckCase {
+  std::string name;
+  config::Service service;
+  std::function<void(EndpointReport&)> mutate;
+  std::string check;
+  std::optional<Verdict> want;
+};
+
+tls::CertFacts& Leaf(EndpointReport& r) { return r.tls.chain.front(); }
+tls::CertFacts& Inter(EndpointReport& r) { return r.tls.chain.back(); }
+
+// Keeps r.tls.leaf equal to the chain's first element, as InspectServedChain does.
+void SyncLeaf(EndpointReport& r) { r.tls.leaf = r.tls.chain.front(); }
+
+TEST(VerdictsTest, NewChecksTable) {
+  using config::Service;
+  using probe::Failure;
+  const Service kSub = Service::kSubmission;
+  const Service kSmtp = Service::kSmtp;
+  auto rsa = [](tls::CertFacts& c, int bits, uint64_t e = 65537) {
+    c.key_type = "RSA";
+    c.key_bits = bits;
+    c.curve.clear();
+    c.rsa_exponent = e;
+  };
+  auto ec = [](tls::CertFacts& c, const char* curve) {
+    c.key_type = "EC";
+    c.curve = curve;
+  };
+  auto sig = [](tls::CertFacts& c, const char* alg, const char* hash) {
+    c.signature_algorithm = alg;
+    c.signature_hash = hash;
+  };
+  const std::vector<NewCheckCase> cases = {
+      // ---- endpoint_reachable (TX-12)
+      {"reachable", kSub, [](EndpointReport&) {}, "endpoint_reachable", Verdict::kPass},
+      {"no address", kSub,
+       [](EndpointReport& r) {
+         r = EndpointReport();
+         r.target.service = Service::kSubmission;
+         r.failure = Failure::kResolve;
+         r.failure_phase = Phase::kResolve;
+       },
+       "endpoint_reachable", Verdict::kFail},
+      {"refused", kSmtp,
+       [](EndpointReport& r) {
+         r = EndpointReport();
+         r.failure = Failure::kConnectRefused;
+         r.failure_phase = Phase::kConnect;
+         r.phase_seconds[static_cast<int>(Phase::kConnect)] = 0.01;
+       },
+       "endpoint_reachable", Verdict::kFail},
+      {"greeting timeout", kSmtp,
+       [](EndpointReport& r) {
+         r = EndpointReport();
+         r.failure = Failure::kGreetingTimeout;
+         r.failure_phase = Phase::kGreeting;
+         r.phase_seconds[static_cast<int>(Phase::kConnect)] = 0.01;
+         r.phase_seconds[static_cast<int>(Phase::kGreeting)] = 4;
+       },
+       "endpoint_reachable", Verdict::kFail},
+      {"greeting refused", kSmtp,
+       [](EndpointReport& r) {
+         r.success = false;
+         r.failure = Failure::kRejected;
+         r.failure_phase = Phase::kGreeting;
+       },
+       "endpoint_reachable", Verdict::kFail},
+      {"implicit TLS handshake failed before the greeting", Service::kImaps,
+       [](EndpointReport& r) {
+         r = EndpointReport();
+         r.target.service = Service::kImaps;
+         r.failure = Failure::kHandshakeFailed;
+         r.failure_phase = Phase::kHandshake;
+         r.phase_seconds[static_cast<int>(Phase::kConnect)] = 0.01;
+         r.phase_seconds[static_cast<int>(Phase::kHandshake)] = 0.01;
+       },
+       "endpoint_reachable", std::nullopt},
+      {"later failure is still reachable", kSub,
+       [](EndpointReport& r) {
+         r.success = false;
+         r.failure = Failure::kCommandTimeout;
+         r.failure_phase = Phase::kTlsCapabilities;
+       },
+       "endpoint_reachable", Verdict::kPass},
+      // ---- cleartext_only (TX-11)
+      {"imap with STARTTLS, no plaintext login", Service::kImap, [](EndpointReport&) {},
+       "cleartext_only", Verdict::kPass},
+      {"pop3 without STLS", Service::kPop3,
+       [](EndpointReport& r) {
+         r.success = false;
+         r.starttls_offered = false;
+         r.failure = Failure::kStartTlsRefused;
+         r.failure_phase = Phase::kStartTls;
+       },
+       "cleartext_only", Verdict::kFail},
+      {"imap plaintext login before TLS", Service::kImap,
+       [](EndpointReport& r) { r.signals[static_cast<int>(probe::Signal::kPlaintextAuth)] = true; },
+       "cleartext_only", Verdict::kFail},
+      {"imap PREAUTH", Service::kImap, [](EndpointReport& r) { r.preauth = true; },
+       "cleartext_only", Verdict::kFail},
+      {"submission AUTH before TLS", kSub,
+       [](EndpointReport& r) { r.signals[static_cast<int>(probe::Signal::kPlaintextAuth)] = true; },
+       "cleartext_only", Verdict::kFail},
+      {"not on smtp", kSmtp, [](EndpointReport& r) { r.starttls_offered = false; },
+       "cleartext_only", std::nullopt},
+      {"not on sieve", Service::kSieve, [](EndpointReport&) {}, "cleartext_only", std::nullopt},
+      {"not on implicit TLS", Service::kImaps, [](EndpointReport&) {}, "cleartext_only",
+       std::nullopt},
+      {"capabilities not read", Service::kImap,
+       [](EndpointReport& r) {
+         r.success = false;
+         r.failure = Failure::kCommandTimeout;
+         r.failure_phase = Phase::kCapabilities;
+       },
+       "cleartext_only", std::nullopt},
+      // ---- cert_san_present (CERT-06)
+      {"san present", kSub, [](EndpointReport&) {}, "cert_san_present", Verdict::kPass},
+      {"no san, client port", kSub, [](EndpointReport& r) { r.tls.leaf.has_san = false; },
+       "cert_san_present", Verdict::kFail},
+      {"no san, port 25", kSmtp, [](EndpointReport& r) { r.tls.leaf.has_san = false; },
+       "cert_san_present", Verdict::kWarn},
+      {"no leaf, no series", kSub, [](EndpointReport& r) { r.tls = {}; }, "cert_san_present",
+       std::nullopt},
+      // ---- cert_key_strength (CERT-07)
+      {"EC P-256 leaf, RSA 4096 intermediate", kSub, [](EndpointReport&) {}, "cert_key_strength",
+       Verdict::kPass},
+      {"RSA 3072 leaf", kSub,
+       [&](EndpointReport& r) {
+         rsa(Leaf(r), 3072);
+         SyncLeaf(r);
+       },
+       "cert_key_strength", Verdict::kPass},
+      {"RSA 2048 leaf", kSub,
+       [&](EndpointReport& r) {
+         rsa(Leaf(r), 2048);
+         SyncLeaf(r);
+       },
+       "cert_key_strength", Verdict::kWarn},
+      {"RSA 1024 leaf", kSub,
+       [&](EndpointReport& r) {
+         rsa(Leaf(r), 1024);
+         SyncLeaf(r);
+       },
+       "cert_key_strength", Verdict::kFail},
+      {"RSA exponent 1", kSub,
+       [&](EndpointReport& r) {
+         rsa(Leaf(r), 4096, 1);
+         SyncLeaf(r);
+       },
+       "cert_key_strength", Verdict::kFail},
+      {"RSA 2048 intermediate", kSub, [&](EndpointReport& r) { rsa(Inter(r), 2048); },
+       "cert_key_strength", Verdict::kWarn},
+      {"RSA 1024 root sent: excluded", kSub,
+       [&](EndpointReport& r) {
+         tls::CertFacts root;
+         rsa(root, 1024);
+         root.self_signed = true;
+         sig(root, "sha1WithRSAEncryption", "sha1");
+         r.tls.chain.push_back(root);
+       },
+       "cert_key_strength", Verdict::kPass},
+      {"EC P-384", kSub,
+       [&](EndpointReport& r) {
+         ec(Leaf(r), "secp384r1");
+         SyncLeaf(r);
+       },
+       "cert_key_strength", Verdict::kPass},
+      {"EC brainpool", kSub,
+       [&](EndpointReport& r) {
+         ec(Leaf(r), "brainpoolP256r1");
+         SyncLeaf(r);
+       },
+       "cert_key_strength", Verdict::kPass},
+      {"EC P-224", kSub,
+       [&](EndpointReport& r) {
+         ec(Leaf(r), "secp224r1");
+         SyncLeaf(r);
+       },
+       "cert_key_strength", Verdict::kWarn},
+      {"EC secp256k1", kSub,
+       [&](EndpointReport& r) {
+         ec(Leaf(r), "secp256k1");
+         SyncLeaf(r);
+       },
+       "cert_key_strength", Verdict::kFail},
+      {"EC unnamed curve", kSub,
+       [&](EndpointReport& r) {
+         ec(Leaf(r), "");
+         SyncLeaf(r);
+       },
+       "cert_key_strength", Verdict::kFail},
+      {"Ed25519", kSub,
+       [](EndpointReport& r) {
+         Leaf(r).key_type = "ED25519";
+         SyncLeaf(r);
+       },
+       "cert_key_strength", Verdict::kPass},
+      {"DSA", kSub,
+       [](EndpointReport& r) {
+         Leaf(r).key_type = "DSA";
+         SyncLeaf(r);
+       },
+       "cert_key_strength", Verdict::kFail},
+      {"without chain facts: the leaf alone", kSub,
+       [&](EndpointReport& r) {
+         r.tls.chain.clear();
+         rsa(r.tls.leaf, 2048);
+       },
+       "cert_key_strength", Verdict::kWarn},
+      // ---- cert_signature_algorithm (CERT-08)
+      {"sha256/sha384", kSub, [](EndpointReport&) {}, "cert_signature_algorithm", Verdict::kPass},
+      {"Ed25519 signature", kSub,
+       [&](EndpointReport& r) {
+         sig(Leaf(r), "ED25519", "");
+         SyncLeaf(r);
+       },
+       "cert_signature_algorithm", Verdict::kPass},
+      {"RSA-PSS with SHA-256", kSub,
+       [&](EndpointReport& r) {
+         sig(Leaf(r), "rsassaPss", "sha256");
+         SyncLeaf(r);
+       },
+       "cert_signature_algorithm", Verdict::kPass},
+      {"SHA-224", kSub,
+       [&](EndpointReport& r) {
+         sig(Leaf(r), "ecdsa-with-SHA224", "sha224");
+         SyncLeaf(r);
+       },
+       "cert_signature_algorithm", Verdict::kWarn},
+      {"SHA-1 leaf", kSub,
+       [&](EndpointReport& r) {
+         sig(Leaf(r), "sha1WithRSAEncryption", "sha1");
+         SyncLeaf(r);
+       },
+       "cert_signature_algorithm", Verdict::kFail},
+      {"MD5 intermediate", kSub,
+       [&](EndpointReport& r) { sig(Inter(r), "md5WithRSAEncryption", "md5"); },
+       "cert_signature_algorithm", Verdict::kFail},
+      {"MD2 intermediate", kSub,
+       [&](EndpointReport& r) { sig(Inter(r), "md2WithRSAEncryption", "md2"); },
+       "cert_signature_algorithm", Verdict::kFail},
+      {"SHA-1 root sent: excluded", kSub,
+       [&](EndpointReport& r) {
+         tls::CertFacts root;
+         rsa(root, 4096);
+         root.self_signed = true;
+         sig(root, "sha1WithRSAEncryption", "sha1");
+         r.tls.chain.push_back(root);
+       },
+       "cert_signature_algorithm", Verdict::kPass},
+      {"unknown algorithm", kSub,
+       [&](EndpointReport& r) {
+         sig(Leaf(r), "1.2.3.4", "");
+         SyncLeaf(r);
+       },
+       "cert_signature_algorithm", Verdict::kFail},
+      // ---- cert_revoked (CERT-09)
+      {"no staple", kSub, [](EndpointReport&) {}, "cert_revoked", std::nullopt},
+      {"staple good", kSub,
+       [](EndpointReport& r) {
+         r.tls.ocsp_stapled = true;
+         r.tls.ocsp_staple_status = "good";
+       },
+       "cert_revoked", Verdict::kPass},
+      {"staple revoked", kSmtp,
+       [](EndpointReport& r) {
+         r.tls.ocsp_stapled = true;
+         r.tls.ocsp_staple_status = "revoked";
+         r.tls.revoked = true;
+       },
+       "cert_revoked", Verdict::kFail},
+      {"staple unknown", kSub,
+       [](EndpointReport& r) {
+         r.tls.ocsp_stapled = true;
+         r.tls.ocsp_staple_status = "unknown";
+       },
+       "cert_revoked", Verdict::kWarn},
+      {"staple unreadable", kSub, [](EndpointReport& r) { r.tls.ocsp_stapled = true; },
+       "cert_revoked", Verdict::kError},
+      // ---- cert_chain_order (CERT-13)
+      {"in order", kSub, [](EndpointReport&) {}, "cert_chain_order", Verdict::kPass},
+      {"out of order", kSub, [](EndpointReport& r) { r.tls.chain_in_order = false; },
+       "cert_chain_order", Verdict::kFail},
+      {"out of order and root sent", kSub,
+       [](EndpointReport& r) {
+         r.tls.chain_in_order = false;
+         r.tls.chain_has_root = true;
+       },
+       "cert_chain_order", Verdict::kFail},
+      {"root sent", kSub, [](EndpointReport& r) { r.tls.chain_has_root = true; },
+       "cert_chain_order", Verdict::kWarn},
+      {"duplicate", kSmtp, [](EndpointReport& r) { r.tls.chain_duplicates = 1; },
+       "cert_chain_order", Verdict::kWarn},
+      {"no chain facts", kSub, [](EndpointReport& r) { r.tls.chain.clear(); }, "cert_chain_order",
+       std::nullopt},
+      // ---- cert_validity_period (CERT-12)
+      {"90 days", kSub, [](EndpointReport&) {}, "cert_validity_period", Verdict::kPass},
+      {"397 days exactly", kSub,
+       [](EndpointReport& r) { r.tls.leaf.not_after = r.tls.leaf.not_before + 397 * 86400; },
+       "cert_validity_period", Verdict::kPass},
+      {"two years, trusted", kSub,
+       [](EndpointReport& r) { r.tls.leaf.not_after = r.tls.leaf.not_before + 730 * 86400; },
+       "cert_validity_period", Verdict::kWarn},
+      {"two years, untrusted", kSub,
+       [](EndpointReport& r) {
+         r.tls.leaf.not_after = r.tls.leaf.not_before + 730 * 86400;
+         r.tls.trusted = false;
+       },
+       "cert_validity_period", Verdict::kPass},
+      // ---- cert_extended_key_usage (CERT-14)
+      {"serverAuth + digitalSignature", kSub, [](EndpointReport&) {}, "cert_extended_key_usage",
+       Verdict::kPass},
+      {"no EKU, no keyUsage", kSub,
+       [](EndpointReport& r) {
+         r.tls.leaf.has_eku = false;
+         r.tls.leaf.eku_server_auth = false;
+         r.tls.leaf.has_key_usage = false;
+         r.tls.leaf.key_usage = 0;
+       },
+       "cert_extended_key_usage", Verdict::kPass},
+      {"EKU clientAuth only", kSmtp, [](EndpointReport& r) { r.tls.leaf.eku_server_auth = false; },
+       "cert_extended_key_usage", Verdict::kFail},
+      {"keyUsage keyAgreement only (ECDHE)", kSub,
+       [](EndpointReport& r) { r.tls.leaf.key_usage = tls::kKeyUsageKeyAgreement; },
+       "cert_extended_key_usage", Verdict::kFail},
+      {"RSA keyEncipherment only, ECDHE suite", kSub,
+       [](EndpointReport& r) {
+         r.tls.leaf.key_type = "RSA";
+         r.tls.leaf.key_usage = tls::kKeyUsageKeyEncipherment;
+       },
+       "cert_extended_key_usage", Verdict::kFail},
+      {"RSA keyEncipherment only, RSA key exchange", kSub,
+       [](EndpointReport& r) {
+         r.tls.cipher = "AES256-GCM-SHA384";
+         r.tls.rsa_key_exchange = true;
+         r.tls.leaf.key_type = "RSA";
+         r.tls.leaf.key_usage = tls::kKeyUsageKeyEncipherment;
+       },
+       "cert_extended_key_usage", Verdict::kPass},
+      {"RSA digitalSignature only, RSA key exchange", kSub,
+       [](EndpointReport& r) {
+         r.tls.cipher = "AES256-GCM-SHA384";
+         r.tls.rsa_key_exchange = true;
+         r.tls.leaf.key_type = "RSA";
+       },
+       "cert_extended_key_usage", Verdict::kFail},
+      {"RSA keyEncipherment only, handshake failed", kSub,
+       [](EndpointReport& r) {
+         r.tls.cipher.clear();
+         r.tls.leaf.key_type = "RSA";
+         r.tls.leaf.key_usage = tls::kKeyUsageKeyEncipherment;
+       },
+       "cert_extended_key_usage", Verdict::kPass},
+      // ---- cert_must_staple (CERT-15)
+      {"no must-staple", kSub, [](EndpointReport&) {}, "cert_must_staple", Verdict::kPass},
+      {"must-staple, stapled", kSub,
+       [](EndpointReport& r) {
+         r.tls.leaf.must_staple = true;
+         r.tls.ocsp_stapled = true;
+         r.tls.ocsp_staple_status = "good";
+       },
+       "cert_must_staple", Verdict::kPass},
+      {"must-staple, not stapled", kSmtp, [](EndpointReport& r) { r.tls.leaf.must_staple = true; },
+       "cert_must_staple", Verdict::kFail},
+  };
+  for (const NewCheckCase& c : cases) {
+    EndpointReport r = Good(c.service);
+    c.mutate(r);
+    const auto m = Eval(r);
+    if (!c.want) {
+      EXPECT_FALSE(m.count(c.check)) << c.name << ": " << c.check << " should have no series";
+      continue;
+    }
+    ASSERT_TRUE(m.count(c.check)) << c.name << ": " << c.check << " missing";
+    EXPECT_EQ(m.at(c.check), *c.want) << c.name << ": " << c.check;
+  }
+}
+
+TEST(VerdictsTest, KeyStrengthDetailNamesTheWorstElement) {
+  EndpointReport r = Good(config::Service::kImaps);
+  Inter(r).key_type = "RSA";
+  Inter(r).key_bits = 1024;
+  bool seen = false;
+  for (const auto& v : EvaluateEndpoint(r, kNow)) {
+    if (v.check != "cert_key_strength") continue;
+    seen = true;
+    EXPECT_EQ(v.verdict, Verdict::kFail);
+    EXPECT_EQ(v.detail, "element 1 (Example CA): RSA 1024 bits");
+  }
+  EXPECT_TRUE(seen);
 }
 
 TEST(VerdictsTest, EveryIdIsDocumented) {

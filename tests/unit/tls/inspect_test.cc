@@ -2,7 +2,10 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <unistd.h>
 
@@ -10,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -62,6 +66,8 @@ struct CertSpec {
   Role role = Role::kServer;
   std::string eku = "serverAuth";
   std::string serial_hex = "1001";
+  const EVP_MD* md = nullptr;  // signature digest; null: SHA-256 (none for EdDSA issuers)
+  bool must_staple = false;    // TLS Feature status_request
 };
 
 void AddExt(X509* x, X509V3_CTX* ctx, int nid, const char* value) {
@@ -117,11 +123,12 @@ X509Ptr MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* is
       break;
   }
   if (!spec.san.empty()) AddExt(x.get(), &ctx, NID_subject_alt_name, spec.san.c_str());
+  if (spec.must_staple) AddExt(x.get(), &ctx, NID_tlsfeature, "status_request");
 
   const bool digestless =
       EVP_PKEY_is_a(issuer_key, "ED25519") || EVP_PKEY_is_a(issuer_key, "ED448");
-  EXPECT_GT(X509_sign(x.get(), issuer_key, digestless ? nullptr : EVP_sha256()), 0)
-      << OpenSslErrors();
+  const EVP_MD* md = spec.md != nullptr ? spec.md : EVP_sha256();
+  EXPECT_GT(X509_sign(x.get(), issuer_key, digestless ? nullptr : md), 0) << OpenSslErrors();
   return x;
 }
 
@@ -296,6 +303,318 @@ TEST(EarliestNotAfterTest, Chain) {
   X509StackPtr empty = Stack({});
   EXPECT_EQ(EarliestNotAfter(empty.get()), 0);
   EXPECT_EQ(EarliestNotAfter(nullptr), 0);
+}
+
+// ---- Key, signature and extension facts (CERT-06 to CERT-15) ---------------------------------
+
+EVP_PKEY* RsaKeyOf(int bits) {
+  static std::map<int, EvpPkeyPtr>* keys = new std::map<int, EvpPkeyPtr>;
+  EvpPkeyPtr& key = (*keys)[bits];
+  if (!key) key.reset(EVP_RSA_gen(static_cast<unsigned int>(bits)));
+  EXPECT_TRUE(key) << OpenSslErrors();
+  return key.get();
+}
+
+EVP_PKEY* EcKeyOn(const char* curve) {
+  static std::map<std::string, EvpPkeyPtr>* keys = new std::map<std::string, EvpPkeyPtr>;
+  EvpPkeyPtr& key = (*keys)[curve];
+  if (!key) key.reset(EVP_EC_gen(curve));
+  EXPECT_TRUE(key) << OpenSslErrors();
+  return key.get();
+}
+
+// A leaf for "key", issued by the test intermediate.
+CertFacts LeafFacts(EVP_PKEY* key,
+                    CertSpec spec = {.cn = "mail.example.org", .san = "DNS:mail.example.org"}) {
+  X509Ptr cert = MakeCert(spec, key, TestPki().inter.get(), EcKey());
+  return ExtractCertFacts(cert.get());
+}
+
+TEST(CertKeyFactsTest, RsaSizesAndExponent) {
+  for (int bits : {1024, 2048, 3072}) {
+    const CertFacts f = LeafFacts(RsaKeyOf(bits));
+    EXPECT_EQ(f.key_type, "RSA") << bits;
+    EXPECT_EQ(f.key_bits, bits);
+    EXPECT_EQ(f.rsa_exponent, 65537u) << bits;
+    EXPECT_EQ(f.curve, "") << bits;
+  }
+}
+
+TEST(CertKeyFactsTest, RsaExponentOne) {
+  // Exponent 1 (the "public key" is the identity): built from the modulus of a real key.
+  BIGNUM* n = nullptr;
+  ASSERT_EQ(EVP_PKEY_get_bn_param(RsaKeyOf(2048), OSSL_PKEY_PARAM_RSA_N, &n), 1);
+  BignumPtr owned_n(n);
+  BignumPtr e(BN_new());
+  ASSERT_EQ(BN_set_word(e.get(), 1), 1);
+  using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, OpenSslDeleter<&OSSL_PARAM_BLD_free>>;
+  using ParamsPtr = std::unique_ptr<OSSL_PARAM, OpenSslDeleter<&OSSL_PARAM_free>>;
+  ParamBldPtr bld(OSSL_PARAM_BLD_new());
+  ASSERT_EQ(OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n), 1);
+  ASSERT_EQ(OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()), 1);
+  ParamsPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  ASSERT_TRUE(ctx);
+  ASSERT_EQ(EVP_PKEY_fromdata_init(ctx.get()), 1);
+  EVP_PKEY* raw = nullptr;
+  ASSERT_EQ(EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()), 1)
+      << OpenSslErrors();
+  EvpPkeyPtr key(raw);
+  const CertFacts f = LeafFacts(key.get());
+  EXPECT_EQ(f.key_type, "RSA");
+  EXPECT_EQ(f.rsa_exponent, 1u);
+}
+
+TEST(CertKeyFactsTest, EcCurvesAndEd25519) {
+  EXPECT_EQ(LeafFacts(EcKeyOn("P-256")).curve, "prime256v1");
+  EXPECT_EQ(LeafFacts(EcKeyOn("P-384")).curve, "secp384r1");
+  const CertFacts p224 = LeafFacts(EcKeyOn("P-224"));
+  EXPECT_EQ(p224.key_type, "EC");
+  EXPECT_EQ(p224.key_bits, 224);
+  EXPECT_EQ(p224.curve, "secp224r1");
+  EXPECT_EQ(p224.rsa_exponent, 0u);
+  const CertFacts ed = LeafFacts(Ed25519Key());
+  EXPECT_EQ(ed.key_type, "ED25519");
+  EXPECT_EQ(ed.curve, "");
+}
+
+TEST(CertSignatureFactsTest, Hashes) {
+  EXPECT_EQ(LeafFacts(EcKey2()).signature_hash, "sha256");
+  CertFacts sha1 = LeafFacts(EcKey2(), {.cn = "sha1", .md = EVP_sha1()});
+  EXPECT_EQ(sha1.signature_algorithm, "ecdsa-with-SHA1");
+  EXPECT_EQ(sha1.signature_hash, "sha1");
+  X509Ptr rsa_sha1 = MakeCert({.cn = "rsa-sha1", .md = EVP_sha1()}, RsaKey(), nullptr, RsaKey());
+  const CertFacts f = ExtractCertFacts(rsa_sha1.get());
+  EXPECT_EQ(f.signature_algorithm, "sha1WithRSAEncryption");
+  EXPECT_EQ(f.signature_hash, "sha1");
+  EXPECT_TRUE(f.self_signed) << "SHA-1 still verifies as a self-signature";
+  X509Ptr sha384 = MakeCert({.cn = "sha384", .md = EVP_sha384()}, EcKey(), nullptr, EcKey());
+  EXPECT_EQ(ExtractCertFacts(sha384.get()).signature_hash, "sha384");
+  X509Ptr ed = MakeCert({.cn = "ed"}, Ed25519Key(), nullptr, Ed25519Key());
+  EXPECT_EQ(ExtractCertFacts(ed.get()).signature_algorithm, "ED25519");
+  EXPECT_EQ(ExtractCertFacts(ed.get()).signature_hash, "") << "EdDSA has no separate digest";
+}
+
+TEST(CertNameFactsTest, SubjectIssuerAndSan) {
+  const Pki& pki = TestPki();
+  const CertFacts leaf = ExtractCertFacts(pki.leaf.get());
+  EXPECT_EQ(leaf.subject, "CN=mail.example.org,O=mailsec tests");
+  EXPECT_EQ(leaf.issuer, "CN=Test Intermediate,O=mailsec tests");
+  EXPECT_TRUE(leaf.has_san);
+  X509Ptr utf8 = MakeCert({.cn = "B\xC3\xBC"
+                                 "cher"},
+                          EcKey(), nullptr, EcKey());
+  EXPECT_EQ(ExtractCertFacts(utf8.get()).subject,
+            "CN=B\xC3\xBC"
+            "cher,O=mailsec tests");
+
+  EXPECT_FALSE(LeafFacts(EcKey2(), {.cn = "mail.example.org"}).has_san) << "CN only";
+  EXPECT_TRUE(LeafFacts(EcKey2(), {.cn = "x", .san = "IP:192.0.2.1"}).has_san);
+  EXPECT_FALSE(LeafFacts(EcKey2(), {.cn = "x", .san = "email:postmaster@example.org"}).has_san)
+      << "only dNSName and iPAddress count";
+}
+
+TEST(CertSelfSignedFactsTest, NamesAndSignature) {
+  const Pki& pki = TestPki();
+  EXPECT_TRUE(ExtractCertFacts(pki.root.get()).self_signed);
+  EXPECT_FALSE(ExtractCertFacts(pki.inter.get()).self_signed);
+  EXPECT_FALSE(ExtractCertFacts(pki.leaf.get()).self_signed);
+  // Subject == issuer, but signed by another key: not self-signed.
+  X509Ptr forged = MakeCert({.cn = "forged"}, EcKey2(), nullptr, EcKey());
+  const CertFacts f = ExtractCertFacts(forged.get());
+  EXPECT_EQ(f.subject, f.issuer);
+  EXPECT_FALSE(f.self_signed);
+  EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+TEST(CertUsageFactsTest, EkuKeyUsageMustStaple) {
+  const CertFacts server = LeafFacts(EcKey2());
+  EXPECT_TRUE(server.has_eku);
+  EXPECT_TRUE(server.eku_server_auth);
+  EXPECT_TRUE(server.has_key_usage);
+  EXPECT_EQ(server.key_usage, kKeyUsageDigitalSignature | kKeyUsageKeyEncipherment);
+  EXPECT_FALSE(server.must_staple);
+
+  const CertFacts client = LeafFacts(EcKey2(), {.cn = "c", .eku = "clientAuth"});
+  EXPECT_TRUE(client.has_eku);
+  EXPECT_FALSE(client.eku_server_auth);
+  const CertFacts both = LeafFacts(EcKey2(), {.cn = "c", .eku = "clientAuth,serverAuth"});
+  EXPECT_TRUE(both.eku_server_auth);
+
+  X509Ptr bare = MakeCert({.cn = "bare", .role = Role::kBare}, EcKey(), nullptr, EcKey());
+  const CertFacts b = ExtractCertFacts(bare.get());
+  EXPECT_FALSE(b.has_eku);
+  EXPECT_FALSE(b.eku_server_auth);
+  EXPECT_FALSE(b.has_key_usage);
+  EXPECT_EQ(b.key_usage, 0u);
+
+  const CertFacts ca = ExtractCertFacts(TestPki().inter.get());
+  EXPECT_EQ(ca.key_usage, kKeyUsageKeyCertSign | kKeyUsageCrlSign);
+
+  EXPECT_TRUE(LeafFacts(EcKey2(), {.cn = "ms", .must_staple = true}).must_staple);
+}
+
+TEST(CertValidityFactsTest, TwoYears) {
+  const CertFacts f = LeafFacts(
+      EcKey2(), {.cn = "long", .not_before = kNow - kDay, .not_after = kNow + 729 * kDay});
+  EXPECT_EQ(f.not_after - f.not_before, 730 * kDay);
+}
+
+// ---- Chain composition (CERT-13) -------------------------------------------------------------
+
+TEST(InspectServedChainTest, ChainFactsInServedOrder) {
+  const Pki& pki = TestPki();
+  X509StorePtr store = StoreWith({pki.root.get()});
+  TlsFacts facts;
+  X509StackPtr good = Stack({pki.leaf.get(), pki.inter.get()});
+  InspectServedChain(pki.leaf.get(), good.get(), store.get(), "mail.example.org", kNow, &facts);
+  ASSERT_EQ(facts.chain.size(), 2u);
+  EXPECT_EQ(facts.chain[0].subject_cn, "mail.example.org");
+  EXPECT_EQ(facts.chain[1].subject_cn, "Test Intermediate");
+  EXPECT_EQ(facts.chain[1].key_type, "EC");
+  EXPECT_EQ(facts.chain[1].signature_hash, "sha256");
+  EXPECT_EQ(facts.leaf.fingerprint_sha256, facts.chain[0].fingerprint_sha256);
+  EXPECT_TRUE(facts.chain_in_order);
+  EXPECT_FALSE(facts.chain_has_root);
+  EXPECT_EQ(facts.chain_duplicates, 0);
+
+  X509StackPtr with_root = Stack({pki.leaf.get(), pki.inter.get(), pki.root.get()});
+  InspectServedChain(pki.leaf.get(), with_root.get(), store.get(), "mail.example.org", kNow,
+                     &facts);
+  EXPECT_EQ(facts.chain.size(), 3u);
+  EXPECT_TRUE(facts.chain_in_order);
+  EXPECT_TRUE(facts.chain_has_root);
+  EXPECT_TRUE(facts.chain[2].self_signed);
+  EXPECT_EQ(facts.chain_duplicates, 0);
+
+  X509StackPtr disorder = Stack({pki.leaf.get(), pki.root.get(), pki.inter.get()});
+  InspectServedChain(pki.leaf.get(), disorder.get(), store.get(), "mail.example.org", kNow, &facts);
+  EXPECT_FALSE(facts.chain_in_order);
+  EXPECT_TRUE(facts.chain_has_root);
+  EXPECT_TRUE(facts.trusted) << "OpenSSL still builds the path: order is a finding of its own";
+
+  X509StackPtr twice = Stack({pki.leaf.get(), pki.inter.get(), pki.inter.get()});
+  InspectServedChain(pki.leaf.get(), twice.get(), store.get(), "mail.example.org", kNow, &facts);
+  EXPECT_TRUE(facts.chain_in_order) << "a repeat is a duplicate, not disorder";
+  EXPECT_EQ(facts.chain_duplicates, 1);
+  EXPECT_EQ(facts.chain_length, 3);
+
+  // A chain handed over without the leaf gets it in front.
+  X509StackPtr no_leaf = Stack({pki.inter.get()});
+  InspectServedChain(pki.leaf.get(), no_leaf.get(), store.get(), "mail.example.org", kNow, &facts);
+  ASSERT_EQ(facts.chain.size(), 2u);
+  EXPECT_EQ(facts.chain[0].subject_cn, "mail.example.org");
+  EXPECT_TRUE(facts.chain_in_order);
+
+  // A self-signed leaf alone: in order, and not "a root sent" (cert_self_signed covers it).
+  X509Ptr self = MakeCert({.cn = "self"}, EcKey(), nullptr, EcKey());
+  InspectServedChain(self.get(), nullptr, store.get(), "self", kNow, &facts);
+  ASSERT_EQ(facts.chain.size(), 1u);
+  EXPECT_TRUE(facts.chain[0].self_signed);
+  EXPECT_TRUE(facts.chain_in_order);
+  EXPECT_FALSE(facts.chain_has_root);
+
+  InspectServedChain(nullptr, nullptr, store.get(), "self", kNow, &facts);
+  EXPECT_TRUE(facts.chain.empty());
+  EXPECT_FALSE(facts.chain_in_order);
+}
+
+// ---- OCSP staple -----------------------------------------------------------------------------
+
+// A DER OCSP response with one single response about "cert" (issued by "issuer"), signed by the
+// intermediate's key.
+std::string OcspDer(X509* cert, X509* issuer, int status, const EVP_MD* id_md = EVP_sha1(),
+                    int response_status = OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+  OcspResponsePtr resp;
+  if (response_status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+    resp.reset(OCSP_response_create(response_status, nullptr));
+  } else {
+    OcspBasicRespPtr basic(OCSP_BASICRESP_new());
+    OCSP_CERTID* id = OCSP_cert_to_id(id_md, cert, issuer);  // owned by the basic response
+    using Asn1TimePtr = std::unique_ptr<ASN1_TIME, OpenSslDeleter<&ASN1_TIME_free>>;
+    Asn1TimePtr now(ASN1_TIME_set(nullptr, static_cast<time_t>(kNow)));
+    Asn1TimePtr next(ASN1_TIME_set(nullptr, static_cast<time_t>(kNow + 7 * kDay)));
+    const bool revoked = status == V_OCSP_CERTSTATUS_REVOKED;
+    EXPECT_NE(OCSP_basic_add1_status(basic.get(), id, status,
+                                     revoked ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : 0,
+                                     revoked ? now.get() : nullptr, now.get(), next.get()),
+              nullptr)
+        << OpenSslErrors();
+    OCSP_CERTID_free(id);
+    EXPECT_EQ(OCSP_basic_sign(basic.get(), TestPki().inter.get(), EcKey(), EVP_sha256(), nullptr,
+                              OCSP_NOCERTS),
+              1)
+        << OpenSslErrors();
+    resp.reset(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));
+  }
+  EXPECT_TRUE(resp) << OpenSslErrors();
+  unsigned char* der = nullptr;
+  const int len = i2d_OCSP_RESPONSE(resp.get(), &der);
+  EXPECT_GT(len, 0);
+  std::string out(reinterpret_cast<const char*>(der), static_cast<size_t>(std::max(len, 0)));
+  OPENSSL_free(der);
+  return out;
+}
+
+TEST(OcspStapleTest, StatusOfTheLeaf) {
+  const Pki& pki = TestPki();
+  X509* leaf = pki.leaf.get();
+  X509* inter = pki.inter.get();
+  X509StackPtr chain = Stack({leaf, inter});
+  EXPECT_EQ(OcspStapleStatus(OcspDer(leaf, inter, V_OCSP_CERTSTATUS_GOOD), leaf, chain.get()),
+            "good");
+  EXPECT_EQ(OcspStapleStatus(OcspDer(leaf, inter, V_OCSP_CERTSTATUS_REVOKED), leaf, chain.get()),
+            "revoked");
+  EXPECT_EQ(OcspStapleStatus(OcspDer(leaf, inter, V_OCSP_CERTSTATUS_UNKNOWN), leaf, chain.get()),
+            "unknown");
+  EXPECT_EQ(OcspStapleStatus(OcspDer(leaf, inter, V_OCSP_CERTSTATUS_GOOD, EVP_sha256()), leaf,
+                             chain.get()),
+            "good")
+      << "CertID hashed with SHA-256";
+  EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+TEST(OcspStapleTest, NothingUsable) {
+  const Pki& pki = TestPki();
+  X509* leaf = pki.leaf.get();
+  X509* inter = pki.inter.get();
+  X509StackPtr chain = Stack({leaf, inter});
+  EXPECT_EQ(OcspStapleStatus("", leaf, chain.get()), "");
+  EXPECT_EQ(OcspStapleStatus("\x30\x03\x0a\x01", leaf, chain.get()), "") << "truncated";
+  EXPECT_EQ(OcspStapleStatus("not der at all", leaf, chain.get()), "");
+  EXPECT_EQ(OcspStapleStatus(OcspDer(leaf, inter, V_OCSP_CERTSTATUS_GOOD, EVP_sha1(),
+                                     OCSP_RESPONSE_STATUS_TRYLATER),
+                             leaf, chain.get()),
+            "")
+      << "not a successful response";
+  EXPECT_EQ(OcspStapleStatus(OcspDer(inter, pki.root.get(), V_OCSP_CERTSTATUS_REVOKED), leaf,
+                             chain.get()),
+            "")
+      << "about another certificate";
+  X509StackPtr leaf_only = Stack({leaf});
+  EXPECT_EQ(OcspStapleStatus(OcspDer(leaf, inter, V_OCSP_CERTSTATUS_GOOD), leaf, leaf_only.get()),
+            "")
+      << "issuer not served: no CertID";
+  EXPECT_EQ(OcspStapleStatus(OcspDer(leaf, inter, V_OCSP_CERTSTATUS_GOOD), leaf, nullptr), "");
+  EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+TEST(OcspStapleTest, InspectSetsTheFacts) {
+  const Pki& pki = TestPki();
+  X509StackPtr chain = Stack({pki.leaf.get(), pki.inter.get()});
+  TlsFacts facts;
+  InspectOcspStaple(OcspDer(pki.leaf.get(), pki.inter.get(), V_OCSP_CERTSTATUS_REVOKED),
+                    pki.leaf.get(), chain.get(), &facts);
+  EXPECT_TRUE(facts.ocsp_stapled);
+  EXPECT_EQ(facts.ocsp_staple_status, "revoked");
+  EXPECT_TRUE(facts.revoked);
+  InspectOcspStaple("garbage", pki.leaf.get(), chain.get(), &facts);
+  EXPECT_TRUE(facts.ocsp_stapled);
+  EXPECT_EQ(facts.ocsp_staple_status, "");
+  EXPECT_FALSE(facts.revoked);
+  InspectOcspStaple("", pki.leaf.get(), chain.get(), &facts);
+  EXPECT_FALSE(facts.ocsp_stapled);
+  EXPECT_EQ(facts.ocsp_staple_status, "");
 }
 
 // ---- Verification -----------------------------------------------------------------------------
