@@ -14,6 +14,8 @@ constexpr std::string_view kStartTls = "starttls_available";
 constexpr std::string_view kImplicitTls = "implicit_tls_available";
 constexpr std::string_view kStartTlsMasked = "starttls_masked";
 constexpr std::string_view kPreauth = "imap_preauth";
+constexpr std::string_view kStartTlsLost = "starttls_lost";
+constexpr std::string_view kTlsDowngraded = "tls_downgraded";
 constexpr std::string_view kStartTlsAfterTls = "starttls_after_tls";
 constexpr std::string_view kResponseInjection = "starttls_response_injection";
 constexpr std::string_view kPlaintextAuth = "plaintext_auth";
@@ -170,7 +172,7 @@ const std::vector<std::string_view>& EndpointCheckIds() {
       kResponseInjection, kPlaintextAuth,  kCleartextOnly, kTlsVersion,     kCertTrusted,
       kCertChain,         kCertSelfSigned, kCertExpiry,    kCertHostname,   kCertSan,
       kCertKeyStrength,   kCertSignature,  kCertRevoked,   kCertChainOrder, kCertValidityPeriod,
-      kCertKeyUsage,      kCertMustStaple};
+      kCertKeyUsage,      kCertMustStaple, kPreauth,       kStartTlsLost,   kTlsDowngraded};
   return ids;
 }
 
@@ -237,6 +239,18 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
       why = "login offered before TLS";
     }
     out.push_back({kCleartextOnly, why.empty() ? Verdict::kPass : Verdict::kFail, why});
+  }
+  if (starttls_service && CapabilitiesRead(r)) {
+    // STRIP-02 (a): offered in earlier probes (persisted history), missing now.
+    const bool lost = Has(r, probe::Signal::kStartTlsLost);
+    out.push_back({kStartTlsLost, lost ? Verdict::kFail : Verdict::kPass,
+                   lost ? "STARTTLS was offered in earlier probes and is missing now" : ""});
+  }
+  if (r.tls.handshake_ok) {
+    // A version weaker than this endpoint negotiated before (persisted history).
+    const bool down = Has(r, probe::Signal::kTlsDowngraded);
+    out.push_back({kTlsDowngraded, down ? Verdict::kFail : Verdict::kPass,
+                   down ? "negotiated " + r.tls.version + ", weaker than seen before" : ""});
   }
   if (starttls_service && Reached(r, Phase::kStartTls) && r.failure_phase != Phase::kStartTls) {
     // STRIP-05

@@ -563,6 +563,25 @@ TEST(VerdictsTest, KeyStrengthDetailNamesTheWorstElement) {
   EXPECT_TRUE(seen);
 }
 
+TEST(VerdictsTest, HistorySignals) {
+  EndpointReport r = Good(config::Service::kImap);
+  auto m = Eval(r);
+  EXPECT_EQ(m["starttls_lost"], Verdict::kPass);
+  EXPECT_EQ(m["tls_downgraded"], Verdict::kPass);
+  r.signals[static_cast<int>(probe::Signal::kTlsDowngraded)] = true;
+  EXPECT_EQ(Eval(r)["tls_downgraded"], Verdict::kFail);
+
+  EndpointReport lost = Good(config::Service::kImap);
+  lost.success = false;
+  lost.starttls_offered = false;
+  lost.tls = {};
+  lost.signals[static_cast<int>(probe::Signal::kStartTlsLost)] = true;
+  m = Eval(lost);
+  EXPECT_EQ(m["starttls_lost"], Verdict::kFail);
+  EXPECT_FALSE(m.count("tls_downgraded"));
+  EXPECT_EQ(Eval(Good(config::Service::kImaps)).count("starttls_lost"), 0u);
+}
+
 TEST(VerdictsTest, EveryIdIsDocumented) {
   FILE* f = std::fopen(MAILSEC_TESTDATA "/../../../docs/checks.md", "r");
   ASSERT_NE(f, nullptr);
