@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libasio-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
   postfix dovecot-imapd dovecot-pop3d dovecot-managesieved nsd unbound nginx-light
   curl procps
+  prometheus
 )
 
 missing=()
@@ -52,7 +53,7 @@ if ((${#missing[@]})); then
   done
   # No service stays enabled: the exporter's tests start their own.
   if command -v systemctl >/dev/null 2>&1; then
-    for s in postfix dovecot nsd unbound nginx; do
+    for s in postfix dovecot nsd unbound nginx prometheus; do
       systemctl disable --now "$s" >/dev/null 2>&1 || true
     done
   fi
