@@ -15,6 +15,8 @@ constexpr std::string_view kImplicitTls = "implicit_tls_available";
 constexpr std::string_view kStartTlsMasked = "starttls_masked";
 constexpr std::string_view kPreauth = "imap_preauth";
 constexpr std::string_view kStartTlsLost = "starttls_lost";
+constexpr std::string_view kCertSct = "cert_sct";
+constexpr std::string_view kCertConsistent = "cert_consistent_across_addresses";
 constexpr std::string_view kTlsDowngraded = "tls_downgraded";
 constexpr std::string_view kStartTlsAfterTls = "starttls_after_tls";
 constexpr std::string_view kResponseInjection = "starttls_response_injection";
@@ -172,7 +174,8 @@ const std::vector<std::string_view>& EndpointCheckIds() {
       kResponseInjection, kPlaintextAuth,  kCleartextOnly, kTlsVersion,     kCertTrusted,
       kCertChain,         kCertSelfSigned, kCertExpiry,    kCertHostname,   kCertSan,
       kCertKeyStrength,   kCertSignature,  kCertRevoked,   kCertChainOrder, kCertValidityPeriod,
-      kCertKeyUsage,      kCertMustStaple, kPreauth,       kStartTlsLost,   kTlsDowngraded};
+      kCertKeyUsage,      kCertMustStaple, kPreauth,       kStartTlsLost,   kTlsDowngraded,
+      kCertSct,           kCertConsistent};
   return ids;
 }
 
@@ -304,6 +307,19 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
       out.push_back({kCertExpiry, Verdict::kPass, ""});
     }
     // CERT-05
+    // CERT-11: a certificate trusted by the configured store without embedded SCTs. Only
+    // embedded SCTs are seen (not those of the TLS extension or a staple); a private CA's
+    // certificates are not expected to carry any, so untrusted leaves are not judged.
+    if (t.trusted) {
+      out.push_back({kCertSct, t.leaf.has_embedded_sct ? Verdict::kPass : Verdict::kWarn,
+                     t.leaf.has_embedded_sct ? "" : "no embedded Signed Certificate Timestamps"});
+    }
+    // CERT-16
+    if (r.cert_compared) {
+      out.push_back(
+          {kCertConsistent, r.cert_differs ? Verdict::kWarn : Verdict::kPass,
+           r.cert_differs ? "another address of this host serves a different certificate" : ""});
+    }
     out.push_back({kCertHostname, t.hostname_match ? Verdict::kPass : CertSeverity(r),
                    t.hostname_match ? "" : "certificate does not match " + r.target.host});
     // CERT-06: a name problem, graded like CERT-05.

@@ -328,6 +328,15 @@ asio::awaitable<TargetResult> ProbeEndpointTarget(config::EndpointTarget target,
         failed.phase_seconds[static_cast<int>(Phase::kResolve)];
     result.endpoints.push_back(std::move(r));
   }
+  // One host should serve one certificate on all its addresses (CHECKS.md CERT-16): a different
+  // leaf on one address is a misconfiguration or an interception.
+  for (auto& r : result.endpoints) {
+    for (const auto& other : result.endpoints) {
+      if (&other == &r || !r.tls.has_leaf || !other.tls.has_leaf) continue;
+      r.cert_compared = true;
+      if (other.tls.leaf.fingerprint_sha256 != r.tls.leaf.fingerprint_sha256) r.cert_differs = true;
+    }
+  }
   co_return result;
 }
 

@@ -388,6 +388,7 @@ CertFacts ExtractCertFacts(X509* cert) {
   f.has_key_usage = (flags & EXFLAG_KUSAGE) != 0;
   f.key_usage = f.has_key_usage ? X509_get_key_usage(cert) : 0;
   f.must_staple = MustStaple(cert);
+  f.has_embedded_sct = X509_get_ext_by_NID(cert, NID_ct_precert_scts, -1) >= 0;
   ERR_clear_error();  // X509_get0_pubkey and the extension decoders may leave noise on failure
   return f;
 }

@@ -85,6 +85,9 @@ struct EndpointReport {
   std::vector<std::string> tls_auth_mechanisms;
 
   tls::TlsFacts tls;
+  // Across the addresses of the same host and port, probed together (CHECKS.md CERT-16):
+  bool cert_compared = false;  // another address of this target also served a leaf
+  bool cert_differs = false;   // ... and it was a different certificate
   // From the persisted history (findings::History), not from this probe alone.
   double cert_first_seen = 0;  // when the served leaf was first seen (Unix seconds); 0: unknown
   uint64_t cert_changes = 0;   // times the leaf differed from the one served the probe before

@@ -41,13 +41,14 @@ struct CertFacts {
                                     // ("sha256", "sha1", "md5"); empty for EdDSA (no separate
                                     // digest) and for algorithms OpenSSL does not know
   std::vector<std::string> dns_names;  // SAN dNSName entries, as served
-  bool has_san = false;          // a subjectAltName with at least one dNSName or iPAddress entry
-  bool self_signed = false;      // subject == issuer and the signature verifies with its own key
-  bool has_eku = false;          // an extendedKeyUsage extension is present
-  bool eku_server_auth = false;  // ... and lists id-kp-serverAuth
-  bool has_key_usage = false;    // a keyUsage extension is present
-  uint32_t key_usage = 0;        // its bits (kKeyUsage*), 0 when absent
-  bool must_staple = false;      // TLS Feature extension (RFC 7633) lists status_request (5)
+  bool has_san = false;           // a subjectAltName with at least one dNSName or iPAddress entry
+  bool self_signed = false;       // subject == issuer and the signature verifies with its own key
+  bool has_eku = false;           // an extendedKeyUsage extension is present
+  bool eku_server_auth = false;   // ... and lists id-kp-serverAuth
+  bool has_key_usage = false;     // a keyUsage extension is present
+  uint32_t key_usage = 0;         // its bits (kKeyUsage*), 0 when absent
+  bool must_staple = false;       // TLS Feature extension (RFC 7633) lists status_request (5)
+  bool has_embedded_sct = false;  // embedded Signed Certificate Timestamps (RFC 6962 §3.3)
 };
 
 struct TlsFacts {

@@ -162,6 +162,7 @@ mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_chain_complete"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_self_signed"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_expiry"} 0
+mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_sct"} 1
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_hostname"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_san_present"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_key_strength"} 0

@@ -582,6 +582,22 @@ TEST(VerdictsTest, HistorySignals) {
   EXPECT_EQ(Eval(Good(config::Service::kImaps)).count("starttls_lost"), 0u);
 }
 
+TEST(VerdictsTest, SctAndCrossAddressConsistency) {
+  EndpointReport r = Good(config::Service::kImaps);
+  auto m = Eval(r);
+  EXPECT_EQ(m["cert_sct"], Verdict::kWarn);
+  EXPECT_FALSE(m.count("cert_consistent_across_addresses")) << "a single address";
+  r.tls.leaf.has_embedded_sct = true;
+  r.cert_compared = true;
+  m = Eval(r);
+  EXPECT_EQ(m["cert_sct"], Verdict::kPass);
+  EXPECT_EQ(m["cert_consistent_across_addresses"], Verdict::kPass);
+  r.cert_differs = true;
+  EXPECT_EQ(Eval(r)["cert_consistent_across_addresses"], Verdict::kWarn);
+  r.tls.trusted = false;
+  EXPECT_FALSE(Eval(r).count("cert_sct")) << "private or broken chains are not judged";
+}
+
 TEST(VerdictsTest, EveryIdIsDocumented) {
   FILE* f = std::fopen(MAILSEC_TESTDATA "/../../../docs/checks.md", "r");
   ASSERT_NE(f, nullptr);
