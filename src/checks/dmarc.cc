@@ -3,55 +3,23 @@
 #include <algorithm>
 #include <limits>
 
+#include "checks/text_util.h"
 #include "mailsec/base/text.h"
 
 namespace mailsec::checks {
 namespace {
 
-// "Example.ORG." -> "example.org".
+using internal::IsAlpha;
+using internal::IsDigit;
+using internal::IsWsp;
+using internal::Join;
+using internal::Quote;
+using internal::Split;
+using internal::TrimWsp;
+
+// " Example.ORG. " -> "example.org".
 std::string NormalizeDomain(std::string_view domain) {
-  domain = TrimSpace(domain);
-  if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
-  return AsciiLower(domain);
-}
-
-bool IsWsp(char c) { return c == ' ' || c == '\t'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-std::string_view TrimWsp(std::string_view s) {
-  while (!s.empty() && IsWsp(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsWsp(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// Splits on `sep`, keeping empty pieces.
-std::vector<std::string_view> Split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    size_t p = s.find(sep, start);
-    if (p == std::string_view::npos) {
-      out.push_back(s.substr(start));
-      return out;
-    }
-    out.push_back(s.substr(start, p - start));
-    start = p + 1;
-  }
-}
-
-// RFC 1035 §2.3.1 host name (LDH labels of 1-63 octets, 253 in all), one trailing dot allowed.
-bool ValidHostName(std::string_view d) {
-  if (!d.empty() && d.back() == '.') d.remove_suffix(1);
-  if (d.empty() || d.size() > 253) return false;
-  for (std::string_view label : Split(d, '.')) {
-    if (label.empty() || label.size() > 63) return false;
-    if (label.front() == '-' || label.back() == '-') return false;
-    for (char c : label) {
-      if (!IsAlpha(c) && !IsDigit(c) && c != '-') return false;
-    }
-  }
-  return true;
+  return internal::NormalizeName(TrimSpace(domain));
 }
 
 // "mailto:" addr-spec [ "?" hfields ] (RFC 6068), checked loosely: a non-empty local part of
@@ -64,7 +32,7 @@ bool ValidMailto(std::string_view rest, std::string* domain) {
     if (c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == ',') return false;
   }
   std::string_view host = rest.substr(at + 1);
-  if (!ValidHostName(host)) return false;
+  if (!internal::ValidHostName(host)) return false;
   *domain = NormalizeDomain(host);
   return true;
 }
@@ -157,7 +125,7 @@ Result<std::vector<DmarcReportUri>> ParseUriList(std::string_view tag, std::stri
       char c = uri[i];
       ok = IsAlpha(c) || IsDigit(c) || c == '+' || c == '-' || c == '.';
     }
-    for (size_t i = 0; ok && i < uri.size(); ++i) ok = uri[i] > ' ' && uri[i] < 0x7f;
+    ok = ok && internal::VisibleAscii(uri);
     if (!ok) {
       return Status::Malformed(std::string(tag) + ": \"" + Printable(uri, 60) + "\" is not a URI");
     }
@@ -254,17 +222,7 @@ bool StartsWithSpf(std::string_view s) {
          (s.size() == 6 || s[6] == ' ');
 }
 
-bool LookupFailed(const DmarcLookup& l) {
-  return !l.status.ok() && l.status.code() != Status::Code::kNotFound;
-}
-
-std::string Quote(std::string_view s) { return "\"" + Printable(s, 80) + "\""; }
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
+bool LookupFailed(const DmarcLookup& l) { return internal::LookupFailed(l.status); }
 
 }  // namespace
 
@@ -281,15 +239,10 @@ std::string_view DmarcPolicyName(DmarcPolicy p) {
 }
 
 Result<DmarcRecord> ParseDmarcRecord(std::string_view txt) {
-  if (txt.size() > kMaxDmarcRecordBytes) {
-    return Status::Malformed("record longer than " + std::to_string(kMaxDmarcRecordBytes) +
-                             " bytes");
+  if (Status size = internal::CheckSize(txt, kMaxDmarcRecordBytes, "record"); !size.ok()) {
+    return size;
   }
-  for (char c : txt) {
-    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
-      return Status::Malformed("control character in record");
-    }
-  }
+  if (internal::HasControlChar(txt)) return Status::Malformed("control character in record");
   if (!txt.empty() && IsWsp(txt.front()))
     return Status::Malformed("v: record starts with whitespace");
   DmarcRecord r;

@@ -2,142 +2,50 @@
 
 #include <algorithm>
 
+#include "checks/text_util.h"
 #include "mailsec/base/text.h"
 
 namespace mailsec::checks {
 namespace {
 
-bool IsWsp(char c) { return c == ' ' || c == '\t'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlnum(char c) { return IsAlpha(c) || IsDigit(c); }
+using internal::IsAlnum;
+using internal::IsDigit;
+using internal::Join;
+using internal::LookupFailed;
+using internal::NormalizeName;
+using internal::Quote;
+using internal::StartsRecord;
+using internal::TrimWsp;
+using internal::ValidDomain;
+using internal::ValidExtName;
 
-std::string_view TrimWsp(std::string_view s) {
-  while (!s.empty() && IsWsp(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsWsp(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string NormalizeName(std::string_view d) {
-  if (!d.empty() && d.back() == '.') d.remove_suffix(1);
-  return AsciiLower(d);
-}
-
-std::string Quote(std::string_view s) { return "\"" + Printable(s, 80) + "\""; }
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
-// sts-ext-name / sts-policy-ext-name: (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".").
-bool ValidExtName(std::string_view n) {
-  if (n.empty() || n.size() > 32 || !IsAlnum(n[0])) return false;
-  for (char c : n) {
-    if (!IsAlnum(c) && c != '_' && c != '-' && c != '.') return false;
-  }
-  return true;
-}
-
-// sts-ext-value: 1*(%x21-3A / %x3C / %x3E-7E), i.e. visible ASCII but ';' and '='.
-bool ValidExtValue(std::string_view v) {
-  if (v.empty()) return false;
-  for (char c : v) {
-    if (c < 0x21 || c > 0x7e || c == ';' || c == '=') return false;
-  }
-  return true;
-}
-
-// RFC 5321 Domain: sub-domain *("." sub-domain), sub-domain = Let-dig [Ldh-str]; at most 63 octets
-// a label and 253 in all. No trailing dot.
-bool ValidDomain(std::string_view d) {
-  if (d.empty() || d.size() > 253) return false;
-  size_t start = 0;
-  while (true) {
-    size_t dot = d.find('.', start);
-    std::string_view label = d.substr(start, dot == std::string_view::npos ? d.npos : dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-      return false;
-    }
-    for (char c : label) {
-      if (!IsAlnum(c) && c != '-') return false;
-    }
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
+constexpr std::string_view kVersion = "v=STSv1";
 
 bool HasEmptyLabel(std::string_view name) {
   return name.empty() || name.front() == '.' || name.back() == '.' ||
          name.find("..") != std::string_view::npos;
 }
 
-bool StartsRecord(std::string_view t, std::string_view prefix) {
-  if (t.substr(0, prefix.size()) != prefix) return false;
-  return t.size() == prefix.size() || t[prefix.size()] == ';' || IsWsp(t[prefix.size()]);
-}
-
-bool LookupFailed(const Status& s) { return !s.ok() && s.code() != Status::Code::kNotFound; }
-
 }  // namespace
 
 Result<MtaStsRecord> ParseMtaStsRecord(std::string_view txt) {
-  if (txt.size() > kMaxMtaStsRecordBytes) {
-    return Status::Malformed("record longer than " + std::to_string(kMaxMtaStsRecordBytes) +
-                             " bytes");
+  if (Status size = internal::CheckSize(txt, kMaxMtaStsRecordBytes, "record"); !size.ok()) {
+    return size;
   }
-  constexpr std::string_view kVersion = "v=STSv1";
-  if (txt.substr(0, kVersion.size()) != kVersion) {
-    return Status::Malformed("v: record must start with v=STSv1, got " + Quote(txt.substr(0, 20)));
-  }
-  std::string_view rest = txt.substr(kVersion.size());
-  std::string_view lead = rest;
-  while (!lead.empty() && IsWsp(lead.front())) lead.remove_prefix(1);
-  if (lead.empty()) return Status::Malformed("id: missing");
-  if (lead.front() != ';') {
-    return Status::Malformed("v: bad version " + Quote(txt.substr(0, txt.find(';'))));
-  }
-  rest = lead.substr(1);
   MtaStsRecord r;
-  bool have_id = false;
-  std::vector<std::string> seen;
-  size_t start = 0;
-  while (start <= rest.size()) {
-    size_t semi = rest.find(';', start);
-    const bool last = semi == std::string_view::npos;
-    std::string_view field = TrimWsp(rest.substr(start, last ? rest.npos : semi - start));
-    start = last ? rest.size() + 1 : semi + 1;
-    if (field.empty()) {
-      if (last) break;  // a trailing delimiter
-      return Status::Malformed("empty field between ';'");
-    }
-    size_t eq = field.find('=');
-    if (eq == std::string_view::npos)
-      return Status::Malformed("field without '=': " + Quote(field));
-    std::string_view name = field.substr(0, eq);
-    std::string_view value = field.substr(eq + 1);
-    if (std::find(seen.begin(), seen.end(), name) != seen.end() || name == "v") {
-      return Status::Malformed(std::string(Printable(name, 40)) + ": duplicate field");
-    }
-    if (name == "id") {
-      bool ok = !value.empty() && value.size() <= 32;
-      for (char c : value) ok = ok && IsAlnum(c);
-      if (!ok) {
-        return Status::Malformed("id: " + Quote(value) + " is not 1-32 letters or digits");
-      }
-      r.id = std::string(value);
-      have_id = true;
-    } else {
-      if (!ValidExtName(name)) return Status::Malformed("bad field name " + Quote(name));
-      if (!ValidExtValue(value)) {
-        return Status::Malformed(std::string(name) + ": bad value " + Quote(value));
-      }
-      r.extensions.emplace_back(name);
-    }
-    seen.emplace_back(name);
-  }
-  if (!have_id) return Status::Malformed("id: missing");
+  Status s = internal::ParseRecordFields(
+      txt, kVersion, "id",
+      [&r](std::string_view value) {
+        bool ok = !value.empty() && value.size() <= 32;
+        for (char c : value) ok = ok && IsAlnum(c);
+        if (!ok) {
+          return Status::Malformed("id: " + Quote(value) + " is not 1-32 letters or digits");
+        }
+        r.id = std::string(value);
+        return Status::Ok();
+      },
+      &r.extensions);
+  if (!s.ok()) return s;
   return r;
 }
 
@@ -146,7 +54,7 @@ MtaStsSelection SelectMtaStsRecord(const std::vector<std::string>& txts) {
   const size_t n = std::min(txts.size(), kMaxMtaStsTxtStrings);
   for (size_t i = 0; i < n; ++i) {
     const std::string& t = txts[i];
-    if (StartsRecord(t, "v=STSv1")) {
+    if (StartsRecord(t, kVersion)) {
       if (sel.records++ == 0) sel.record = t;
     } else if (t.size() >= 6 && EqualsIgnoreCase(t.substr(0, 6), "v=spf1")) {
       ++sel.spf;
@@ -174,9 +82,8 @@ std::string_view MtaStsModeName(MtaStsMode m) {
 }
 
 Result<MtaStsPolicy> ParseMtaStsPolicy(std::string_view body) {
-  if (body.size() > kMaxMtaStsPolicyBytes) {
-    return Status::Malformed("policy longer than " + std::to_string(kMaxMtaStsPolicyBytes) +
-                             " bytes");
+  if (Status size = internal::CheckSize(body, kMaxMtaStsPolicyBytes, "policy"); !size.ok()) {
+    return size;
   }
   MtaStsPolicy p;
   bool have_version = false, have_mode = false, have_max_age = false;
@@ -190,11 +97,7 @@ Result<MtaStsPolicy> ParseMtaStsPolicy(std::string_view body) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const std::string where = "line " + std::to_string(line_no);
-    for (char c : line) {
-      if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
-        return Status::Malformed(where + ": control character");
-      }
-    }
+    if (internal::HasControlChar(line)) return Status::Malformed(where + ": control character");
     if (TrimWsp(line).empty()) continue;  // tolerated, though the ABNF has no empty lines
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) {

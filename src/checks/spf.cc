@@ -7,16 +7,18 @@
 #include <utility>
 #include <vector>
 
+#include "checks/text_util.h"
 #include "mailsec/base/text.h"
 
 namespace mailsec::checks {
 namespace {
 
+using internal::IsAlnum;
+using internal::IsAlpha;
+using internal::IsDigit;
+
 constexpr size_t kPrintTerm = 80;  // how much of a bad term an error quotes
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsAlnum(char c) { return IsDigit(c) || IsAlpha(c); }
 bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -154,14 +156,11 @@ Status ValidateDomainSpec(std::string_view s, bool* has_macros) {
   if (!scan->has_macros) {
     std::string_view name = s;
     if (name.back() == '.') name.remove_suffix(1);
-    size_t start = 0;
-    while (start <= name.size()) {
-      size_t end = name.find('.', start);
-      if (end == std::string_view::npos) end = name.size();
-      const size_t len = end - start;
-      if (len == 0) return Status::Malformed("empty label in domain");
-      if (len > 63) return Status::Malformed("label longer than 63 octets");
-      start = end + 1;
+    for (std::string_view label : internal::Split(name, '.')) {
+      if (label.empty()) return Status::Malformed("empty label in domain");
+      if (label.size() > internal::kMaxLabelBytes) {
+        return Status::Malformed("label longer than 63 octets");
+      }
     }
   }
   return Status::Ok();

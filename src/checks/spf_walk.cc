@@ -5,20 +5,17 @@
 #include <utility>
 #include <vector>
 
+#include "checks/text_util.h"
 #include "mailsec/base/text.h"
 #include "mailsec/checks/spf.h"
 
 namespace mailsec::checks {
 namespace {
 
+using internal::NormalizeName;
+
 constexpr size_t kPrintName = 80;      // a domain name quoted in a detail
 constexpr size_t kMaxDetailItems = 3;  // problems listed in one detail; the rest are counted
-
-std::string NormalizeName(std::string_view name) {
-  std::string n = AsciiLower(name);
-  if (!n.empty() && n.back() == '.') n.pop_back();
-  return n;
-}
 
 bool IsTempError(SpfDnsAnswer::Kind k) {
   return k == SpfDnsAnswer::Kind::kServFail || k == SpfDnsAnswer::Kind::kTimeout ||

@@ -22,6 +22,7 @@
 
 #include "exporter_process.h"
 #include "fleet.h"
+#include "metrics_assert.h"
 
 #ifndef MAILSEC_FLEET_BASE_DIR
 #error "MAILSEC_FLEET_BASE_DIR must name a directory in the build tree"
@@ -53,11 +54,6 @@ class FleetEnvironment : public ::testing::Environment {
 // ---------------------------------------------------------------------------------------------
 // The endpoints the exporter probes: fleet service name -> URL scheme (the `service` label).
 
-struct Endpoint {
-  std::string fleet_service;
-  std::string service;
-};
-
 const std::vector<Endpoint>& AllEndpoints() {
   static const std::vector<Endpoint> endpoints = {
       {"imap", "imap"},
@@ -80,73 +76,23 @@ const std::vector<Endpoint>& AllEndpoints() {
 }
 
 const Endpoint& EndpointNamed(const std::string& fleet_service) {
-  for (const auto& e : AllEndpoints()) {
-    if (e.fleet_service == fleet_service) return e;
-  }
-  ADD_FAILURE() << "unknown endpoint " << fleet_service;
-  return AllEndpoints().front();
+  return FindEndpoint(AllEndpoints(), fleet_service);
 }
 
 std::string Target(const std::string& fleet_service) {
-  return EndpointNamed(fleet_service).service + "://" + g_fleet->address() + ":" +
-         std::to_string(g_fleet->port(fleet_service));
+  return EndpointTarget(*g_fleet, EndpointNamed(fleet_service));
 }
 
-// The endpoint labels: host is the literal address we configured, so ip equals it.
 Labels EndpointLabels(const std::string& fleet_service, const Labels& extra = {}) {
-  Labels labels = {{"service", EndpointNamed(fleet_service).service},
-                   {"host", g_fleet->address()},
-                   {"port", std::to_string(g_fleet->port(fleet_service))},
-                   {"ip", g_fleet->address()}};
-  labels.insert(extra.begin(), extra.end());
-  return labels;
+  return LabelsOf(*g_fleet, EndpointNamed(fleet_service), extra);
 }
 
 Labels Check(const std::string& fleet_service, const std::string& check) {
   return EndpointLabels(fleet_service, {{"check", check}});
 }
 
-std::string TomlString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string MakeConfig(const ExporterProcess& exporter) {
-  std::ostringstream toml;
-  toml << "[global]\n"
-       << "interval = \"5s\"\n"
-       << "timeout = \"4s\"\n"
-       << "helo_name = \"probe.test\"\n"
-       << "ca_file = " << TomlString(g_fleet->ca_bundle_path()) << "\n"
-       << "state_file = " << TomlString(exporter.state_file_path()) << "\n";
-  for (const auto& e : AllEndpoints()) {
-    toml << "\n[[endpoint]]\ntarget = " << TomlString(Target(e.fleet_service)) << "\n";
-  }
-  return toml.str();
-}
-
-::testing::AssertionResult HasValue(const std::string& body, const std::string& name,
-                                    const Labels& labels, double expected) {
-  std::optional<double> v = MetricValue(body, name, labels);
-  if (!v) return ::testing::AssertionFailure() << FormatSeries(name, labels) << " is missing";
-  if (*v != expected) {
-    return ::testing::AssertionFailure()
-           << FormatSeries(name, labels) << " is " << *v << ", expected " << expected;
-  }
-  return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult IsAbsent(const std::string& body, const std::string& name,
-                                    const Labels& labels) {
-  if (std::optional<double> v = MetricValue(body, name, labels)) {
-    return ::testing::AssertionFailure()
-           << FormatSeries(name, labels) << " is present (" << *v << "), expected no series";
-  }
-  return ::testing::AssertionSuccess();
+  return ExporterConfig(*g_fleet, exporter, "5s", "4s", AllEndpoints());
 }
 
 // The lines of a /metrics body that belong to one endpoint (for readable failure messages).

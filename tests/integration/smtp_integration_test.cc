@@ -19,6 +19,7 @@
 
 #include "exporter_process.h"
 #include "fleet.h"
+#include "metrics_assert.h"
 
 #ifndef MAILSEC_FLEET_BASE_DIR
 #error "MAILSEC_FLEET_BASE_DIR must name a directory in the build tree"
@@ -50,11 +51,6 @@ class FleetEnvironment : public ::testing::Environment {
 // ---------------------------------------------------------------------------------------------
 // The endpoints every exporter test configures.
 
-struct Endpoint {
-  std::string fleet_service;  // name in the fleet
-  std::string service;        // URL scheme and `service` label
-};
-
 const std::vector<Endpoint>& AllEndpoints() {
   static const std::vector<Endpoint> endpoints = {
       {"smtp_good", "smtp"},  {"smtp_expired", "smtp"},       {"smtp_wronghost", "smtp"},
@@ -65,35 +61,15 @@ const std::vector<Endpoint>& AllEndpoints() {
 }
 
 const Endpoint& EndpointNamed(const std::string& fleet_service) {
-  for (const auto& e : AllEndpoints()) {
-    if (e.fleet_service == fleet_service) return e;
-  }
-  ADD_FAILURE() << "unknown endpoint " << fleet_service;
-  return AllEndpoints().front();
+  return FindEndpoint(AllEndpoints(), fleet_service);
 }
 
 std::string Target(const std::string& fleet_service) {
-  return EndpointNamed(fleet_service).service + "://" + g_fleet->address() + ":" +
-         std::to_string(g_fleet->port(fleet_service));
+  return EndpointTarget(*g_fleet, EndpointNamed(fleet_service));
 }
 
-// The endpoint labels: host is the literal address we configured, so ip equals it.
 Labels EndpointLabels(const std::string& fleet_service, const Labels& extra = {}) {
-  Labels labels = {{"service", EndpointNamed(fleet_service).service},
-                   {"host", g_fleet->address()},
-                   {"port", std::to_string(g_fleet->port(fleet_service))},
-                   {"ip", g_fleet->address()}};
-  labels.insert(extra.begin(), extra.end());
-  return labels;
-}
-
-std::string TomlString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
+  return LabelsOf(*g_fleet, EndpointNamed(fleet_service), extra);
 }
 
 struct ConfigOptions {
@@ -103,20 +79,13 @@ struct ConfigOptions {
 };
 
 std::string MakeConfig(const ExporterProcess& exporter, const ConfigOptions& options = {}) {
-  std::ostringstream toml;
-  toml << "[global]\n"
-       << "interval = " << TomlString(options.interval) << "\n"
-       << "timeout = " << TomlString(options.timeout) << "\n"
-       << "helo_name = \"probe.test\"\n"
-       << "ca_file = " << TomlString(g_fleet->ca_bundle_path()) << "\n"
-       << "state_file = " << TomlString(exporter.state_file_path()) << "\n";
+  std::vector<Endpoint> kept;
   for (const auto& e : AllEndpoints()) {
     bool skipped = false;
     for (const auto& s : options.skip) skipped = skipped || s == e.fleet_service;
-    if (skipped) continue;
-    toml << "\n[[endpoint]]\ntarget = " << TomlString(Target(e.fleet_service)) << "\n";
+    if (!skipped) kept.push_back(e);
   }
-  return toml.str();
+  return ExporterConfig(*g_fleet, exporter, options.interval, options.timeout, kept);
 }
 
 // 1-based line of the first line of `text` that starts with `prefix`.
@@ -142,26 +111,6 @@ std::string UrlEncode(const std::string& s) {
     }
   }
   return out;
-}
-
-::testing::AssertionResult HasValue(const std::string& body, const std::string& name,
-                                    const Labels& labels, double expected) {
-  std::optional<double> v = MetricValue(body, name, labels);
-  if (!v) return ::testing::AssertionFailure() << FormatSeries(name, labels) << " is missing";
-  if (*v != expected) {
-    return ::testing::AssertionFailure()
-           << FormatSeries(name, labels) << " is " << *v << ", expected " << expected;
-  }
-  return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult IsAbsent(const std::string& body, const std::string& name,
-                                    const Labels& labels) {
-  if (std::optional<double> v = MetricValue(body, name, labels)) {
-    return ::testing::AssertionFailure()
-           << FormatSeries(name, labels) << " is present (" << *v << "), expected no series";
-  }
-  return ::testing::AssertionSuccess();
 }
 
 class ExporterTest : public ::testing::Test {

@@ -4,26 +4,16 @@
 
 #include <string>
 
+#include "unit/checks/checks_test_util.h"
+
 namespace mailsec::checks {
 namespace {
-
-struct ParseCase {
-  const char* name;
-  std::string in;
-  bool ok;
-  std::string error;  // substring of the error
-};
 
 class DmarcParseTest : public ::testing::TestWithParam<ParseCase> {};
 
 TEST_P(DmarcParseTest, Parses) {
   const ParseCase& c = GetParam();
-  Result<DmarcRecord> r = ParseDmarcRecord(c.in);
-  ASSERT_EQ(r.ok(), c.ok) << r.status().ToString();
-  if (!c.ok) {
-    EXPECT_EQ(r.status().code(), Status::Code::kMalformed);
-    EXPECT_NE(r.status().message().find(c.error), std::string::npos) << r.status().message();
-  }
+  ExpectParsed(c, ParseDmarcRecord(c.in));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -80,7 +70,7 @@ INSTANTIATE_TEST_SUITE_P(
         ParseCase{"control_char", std::string("v=DMARC1; p=none\n"), false, "control"},
         ParseCase{"too_long", "v=DMARC1; p=none; x=" + std::string(5000, 'a'), false,
                   "longer than"}),
-    [](const auto& tp) { return std::string(tp.param.name); });
+    CaseName());
 
 TEST(DmarcParse, Values) {
   Result<DmarcRecord> r = ParseDmarcRecord(
@@ -159,19 +149,6 @@ DmarcInputs With(std::vector<std::string> txts, std::string domain = "example.or
   in.domain = std::move(domain);
   in.at_domain.txts = std::move(txts);
   return in;
-}
-
-const Finding* Find(const DmarcAssessment& a, std::string_view id) {
-  for (const Finding& f : a.findings) {
-    if (f.check == id) return &f;
-  }
-  return nullptr;
-}
-
-void ExpectVerdict(const DmarcAssessment& a, std::string_view id, CheckVerdict v) {
-  const Finding* f = Find(a, id);
-  ASSERT_NE(f, nullptr) << id;
-  EXPECT_EQ(f->verdict, v) << id << ": " << f->detail;
 }
 
 TEST(DmarcAssess, GoodRecord) {
@@ -316,7 +293,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "v=DMARC1; p=reject; rua=mailto:a@example.org,mailto:b@example.org,"
                     "mailto:c@example.org",
                     kDmarcRuaCheck, CheckVerdict::kWarn}),
-    [](const auto& tp) { return std::string(tp.param.name); });
+    CaseName());
 
 TEST(DmarcAssess, ReportDomainWithoutMx) {
   DmarcInputs in = With({"v=DMARC1; p=reject; rua=mailto:d@nomx.example.org"});

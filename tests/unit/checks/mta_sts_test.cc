@@ -4,26 +4,16 @@
 
 #include <string>
 
+#include "unit/checks/checks_test_util.h"
+
 namespace mailsec::checks {
 namespace {
-
-struct ParseCase {
-  const char* name;
-  std::string in;
-  bool ok;
-  std::string error;  // substring of the error
-};
 
 class MtaStsRecordTest : public ::testing::TestWithParam<ParseCase> {};
 
 TEST_P(MtaStsRecordTest, Parses) {
   const ParseCase& c = GetParam();
-  Result<MtaStsRecord> r = ParseMtaStsRecord(c.in);
-  ASSERT_EQ(r.ok(), c.ok) << r.status().ToString();
-  if (!c.ok) {
-    EXPECT_EQ(r.status().code(), Status::Code::kMalformed);
-    EXPECT_NE(r.status().message().find(c.error), std::string::npos) << r.status().message();
-  }
+  ExpectParsed(c, ParseMtaStsRecord(c.in));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -55,7 +45,7 @@ INSTANTIATE_TEST_SUITE_P(
         ParseCase{"bad_ext_name", "v=STSv1; id=1; _x=1", false, "bad field name"},
         ParseCase{"bad_ext_value", "v=STSv1; id=1; x=a b", false, "x: bad value"},
         ParseCase{"too_long", "v=STSv1; id=1; x=" + std::string(2000, 'a'), false, "longer than"}),
-    [](const auto& tp) { return std::string(tp.param.name); });
+    CaseName());
 
 TEST(MtaStsRecord, Values) {
   Result<MtaStsRecord> r = ParseMtaStsRecord("v=STSv1; id=ABC123; ext=1;");
@@ -80,12 +70,7 @@ class MtaStsPolicyTest : public ::testing::TestWithParam<ParseCase> {};
 
 TEST_P(MtaStsPolicyTest, Parses) {
   const ParseCase& c = GetParam();
-  Result<MtaStsPolicy> r = ParseMtaStsPolicy(c.in);
-  ASSERT_EQ(r.ok(), c.ok) << r.status().ToString();
-  if (!c.ok) {
-    EXPECT_EQ(r.status().code(), Status::Code::kMalformed);
-    EXPECT_NE(r.status().message().find(c.error), std::string::npos) << r.status().message();
-  }
+  ExpectParsed(c, ParseMtaStsPolicy(c.in));
 }
 
 const std::string kGood =
@@ -155,7 +140,7 @@ INSTANTIATE_TEST_SUITE_P(
         ParseCase{"too_many_mx", ManyMx(257), false, "more than 256"},
         ParseCase{"too_large", kGood + "x: " + std::string(70000, 'a') + "\n", false,
                   "longer than"}),
-    [](const auto& tp) { return std::string(tp.param.name); });
+    CaseName());
 
 TEST(MtaStsPolicy, Values) {
   Result<MtaStsPolicy> p = ParseMtaStsPolicy(kGood + "foo: bar\nfoo: baz\n");
@@ -250,19 +235,6 @@ MtaStsInputs Good() {
   in.mx_hosts = {"mail.example.com", "mx2.example.net"};
   in.mx_tls = {{"mail.example.com", true, true}, {"mx2.example.net", true, true}};
   return in;
-}
-
-const Finding* Find(const MtaStsAssessment& a, std::string_view id) {
-  for (const Finding& f : a.findings) {
-    if (f.check == id) return &f;
-  }
-  return nullptr;
-}
-
-void ExpectVerdict(const MtaStsAssessment& a, std::string_view id, CheckVerdict v) {
-  const Finding* f = Find(a, id);
-  ASSERT_NE(f, nullptr) << id;
-  EXPECT_EQ(f->verdict, v) << id << ": " << f->detail;
 }
 
 TEST(MtaStsAssess, AllGood) {
@@ -370,7 +342,7 @@ INSTANTIATE_TEST_SUITE_P(
         FetchCase{"tls", PolicyFetchOutcome::kTlsFailed, 0, "", CheckVerdict::kFail, false},
         FetchCase{"cert", PolicyFetchOutcome::kCertInvalid, 0, "", CheckVerdict::kFail, false},
         FetchCase{"too_large", PolicyFetchOutcome::kTooLarge, 0, "", CheckVerdict::kFail, false}),
-    [](const auto& tp) { return std::string(tp.param.name); });
+    CaseName());
 
 MtaStsInputs WithBody(const std::string& body) {
   MtaStsInputs in = Good();

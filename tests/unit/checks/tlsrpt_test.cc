@@ -4,26 +4,16 @@
 
 #include <string>
 
+#include "unit/checks/checks_test_util.h"
+
 namespace mailsec::checks {
 namespace {
-
-struct ParseCase {
-  const char* name;
-  std::string in;
-  bool ok;
-  std::string error;  // substring of the error
-};
 
 class TlsRptParseTest : public ::testing::TestWithParam<ParseCase> {};
 
 TEST_P(TlsRptParseTest, Parses) {
   const ParseCase& c = GetParam();
-  Result<TlsRptRecord> r = ParseTlsRptRecord(c.in);
-  ASSERT_EQ(r.ok(), c.ok) << r.status().ToString();
-  if (!c.ok) {
-    EXPECT_EQ(r.status().code(), Status::Code::kMalformed);
-    EXPECT_NE(r.status().message().find(c.error), std::string::npos) << r.status().message();
-  }
+  ExpectParsed(c, ParseTlsRptRecord(c.in));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -74,7 +64,7 @@ INSTANTIATE_TEST_SUITE_P(
         ParseCase{"bad_ext", "v=TLSRPTv1; rua=mailto:a@example.com; x=", false, "x: bad value"},
         ParseCase{"too_long", "v=TLSRPTv1; rua=https://r.example.com/" + std::string(3000, 'a'),
                   false, "longer than"}),
-    [](const auto& tp) { return std::string(tp.param.name); });
+    CaseName());
 
 TEST(TlsRptParse, Values) {
   Result<TlsRptRecord> r = ParseTlsRptRecord(
@@ -104,19 +94,6 @@ TlsRptInputs With(std::vector<std::string> txts) {
   in.domain = "example.com";
   in.txts = std::move(txts);
   return in;
-}
-
-const Finding* Find(const TlsRptAssessment& a, std::string_view id) {
-  for (const Finding& f : a.findings) {
-    if (f.check == id) return &f;
-  }
-  return nullptr;
-}
-
-void ExpectVerdict(const TlsRptAssessment& a, std::string_view id, CheckVerdict v) {
-  const Finding* f = Find(a, id);
-  ASSERT_NE(f, nullptr) << id;
-  EXPECT_EQ(f->verdict, v) << id << ": " << f->detail;
 }
 
 TEST(TlsRptAssess, Present) {
