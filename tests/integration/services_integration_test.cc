@@ -22,6 +22,7 @@
 
 #include "exporter_process.h"
 #include "fleet.h"
+#include "fleet_main.h"
 #include "metrics_assert.h"
 
 #ifndef MAILSEC_FLEET_BASE_DIR
@@ -32,24 +33,6 @@ namespace mailsec::testing {
 namespace {
 
 using std::chrono::seconds;
-
-Fleet* g_fleet = nullptr;
-
-class FleetEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    fleet_ = std::make_unique<Fleet>(MAILSEC_FLEET_BASE_DIR, FleetOptions{.dovecot = true});
-    g_fleet = fleet_.get();
-    ::testing::AssertionResult started = fleet_->Start();
-    ASSERT_TRUE(started) << "the fleet did not start";
-  }
-  void TearDown() override {
-    if (fleet_) fleet_->Stop();
-  }
-
- private:
-  std::unique_ptr<Fleet> fleet_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // The endpoints the exporter probes: fleet service name -> URL scheme (the `service` label).
@@ -571,18 +554,10 @@ TEST_F(ServicesExporterTest, CleartextOnly) {
   }
 }
 
-void StopFleetAtExit() {
-  if (g_fleet != nullptr) g_fleet->Stop();
-}
-
 }  // namespace
 }  // namespace mailsec::testing
 
 int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  // A dead exporter must not kill the test binary through a write on its socket.
-  signal(SIGPIPE, SIG_IGN);
-  ::testing::AddGlobalTestEnvironment(new mailsec::testing::FleetEnvironment);
-  std::atexit(mailsec::testing::StopFleetAtExit);
-  return RUN_ALL_TESTS();
+  return mailsec::testing::RunWithFleet(argc, argv, MAILSEC_FLEET_BASE_DIR,
+                                        mailsec::testing::FleetOptions{.dovecot = true});
 }
