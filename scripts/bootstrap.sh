@@ -9,7 +9,8 @@ PACKAGES=(
   libssl-dev openssl ca-certificates
   prometheus-cpp-dev libcpp-httplib-dev libc-ares-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libasio-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
-  postfix dovecot-imapd dovecot-pop3d dovecot-managesieved nsd unbound nginx-light
+  postfix dovecot-imapd dovecot-pop3d dovecot-managesieved nsd unbound nginx-light ldnsutils
+  bind9-dnsutils
   curl procps
   prometheus
 )

@@ -306,6 +306,18 @@ bool ParseIpLiteral(std::string_view host, std::string* bytes) {
   return false;
 }
 
+// The DER encoding of `obj` by its i2d function; empty when encoding fails.
+template <typename T>
+std::vector<uint8_t> DerOf(const T* obj, int (*i2d)(const T*, unsigned char**)) {
+  if (obj == nullptr) return {};
+  const int len = i2d(obj, nullptr);
+  if (len <= 0) return {};
+  std::vector<uint8_t> der(static_cast<size_t>(len));
+  unsigned char* p = der.data();
+  if (i2d(obj, &p) != len) return {};
+  return der;
+}
+
 }  // namespace
 
 X509Ptr UpRef(X509* cert) {
@@ -389,6 +401,8 @@ CertFacts ExtractCertFacts(X509* cert) {
   f.key_usage = f.has_key_usage ? X509_get_key_usage(cert) : 0;
   f.must_staple = MustStaple(cert);
   f.has_embedded_sct = X509_get_ext_by_NID(cert, NID_ct_precert_scts, -1) >= 0;
+  f.der = DerOf(cert, i2d_X509);
+  f.spki_der = DerOf(X509_get_X509_PUBKEY(cert), i2d_X509_PUBKEY);
   ERR_clear_error();  // X509_get0_pubkey and the extension decoders may leave noise on failure
   return f;
 }

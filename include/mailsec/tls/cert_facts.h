@@ -49,6 +49,10 @@ struct CertFacts {
   uint32_t key_usage = 0;         // its bits (kKeyUsage*), 0 when absent
   bool must_staple = false;       // TLS Feature extension (RFC 7633) lists status_request (5)
   bool has_embedded_sct = false;  // embedded Signed Certificate Timestamps (RFC 6962 §3.3)
+  // The certificate's DER and the DER of its SubjectPublicKeyInfo: what TLSA selectors 0 and 1
+  // match (RFC 6698 §2.1.2). Empty when OpenSSL cannot encode them.
+  std::vector<uint8_t> der;
+  std::vector<uint8_t> spki_der;
 };
 
 struct TlsFacts {

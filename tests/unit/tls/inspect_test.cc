@@ -250,6 +250,24 @@ TEST(ExtractCertFactsTest, Fingerprint) {
   }
 }
 
+TEST(ExtractCertFactsTest, DerAndSpki) {
+  const Pki& pki = TestPki();
+  const CertFacts f = ExtractCertFacts(pki.leaf.get());
+  ASSERT_FALSE(f.der.empty());
+  ASSERT_FALSE(f.spki_der.empty());
+  const unsigned char* p = f.der.data();
+  X509Ptr back(d2i_X509(nullptr, &p, static_cast<long>(f.der.size())));
+  ASSERT_TRUE(back) << OpenSslErrors();
+  EXPECT_EQ(X509_cmp(back.get(), pki.leaf.get()), 0);
+  p = f.spki_der.data();
+  EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(f.spki_der.size())));
+  ASSERT_TRUE(key) << OpenSslErrors();
+  EXPECT_EQ(p, f.spki_der.data() + f.spki_der.size());
+  EXPECT_EQ(EVP_PKEY_eq(key.get(), EcKey2()), 1);
+  EXPECT_TRUE(ExtractCertFacts(nullptr).der.empty());
+  EXPECT_TRUE(ExtractCertFacts(nullptr).spki_der.empty());
+}
+
 TEST(ExtractCertFactsTest, SerialHex) {
   struct Case {
     std::string in;
