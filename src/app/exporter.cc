@@ -8,6 +8,7 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/strand.hpp>
+#include <asio/thread_pool.hpp>
 #include <condition_variable>
 #include <filesystem>
 #include <future>
@@ -19,7 +20,9 @@
 #include "app/status_page.h"
 #include "mailsec/base/clock.h"
 #include "mailsec/base/text.h"
+#include "mailsec/dns/resolver.h"
 #include "mailsec/export/snapshot.h"
+#include "mailsec/probe/domain_probe.h"
 #include "mailsec/findings/history.h"
 #include "mailsec/plan/plan.h"
 #include "mailsec/probe/endpoint_probe.h"
@@ -42,6 +45,8 @@ struct Exporter::Impl {
   // destroys at the end may still hold gate tickets of the scheduler.
   std::unique_ptr<Jitter> jitter = MakeRandomJitter(std::random_device{}());
   std::unique_ptr<sched::Scheduler> scheduler;
+  // Blocking work (the MTA-STS HTTPS fetch); outlives the io_context whose coroutines wait on it.
+  asio::thread_pool fetch_pool{2};
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   std::vector<std::thread> threads;
@@ -51,6 +56,8 @@ struct Exporter::Impl {
   plan::Plan plan;
   std::set<std::string> planned_ids;
   std::shared_ptr<const tls::TlsContext> tls;
+  // Replaced on reload; probes in flight keep the one they started with (shared ownership).
+  std::shared_ptr<dns::Resolver> resolver;
   std::map<std::string, probe::TargetResult> results;
   exporter::ExporterState state;
   bool ready = false;
@@ -103,26 +110,50 @@ struct Exporter::Impl {
     o.timeout = config->global.timeout;
     o.ip_family = config->global.ip_family;
     o.tls = tls;
+    o.resolver = resolver;
+    return o;
+  }
+
+  probe::DomainProbeOptions DomainOptionsLocked(const config::DomainConfig& d) {
+    probe::DomainProbeOptions o;
+    o.endpoint = OptionsLocked();
+    o.dkim_selectors = d.dkim_selectors;
+    o.policy_fetch.ca_file = config->global.ca_file;
+    o.policy_fetch.timeout = std::min<std::chrono::milliseconds>(config->global.timeout,
+                                                                 std::chrono::seconds(10));
+    o.fetch_pool = &fetch_pool;
+    checks::MtaStsSeen seen;
+    if (history.GetMtaSts(d.name, &seen)) o.previous_mta_sts = seen;
     return o;
   }
 
   asio::awaitable<void> RunProbe(const plan::Target& target) {
     probe::ProbeOptions options;
+    probe::DomainProbeOptions domain_options;
     {
       std::lock_guard<std::mutex> lock(mu);
       if (!planned_ids.count(target.id)) co_return;
-      options = OptionsLocked();
+      if (target.kind == plan::Kind::kDomain) {
+        domain_options = DomainOptionsLocked(target.domain);
+      } else {
+        options = OptionsLocked();
+      }
     }
-    // Domain checks (MX, SPF, DMARC, ...) arrive with the DNS layer; until then a domain target
-    // is planned and counted in mailsec_targets but not probed, so it shows up in no probe count.
-    if (target.kind != plan::Kind::kEndpoint) co_return;
-    probe::TargetResult result = co_await probe::ProbeEndpointTarget(target.endpoint, options);
-    for (auto& e : result.endpoints) history.Observe(&e, e.finished_at);
-    bool ok = !result.endpoints.empty();
-    for (const auto& e : result.endpoints) ok = ok && e.success;
+    // Not a conditional expression: GCC 12 miscompiles co_await inside ?: (the result object
+    // is destroyed twice).
+    probe::TargetResult result;
+    if (target.kind == plan::Kind::kDomain) {
+      result = co_await probe::ProbeDomainTarget(target.domain.name, std::move(domain_options));
+    } else {
+      result = co_await probe::ProbeEndpointTarget(target.endpoint, options);
+    }
+    const bool ok = Observe(&result);
     for (const auto& e : result.endpoints) {
-      if (!e.success) {
-        spdlog::debug("probe {} {} failed: {}", target.id, e.ip, e.error);
+      if (!e.success) spdlog::debug("probe {} {} failed: {}", target.id, e.ip, e.error);
+    }
+    if (result.domain) {
+      for (const auto& err : result.domain->dns_errors) {
+        spdlog::debug("domain {}: {}", target.id, err);
       }
     }
     std::lock_guard<std::mutex> lock(mu);
@@ -132,12 +163,34 @@ struct Exporter::Impl {
     state.probes_total[{std::string(plan::KindName(target.kind)), ok ? "success" : "failure"}]++;
   }
 
+  // Feeds a result to the history (and the history's findings back into it); true when the
+  // probe succeeded as a whole.
+  bool Observe(probe::TargetResult* result) {
+    for (auto& e : result->endpoints) history.Observe(&e, e.finished_at);
+    bool ok = result->domain ? result->domain->dns_ok : !result->endpoints.empty();
+    for (const auto& e : result->endpoints) ok = ok && e.success;
+    if (result->domain && !result->domain->mta_sts_id.empty()) {
+      history.ObserveMtaSts(result->domain->domain,
+                            {result->domain->mta_sts_id, result->domain->mta_sts_body_hash},
+                            result->domain->finished_at);
+    }
+    return ok;
+  }
+
   // Installs a loaded config: new trust store, plan, scheduler loops. Caller holds no lock.
   Status Install(config::Config cfg) {
     Result<std::shared_ptr<tls::TlsContext>> tls_ctx = tls::TlsContext::Create(cfg.global.ca_file);
     if (!tls_ctx.ok()) {
       return Status::InvalidArgument(cfg.source +
                                      ":0: global.ca_file: " + tls_ctx.status().message());
+    }
+    dns::ResolverOptions ro;
+    ro.servers = cfg.global.resolvers;
+    Result<std::unique_ptr<dns::AresResolver>> new_resolver =
+        dns::AresResolver::Create(io.get_executor(), ro);
+    if (!new_resolver.ok()) {
+      return Status::InvalidArgument(cfg.source + ":0: global.resolvers: " +
+                                     new_resolver.status().message());
     }
     plan::Plan new_plan = plan::BuildPlan(cfg);
     int concurrency = cfg.global.concurrency;
@@ -153,6 +206,7 @@ struct Exporter::Impl {
       state.targets_by_kind["domain"] = static_cast<int64_t>(new_plan.Count(plan::Kind::kDomain));
       config = std::make_shared<const config::Config>(std::move(cfg));
       tls = std::move(tls_ctx).value();
+      resolver = std::shared_ptr<dns::Resolver>(std::move(new_resolver).value());
       plan = new_plan;
       state.last_reload_successful = true;
       state.last_reload_success_timestamp = ToUnixSeconds(SystemClock().Now());
@@ -245,6 +299,8 @@ void Exporter::Stop() {
     if (t.joinable()) t.join();
   }
   impl_->threads.clear();
+  impl_->fetch_pool.stop();
+  impl_->fetch_pool.join();
   if (impl_->saver.joinable()) {
     {
       std::lock_guard<std::mutex> lock(impl_->saver_mu);
@@ -277,54 +333,84 @@ std::string Exporter::ConfiguredListenAddress() const {
 
 http::ProbeReply Exporter::ProbeNow(const std::string& text, bool scan, double budget_seconds) {
   (void)scan;  // the deep scan arrives with its own issue; a fresh fast probe runs either way
-  if (text.find("://") == std::string::npos) {
+  const bool is_domain = text.find("://") == std::string::npos;
+  std::string id;
+  config::EndpointTarget endpoint;
+  if (is_domain) {
     Result<std::string> d = config::ParseDomainName(text);
-    if (!d.ok())
+    if (!d.ok()) {
       return {400, "bad target \"" + Printable(text, 100) + "\": " + d.status().message() + "\n"};
-    return {400, "domain targets are not probed yet: \"" + *d + "\"\n"};
-  }
-  Result<config::EndpointTarget> t = config::ParseEndpointTarget(text);
-  if (!t.ok()) {
-    return {400, "bad target \"" + Printable(text, 100) + "\": " + t.status().message() + "\n"};
+    }
+    id = *d;
+  } else {
+    Result<config::EndpointTarget> t = config::ParseEndpointTarget(text);
+    if (!t.ok()) {
+      return {400, "bad target \"" + Printable(text, 100) + "\": " + t.status().message() + "\n"};
+    }
+    endpoint = *t;
+    id = t->ToString();
   }
   probe::ProbeOptions options;
+  probe::DomainProbeOptions domain_options;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     if (!impl_->config) return {503, "not ready\n"};
-    bool allowed = impl_->planned_ids.count(t->ToString()) > 0;
+    bool allowed = impl_->planned_ids.count(id) > 0;
     for (const auto& glob : impl_->config->web.probe_allow) {
       allowed = allowed || fnmatch(glob.c_str(), text.c_str(), 0) == 0 ||
-                fnmatch(glob.c_str(), t->ToString().c_str(), 0) == 0;
+                fnmatch(glob.c_str(), id.c_str(), 0) == 0;
     }
     if (!allowed) {
-      return {400, "target \"" + t->ToString() +
-                       "\" is neither configured nor allowed by web.probe_allow\n"};
+      return {400, "target \"" + id + "\" is neither configured nor allowed by web.probe_allow\n"};
     }
-    options = impl_->OptionsLocked();
+    if (is_domain) {
+      config::DomainConfig d;
+      d.name = id;
+      for (const auto& configured : impl_->config->domains) {
+        if (configured.name == id) d = configured;
+      }
+      domain_options = impl_->DomainOptionsLocked(d);
+    } else {
+      options = impl_->OptionsLocked();
+    }
   }
   if (budget_seconds > 0) {
-    options.timeout = std::min(
-        options.timeout, std::chrono::milliseconds(static_cast<int64_t>(budget_seconds * 1000)));
+    const auto budget = std::chrono::milliseconds(static_cast<int64_t>(budget_seconds * 1000));
+    options.timeout = std::min(options.timeout, budget);
+    // A domain probe spends its budget on DNS, then on each MX: give each part a share.
+    domain_options.endpoint.timeout = std::min(domain_options.endpoint.timeout, budget / 3);
+    domain_options.policy_fetch.timeout =
+        std::min(domain_options.policy_fetch.timeout, budget / 3);
   }
   auto promise = std::make_shared<std::promise<probe::TargetResult>>();
   std::future<probe::TargetResult> future = promise->get_future();
-  asio::co_spawn(asio::make_strand(impl_->io), probe::ProbeEndpointTarget(*t, options),
-                 [promise](std::exception_ptr ep, probe::TargetResult r) {
-                   if (ep) {
-                     promise->set_exception(ep);
-                   } else {
-                     promise->set_value(std::move(r));
-                   }
-                 });
+  auto deliver = [promise](std::exception_ptr ep, probe::TargetResult r) {
+    if (ep) {
+      promise->set_exception(ep);
+    } else {
+      promise->set_value(std::move(r));
+    }
+  };
+  if (is_domain) {
+    asio::co_spawn(asio::make_strand(impl_->io),
+                   probe::ProbeDomainTarget(id, std::move(domain_options)), deliver);
+  } else {
+    asio::co_spawn(asio::make_strand(impl_->io), probe::ProbeEndpointTarget(endpoint, options),
+                   deliver);
+  }
   // Every address is probed under its own deadline; this bound only guards against a bug.
-  auto limit = options.timeout * 4 + std::chrono::seconds(5);
+  auto limit = std::max(options.timeout, domain_options.endpoint.timeout) * 4 +
+               std::chrono::seconds(5) +
+               (is_domain ? domain_options.endpoint.timeout *
+                                static_cast<int64_t>(probe::kMaxProbedMxHosts)
+                          : std::chrono::milliseconds(0));
   if (future.wait_for(limit) != std::future_status::ready) {
     return {500, "probe did not finish in time\n"};
   }
   try {
     probe::TargetResult r = future.get();
-    for (auto& e : r.endpoints) impl_->history.Observe(&e, e.finished_at);
-    return {200, exporter::RenderReports(r.endpoints)};
+    impl_->Observe(&r);
+    return {200, exporter::RenderResult(r)};
   } catch (const std::exception& e) {
     return {500, std::string("probe failed: ") + e.what() + "\n"};
   }

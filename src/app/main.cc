@@ -7,6 +7,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/strand.hpp>
+#include <asio/thread_pool.hpp>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -15,7 +16,9 @@
 #include "mailsec/base/clock.h"
 #include "mailsec/base/text.h"
 #include "mailsec/config/config.h"
+#include "mailsec/dns/resolver.h"
 #include "mailsec/http/server.h"
+#include "mailsec/probe/domain_probe.h"
 #include "mailsec/probe/endpoint_probe.h"
 #include "mailsec/tls/client.h"
 
@@ -130,21 +133,118 @@ void PrintReport(const probe::EndpointReport& r, std::ostream& out) {
   out << "  duration:      " << buf << "\n";
 }
 
+nlohmann::json DomainJson(const probe::DomainReport& d) {
+  nlohmann::json j;
+  j["domain"] = d.domain;
+  j["critical"] = probe::IsCritical(d);
+  j["dns_ok"] = d.dns_ok;
+  j["dns_errors"] = d.dns_errors;
+  j["dnssec_secure"] = d.dnssec_secure;
+  nlohmann::json mx = nlohmann::json::array();
+  for (const auto& m : d.mx) mx.push_back({{"host", m.host}, {"preference", m.preference}});
+  j["mx"] = mx;
+  j["spf"] = {{"present", d.spf_present},
+              {"valid", d.spf_valid},
+              {"dns_lookups", d.spf_dns_lookups},
+              {"all", d.spf_all_qualifier}};
+  j["dmarc"] = {{"present", d.dmarc_present},
+                {"valid", d.dmarc_valid},
+                {"policy", d.dmarc_policy},
+                {"subdomain_policy", d.dmarc_subdomain_policy},
+                {"pct", d.dmarc_pct}};
+  nlohmann::json dkim = nlohmann::json::array();
+  for (const auto& k : d.dkim) {
+    dkim.push_back({{"selector", k.selector}, {"present", k.present}, {"key_bits", k.key_bits}});
+  }
+  j["dkim"] = dkim;
+  j["mta_sts"] = {{"present", d.mta_sts_present},
+                  {"policy_valid", d.mta_sts_policy_valid},
+                  {"mode", d.mta_sts_mode}};
+  if (d.mta_sts_max_age) j["mta_sts"]["max_age"] = *d.mta_sts_max_age;
+  if (d.mta_sts_mx_covered) j["mta_sts"]["mx_covered"] = *d.mta_sts_mx_covered;
+  j["tlsrpt"] = {{"present", d.tlsrpt_present}, {"valid", d.tlsrpt_valid}};
+  nlohmann::json fcrdns = nlohmann::json::array();
+  for (const auto& f : d.fcrdns) {
+    fcrdns.push_back({{"host", f.host}, {"ip", f.ip}, {"match", f.match}});
+  }
+  j["fcrdns"] = fcrdns;
+  nlohmann::json findings = nlohmann::json::array();
+  for (const auto& f : d.findings) {
+    findings.push_back({{"check", f.check},
+                        {"verdict", static_cast<int>(f.verdict)},
+                        {"detail", f.detail}});
+  }
+  j["checks"] = findings;
+  return j;
+}
+
+const char* VerdictName(checks::CheckVerdict v) {
+  switch (v) {
+    case checks::CheckVerdict::kPass:
+      return "pass";
+    case checks::CheckVerdict::kWarn:
+      return "WARN";
+    case checks::CheckVerdict::kFail:
+      return "FAIL";
+    case checks::CheckVerdict::kError:
+      return "ERROR";
+  }
+  return "?";
+}
+
+void PrintDomain(const probe::DomainReport& d, std::ostream& out) {
+  out << d.domain << ": " << (probe::IsCritical(d) ? "CRITICAL" : "OK") << "\n";
+  out << "  DNS:           " << (d.dns_ok ? "every query answered" : "some queries FAILED")
+      << ", DNSSEC " << (d.dnssec_secure ? "secure" : "not validated") << "\n";
+  for (const auto& e : d.dns_errors) out << "  DNS error:     " << e << "\n";
+  for (const auto& m : d.mx) out << "  MX:            " << m.preference << " " << m.host << "\n";
+  out << "  SPF:           " << (d.spf_present ? (d.spf_valid ? "valid" : "INVALID") : "none")
+      << ", " << d.spf_dns_lookups << " lookups, all " << d.spf_all_qualifier << "\n";
+  out << "  DMARC:         "
+      << (d.dmarc_present ? (d.dmarc_valid ? "p=" + d.dmarc_policy : std::string("INVALID"))
+                          : std::string("none"))
+      << "\n";
+  for (const auto& k : d.dkim) {
+    out << "  DKIM " << k.selector << ":  " << (k.present ? std::to_string(k.key_bits) + " bits"
+                                                        : std::string("MISSING"))
+        << "\n";
+  }
+  out << "  MTA-STS:       "
+      << (d.mta_sts_present
+              ? (d.mta_sts_policy_valid ? "mode " + d.mta_sts_mode : std::string("policy INVALID"))
+              : std::string("none"))
+      << "\n";
+  out << "  TLS-RPT:       "
+      << (d.tlsrpt_present ? (d.tlsrpt_valid ? "valid" : "INVALID") : "none") << "\n";
+  for (const auto& f : d.findings) {
+    if (f.verdict == checks::CheckVerdict::kPass) continue;
+    out << "  " << VerdictName(f.verdict) << " " << f.check << ": " << Printable(f.detail, 200)
+        << "\n";
+  }
+}
+
 int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file,
              const std::string& resolver, bool scan, bool json, const std::string& helo,
              const std::string& timeout_text) {
   (void)scan;  // the deep scan arrives with its own issue
-  if (!resolver.empty()) {
-    std::cerr << "check: --resolver is not supported yet by the system resolver; ignoring "
-              << Printable(resolver, 60) << "\n";
-  }
   Result<config::Duration> timeout = config::ParseDuration(timeout_text);
   if (!timeout.ok() || timeout->count() <= 0) {
     std::cerr << "check: bad --timeout \"" << Printable(timeout_text, 40) << "\"\n";
     return kExitUsage;
   }
   std::vector<config::EndpointTarget> parsed;
+  std::vector<std::string> domains;
   for (const auto& t : targets) {
+    if (t.find("://") == std::string::npos) {
+      Result<std::string> d = config::ParseDomainName(t);
+      if (!d.ok()) {
+        std::cerr << "check: bad target \"" << Printable(t, 100) << "\": " << d.status().message()
+                  << "\n";
+        return kExitUsage;
+      }
+      domains.push_back(*d);
+      continue;
+    }
     Result<config::EndpointTarget> e = config::ParseEndpointTarget(t);
     if (!e.ok()) {
       std::cerr << "check: bad target \"" << Printable(t, 100) << "\": " << e.status().message()
@@ -158,23 +258,53 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
     std::cerr << "check: --ca-file: " << tls.status().message() << "\n";
     return kExitUsage;
   }
+  asio::io_context io;
+  dns::ResolverOptions ro;
+  if (!resolver.empty()) ro.servers.push_back(resolver);
+  Result<std::unique_ptr<dns::AresResolver>> res = dns::AresResolver::Create(io.get_executor(), ro);
+  if (!res.ok()) {
+    std::cerr << "check: --resolver: " << res.status().message() << "\n";
+    return kExitUsage;
+  }
   probe::ProbeOptions options;
   options.helo_name = helo;
   options.timeout = *timeout;
   options.tls = *tls;
+  options.resolver = std::shared_ptr<dns::Resolver>(std::move(res).value());
 
-  asio::io_context io;
-  std::vector<probe::TargetResult> results(parsed.size());
+  asio::thread_pool fetch_pool(2);
+  std::vector<probe::TargetResult> results(parsed.size() + domains.size());
   for (size_t i = 0; i < parsed.size(); ++i) {
     asio::co_spawn(
         asio::make_strand(io), probe::ProbeEndpointTarget(parsed[i], options),
         [&results, i](std::exception_ptr, probe::TargetResult r) { results[i] = std::move(r); });
   }
+  for (size_t i = 0; i < domains.size(); ++i) {
+    probe::DomainProbeOptions d;
+    d.endpoint = options;
+    d.policy_fetch.ca_file = ca_file;
+    d.policy_fetch.timeout = std::min<std::chrono::milliseconds>(*timeout, std::chrono::seconds(10));
+    d.fetch_pool = &fetch_pool;
+    const size_t at = parsed.size() + i;
+    asio::co_spawn(
+        asio::make_strand(io), probe::ProbeDomainTarget(domains[i], std::move(d)),
+        [&results, at](std::exception_ptr, probe::TargetResult r) { results[at] = std::move(r); });
+  }
   io.run();
+  options.resolver.reset();
+  fetch_pool.join();
 
   bool critical = false;
   nlohmann::json all = nlohmann::json::array();
   for (const auto& result : results) {
+    if (result.domain) {
+      critical = critical || probe::IsCritical(*result.domain);
+      if (json) {
+        all.push_back(DomainJson(*result.domain));
+      } else {
+        PrintDomain(*result.domain, std::cout);
+      }
+    }
     for (const auto& r : result.endpoints) {
       critical = critical || probe::IsCritical(r);
       if (json) {
@@ -183,7 +313,7 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
         PrintReport(r, std::cout);
       }
     }
-    if (result.endpoints.empty()) critical = true;
+    if (result.endpoints.empty() && !result.domain) critical = true;
   }
   if (json) std::cout << all.dump(2) << "\n";
   return critical ? kExitCritical : kExitOk;

@@ -65,7 +65,18 @@ class FamilySet {
     std::erase_if(families_, [](const prometheus::MetricFamily& f) { return f.metric.empty(); });
     std::stable_sort(families_.begin(), families_.end(),
                      [](const auto& a, const auto& b) { return a.name < b.name; });
-    return std::move(families_);
+    // Catalog entries that share a name (mailsec_check_result with endpoint and with domain
+    // labels) become one family: a name may appear once in the exposition.
+    std::vector<prometheus::MetricFamily> merged;
+    merged.reserve(families_.size());
+    for (auto& f : families_) {
+      if (!merged.empty() && merged.back().name == f.name) {
+        for (auto& m : f.metric) merged.back().metric.push_back(std::move(m));
+      } else {
+        merged.push_back(std::move(f));
+      }
+    }
+    return merged;
   }
 
  private:
@@ -167,10 +178,62 @@ void AddEndpoint(FamilySet* set, const EndpointReport& r) {
           {c.subject_cn, c.issuer_cn, c.serial, c.fingerprint_sha256, c.key_type, bits,
            c.signature_algorithm});
   }
+  if (r.dane.looked_up) {
+    w.Add(Metric::kDaneTlsaPresent, Bool(r.dane.tlsa_present));
+    if (r.dane.tlsa_present) w.Add(Metric::kDaneMatch, Bool(r.dane.match));
+  }
   // Verdicts as of the probe, so a rendering depends on the report alone.
   for (const findings::CheckVerdict& v :
        findings::EvaluateEndpoint(r, static_cast<int64_t>(r.finished_at))) {
     w.Add(Metric::kCheckResult, static_cast<double>(v.verdict), {v.check});
+  }
+  for (const checks::Finding& f : r.dane.findings) {
+    w.Add(Metric::kCheckResult, static_cast<double>(f.verdict), {f.check});
+  }
+}
+
+void AddDomain(FamilySet* set, const probe::DomainReport& d) {
+  const std::array<std::string_view, 1> head = {d.domain};
+  auto add = [&](Metric m, double value, std::initializer_list<std::string_view> extra = {}) {
+    set->Add(m, head, extra, value);
+  };
+  add(Metric::kDomainCheckSuccess, Bool(d.dns_ok));
+  add(Metric::kDomainProbeDuration, d.duration_seconds);
+  add(Metric::kDomainProbeTimestamp, d.finished_at);
+  add(Metric::kDnssecSecure, Bool(d.dnssec_secure));
+  for (const probe::DomainReport::Mx& mx : d.mx) {
+    add(Metric::kMxInfo, 1, {mx.host, std::to_string(mx.preference)});
+  }
+  add(Metric::kSpfPresent, Bool(d.spf_present));
+  add(Metric::kSpfValid, Bool(d.spf_valid));
+  if (d.spf_present) {
+    add(Metric::kSpfDnsLookups, d.spf_dns_lookups);
+    add(Metric::kSpfAllInfo, 1, {d.spf_all_qualifier});
+  }
+  add(Metric::kDmarcPresent, Bool(d.dmarc_present));
+  add(Metric::kDmarcValid, Bool(d.dmarc_valid));
+  if (d.dmarc_valid) {
+    add(Metric::kDmarcPolicyInfo, 1,
+        {d.dmarc_policy.empty() ? std::string_view("none") : d.dmarc_policy,
+         d.dmarc_subdomain_policy.empty() ? std::string_view("none") : d.dmarc_subdomain_policy});
+    add(Metric::kDmarcPct, d.dmarc_pct);
+  }
+  for (const probe::DomainReport::Dkim& k : d.dkim) {
+    add(Metric::kDkimPresent, Bool(k.present), {k.selector});
+    add(Metric::kDkimKeyBits, k.key_bits, {k.selector});
+  }
+  add(Metric::kMtaStsPresent, Bool(d.mta_sts_present));
+  if (d.mta_sts_present) add(Metric::kMtaStsPolicyValid, Bool(d.mta_sts_policy_valid));
+  if (!d.mta_sts_mode.empty()) add(Metric::kMtaStsModeInfo, 1, {d.mta_sts_mode});
+  if (d.mta_sts_max_age) add(Metric::kMtaStsMaxAge, *d.mta_sts_max_age);
+  if (d.mta_sts_mx_covered) add(Metric::kMtaStsMxCovered, Bool(*d.mta_sts_mx_covered));
+  add(Metric::kTlsRptPresent, Bool(d.tlsrpt_present));
+  add(Metric::kTlsRptValid, Bool(d.tlsrpt_valid));
+  for (const probe::DomainReport::Fcrdns& f : d.fcrdns) {
+    add(Metric::kFcrdnsMatch, Bool(f.match), {f.host, f.ip});
+  }
+  for (const checks::Finding& f : d.findings) {
+    add(Metric::kCheckResultDomain, static_cast<double>(f.verdict), {f.check});
   }
 }
 
@@ -221,6 +284,18 @@ void AddEndpoints(FamilySet* set, const std::vector<const EndpointReport*>& orde
 
 }  // namespace
 
+std::vector<prometheus::MetricFamily> CollectResult(const probe::TargetResult& result) {
+  std::vector<const EndpointReport*> group;
+  group.reserve(result.endpoints.size());
+  for (const EndpointReport& r : result.endpoints) group.push_back(&r);
+  std::vector<const EndpointReport*> ordered;
+  AppendSorted(std::move(group), &ordered);
+  FamilySet set;
+  if (result.domain) AddDomain(&set, *result.domain);
+  AddEndpoints(&set, ordered);
+  return std::move(set).Finish();
+}
+
 std::vector<prometheus::MetricFamily> CollectReports(
     const std::vector<probe::EndpointReport>& reports) {
   std::vector<const EndpointReport*> group;
@@ -243,6 +318,9 @@ std::vector<prometheus::MetricFamily> CollectSnapshot(const Snapshot& snapshot) 
   }
   FamilySet set;
   AddExporter(&set, snapshot.exporter);
+  for (const auto& [id, result] : snapshot.results) {
+    if (result.domain) AddDomain(&set, *result.domain);
+  }
   AddEndpoints(&set, ordered);
   return std::move(set).Finish();
 }

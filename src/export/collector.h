@@ -22,6 +22,9 @@ namespace mailsec::exporter {
 std::vector<prometheus::MetricFamily> CollectReports(
     const std::vector<probe::EndpointReport>& reports);
 
+// Domain and endpoint metrics of one target's result, no exporter metrics (/probe, `check`).
+std::vector<prometheus::MetricFamily> CollectResult(const probe::TargetResult& result);
+
 // Exporter metrics and the endpoint metrics of every target of the snapshot.
 std::vector<prometheus::MetricFamily> CollectSnapshot(const Snapshot& snapshot);
 

@@ -27,6 +27,14 @@ constexpr std::string_view kEndpointCert[] = {"service",
                                               "key_bits",
                                               "signature_algorithm"};
 constexpr std::string_view kEndpointCheck[] = {"service", "host", "port", "ip", "check"};
+constexpr std::string_view kDomain[] = {"domain"};
+constexpr std::string_view kDomainCheck[] = {"domain", "check"};
+constexpr std::string_view kDomainMx[] = {"domain", "mx", "preference"};
+constexpr std::string_view kDomainQualifier[] = {"domain", "qualifier"};
+constexpr std::string_view kDomainPolicy[] = {"domain", "policy", "subdomain_policy"};
+constexpr std::string_view kDomainSelector[] = {"domain", "selector"};
+constexpr std::string_view kDomainMode[] = {"domain", "mode"};
+constexpr std::string_view kDomainHostIp[] = {"domain", "host", "ip"};
 constexpr std::string_view kBuild[] = {"version", "revision", "openssl_version"};
 constexpr std::string_view kKind[] = {"kind"};
 constexpr std::string_view kKindResult[] = {"kind", "result"};
@@ -67,13 +75,63 @@ constexpr std::array kCatalog = {
     MetricDef{Metric::kCheckResult, "mailsec_check_result",
               "Verdict of one check of docs/checks.md: 0 pass, 1 warn, 2 fail, 3 error.", kG,
               kEndpointCheck},
+    MetricDef{Metric::kCheckResultDomain, "mailsec_check_result",
+              "Verdict of one check of docs/checks.md: 0 pass, 1 warn, 2 fail, 3 error.", kG,
+              kDomainCheck},
     MetricDef{Metric::kConfigLastReloadSuccessTimestamp,
               "mailsec_config_last_reload_success_timestamp_seconds",
               "When the configuration was last loaded successfully, in Unix seconds.", kG, kNone},
     MetricDef{Metric::kConfigLastReloadSuccessful, "mailsec_config_last_reload_successful",
               "1 if the last configuration load or reload succeeded.", kG, kNone},
+    MetricDef{Metric::kDaneMatch, "mailsec_dane_match",
+              "1 if a usable TLSA record matches the served chain and the TLSA answer was "
+              "DNSSEC-secure.",
+              kG, kEndpoint},
+    MetricDef{Metric::kDaneTlsaPresent, "mailsec_dane_tlsa_present",
+              "1 if TLSA records exist for _PORT._tcp.HOST.", kG, kEndpoint},
+    MetricDef{Metric::kDkimKeyBits, "mailsec_dkim_key_bits",
+              "Size of the DKIM public key of the selector, in bits (0 when absent or revoked).", kG,
+              kDomainSelector},
+    MetricDef{Metric::kDkimPresent, "mailsec_dkim_present",
+              "1 if the selector publishes exactly one DKIM key record that parses.", kG,
+              kDomainSelector},
+    MetricDef{Metric::kDmarcPct, "mailsec_dmarc_pct",
+              "pct= of the DMARC record (100 when absent).", kG, kDomain},
+    MetricDef{Metric::kDmarcPolicyInfo, "mailsec_dmarc_policy_info",
+              "p= and sp= of the DMARC record (sp defaults to p); always 1.", kG, kDomainPolicy},
+    MetricDef{Metric::kDmarcPresent, "mailsec_dmarc_present",
+              "1 if exactly one DMARC record applies to the domain.", kG, kDomain},
+    MetricDef{Metric::kDmarcValid, "mailsec_dmarc_valid",
+              "1 if the DMARC record is valid per RFC 7489.", kG, kDomain},
+    MetricDef{Metric::kDnssecSecure, "mailsec_dnssec_secure",
+              "1 if the domain's answers are DNSSEC-validated (AD bit from the resolver).", kG,
+              kDomain},
+    MetricDef{Metric::kDomainCheckSuccess, "mailsec_domain_check_success",
+              "1 if every DNS query of the domain got an answer (NOERROR or NXDOMAIN).", kG,
+              kDomain},
+    MetricDef{Metric::kDomainProbeDuration, "mailsec_domain_probe_duration_seconds",
+              "Wall time of the last domain probe, endpoint probes included, in seconds.", kG,
+              kDomain},
+    MetricDef{Metric::kDomainProbeTimestamp, "mailsec_domain_probe_timestamp_seconds",
+              "When the last domain probe finished, in Unix seconds.", kG, kDomain},
     MetricDef{Metric::kDowngradeSignal, "mailsec_downgrade_signal",
               "1 if the downgrade signal was seen in the last probe, else 0.", kG, kEndpointSignal},
+    MetricDef{Metric::kFcrdnsMatch, "mailsec_fcrdns_match",
+              "1 if a PTR name of the MX address resolves back to that address.", kG,
+              kDomainHostIp},
+    MetricDef{Metric::kMtaStsMaxAge, "mailsec_mta_sts_max_age_seconds",
+              "max_age of the MTA-STS policy, in seconds.", kG, kDomain},
+    MetricDef{Metric::kMtaStsModeInfo, "mailsec_mta_sts_mode_info",
+              "Mode of the MTA-STS policy (enforce, testing, none); always 1.", kG, kDomainMode},
+    MetricDef{Metric::kMtaStsMxCovered, "mailsec_mta_sts_mx_covered",
+              "1 if every MX host matches an mx pattern of the MTA-STS policy.", kG, kDomain},
+    MetricDef{Metric::kMtaStsPolicyValid, "mailsec_mta_sts_policy_valid",
+              "1 if the MTA-STS policy fetched over verified HTTPS parses per RFC 8461.", kG,
+              kDomain},
+    MetricDef{Metric::kMtaStsPresent, "mailsec_mta_sts_present",
+              "1 if a _mta-sts TXT record v=STSv1 exists.", kG, kDomain},
+    MetricDef{Metric::kMxInfo, "mailsec_mx_info", "One MX record of the domain; always 1.", kG,
+              kDomainMx},
     MetricDef{Metric::kOcspStapled, "mailsec_ocsp_stapled",
               "1 if the server stapled an OCSP response.", kG, kEndpoint},
     MetricDef{Metric::kProbeDuration, "mailsec_probe_duration_seconds",
@@ -91,6 +149,16 @@ constexpr std::array kCatalog = {
               "When the last probe finished, in Unix seconds.", kG, kEndpoint},
     MetricDef{Metric::kProbesTotal, "mailsec_probes_total",
               "Probes run since the exporter started, by target kind and result.", kC, kKindResult},
+    MetricDef{Metric::kSpfAllInfo, "mailsec_spf_all_info",
+              "Qualifier of the final all of the SPF policy (-, ~, ?, +, none); always 1.", kG,
+              kDomainQualifier},
+    MetricDef{Metric::kSpfDnsLookups, "mailsec_spf_dns_lookups",
+              "DNS-querying SPF terms over the whole include/redirect tree (limit 10).", kG,
+              kDomain},
+    MetricDef{Metric::kSpfPresent, "mailsec_spf_present",
+              "1 if the domain publishes exactly one SPF record.", kG, kDomain},
+    MetricDef{Metric::kSpfValid, "mailsec_spf_valid",
+              "1 if the SPF record parses and evaluates within the RFC 7208 limits.", kG, kDomain},
     MetricDef{Metric::kStartTlsOffered, "mailsec_starttls_offered",
               "1 if STARTTLS/STLS was advertised in the capabilities (STARTTLS services only).", kG,
               kEndpoint},
@@ -103,6 +171,10 @@ constexpr std::array kCatalog = {
               "1 if a TLS handshake completed.", kG, kEndpoint},
     MetricDef{Metric::kTlsVersionInfo, "mailsec_tls_version_info",
               "Negotiated TLS version; always 1.", kG, kEndpointVersion},
+    MetricDef{Metric::kTlsRptPresent, "mailsec_tlsrpt_present",
+              "1 if exactly one _smtp._tls TLS-RPT record exists.", kG, kDomain},
+    MetricDef{Metric::kTlsRptValid, "mailsec_tlsrpt_valid",
+              "1 if the TLS-RPT record is valid per RFC 8460.", kG, kDomain},
 };
 
 constexpr bool IdsMatchPositions() {
@@ -112,7 +184,7 @@ constexpr bool IdsMatchPositions() {
   return true;
 }
 static_assert(IdsMatchPositions(), "kCatalog must list the Metric ids in enum order");
-static_assert(kCatalog.size() == static_cast<size_t>(Metric::kTlsVersionInfo) + 1,
+static_assert(kCatalog.size() == static_cast<size_t>(Metric::kTlsRptValid) + 1,
               "every Metric needs a catalog entry");
 
 }  // namespace

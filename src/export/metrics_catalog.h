@@ -13,7 +13,9 @@ namespace mailsec::exporter {
 
 enum class MetricType : uint8_t { kGauge, kCounter };
 
-// One id per family. The order is the catalog's order (by name); Def() indexes by it.
+// One id per family. The order is the catalog's order (by name); Def() indexes by it. One name,
+// mailsec_check_result, has two entries (endpoint and domain labels): the collector merges them
+// into one family.
 enum class Metric : uint8_t {
   kBuildInfo,
   kCertChainLength,
@@ -27,9 +29,29 @@ enum class Metric : uint8_t {
   kCertTrusted,
   kCertVerifyResultInfo,
   kCheckResult,
+  kCheckResultDomain,  // the same family as kCheckResult, with the domain labels
   kConfigLastReloadSuccessTimestamp,
   kConfigLastReloadSuccessful,
+  kDaneMatch,
+  kDaneTlsaPresent,
+  kDkimKeyBits,
+  kDkimPresent,
+  kDmarcPct,
+  kDmarcPolicyInfo,
+  kDmarcPresent,
+  kDmarcValid,
+  kDnssecSecure,
+  kDomainCheckSuccess,
+  kDomainProbeDuration,
+  kDomainProbeTimestamp,
   kDowngradeSignal,
+  kFcrdnsMatch,
+  kMtaStsMaxAge,
+  kMtaStsModeInfo,
+  kMtaStsMxCovered,
+  kMtaStsPolicyValid,
+  kMtaStsPresent,
+  kMxInfo,
   kOcspStapled,
   kProbeDuration,
   kProbeFailureInfo,
@@ -37,12 +59,18 @@ enum class Metric : uint8_t {
   kProbeSuccess,
   kProbeTimestamp,
   kProbesTotal,
+  kSpfAllInfo,
+  kSpfDnsLookups,
+  kSpfPresent,
+  kSpfValid,
   kStartTlsOffered,
   kTargets,
   kTlsCipherInfo,
   kTlsGroupInfo,
   kTlsHandshakeSuccess,
   kTlsVersionInfo,
+  kTlsRptPresent,
+  kTlsRptValid,
 };
 
 struct MetricDef {

@@ -29,6 +29,10 @@ std::string RenderReports(const std::vector<probe::EndpointReport>& reports) {
   return prometheus::TextSerializer().Serialize(CollectReports(reports));
 }
 
+std::string RenderResult(const probe::TargetResult& result) {
+  return prometheus::TextSerializer().Serialize(CollectResult(result));
+}
+
 std::string RenderSnapshot(const Snapshot& snapshot) {
   return prometheus::TextSerializer().Serialize(CollectSnapshot(snapshot));
 }

@@ -87,6 +87,28 @@ void History::Observe(probe::EndpointReport* r, double now) {
   r->cert_changes = h.cert_changes;
 }
 
+namespace {
+std::string MtaStsKey(const std::string& domain) { return domain + " mta-sts"; }
+}  // namespace
+
+bool History::GetMtaSts(const std::string& domain, checks::MtaStsSeen* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(MtaStsKey(domain));
+  if (it == entries_.end() || it->second.mta_sts_id.empty()) return false;
+  out->id = it->second.mta_sts_id;
+  out->body_hash = it->second.mta_sts_body_hash;
+  return true;
+}
+
+void History::ObserveMtaSts(const std::string& domain, const checks::MtaStsSeen& seen, double now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  EndpointHistory& h = entries_[MtaStsKey(domain)];
+  h.mta_sts_id = seen.id;
+  h.mta_sts_body_hash = seen.body_hash;
+  h.last_probe = now;
+  dirty_ = true;
+}
+
 void History::Prune(const std::set<std::string>& live_targets, double now, double retention) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
@@ -119,6 +141,10 @@ std::string History::Serialize() const {
                         {"cert_changes", h.cert_changes},
                         {"last_probe", h.last_probe},
                         {"certs", certs}};
+      if (!h.mta_sts_id.empty()) {
+        endpoints[key]["mta_sts_id"] = h.mta_sts_id;
+        endpoints[key]["mta_sts_body_hash"] = h.mta_sts_body_hash;
+      }
     }
   }
   nlohmann::json doc = {{"version", kStateVersion}, {"endpoints", endpoints}};
@@ -142,6 +168,8 @@ Result<std::map<std::string, EndpointHistory>> History::Parse(std::string_view t
       h.best_tls_version = e.at("best_tls_version").get<int>();
       h.cert_changes = e.at("cert_changes").get<uint64_t>();
       h.last_probe = e.at("last_probe").get<double>();
+      h.mta_sts_id = e.value("mta_sts_id", std::string());
+      h.mta_sts_body_hash = e.value("mta_sts_body_hash", uint64_t{0});
       for (const auto& c : e.at("certs")) {
         if (h.certs.size() >= kMaxCertsPerEndpoint) break;
         h.certs.push_back({c.at("fingerprint_sha256").get<std::string>(),

@@ -7,6 +7,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "mailsec/base/text.h"
+#include "mailsec/checks/dane.h"
 #include "mailsec/net/transport.h"
 #include "mailsec/proto/dialogue.h"
 
@@ -253,10 +254,97 @@ class AddressProbe {
   Steady::time_point phase_start_;
 };
 
-bool FamilyAllowed(const asio::ip::address& a, config::IpFamily f) {
-  if (f == config::IpFamily::kIpv4) return a.is_v4();
-  if (f == config::IpFamily::kIpv6) return a.is_v6();
-  return true;
+
+// Resolves `host` through the configured resolver: A and AAAA (as ip_family allows), each under
+// its own deadline. Returns "" on success, else the reason ("resolve: A nxdomain, ...").
+asio::awaitable<std::string> ResolveHost(const std::string& host, const ProbeOptions& options,
+                                         std::vector<asio::ip::address>* out) {
+  // RFC 6761 §6.3: "localhost" and names below it are the loopback addresses, answered without
+  // asking DNS (the embedded default config probes localhost; a DNS server may not know it).
+  if (host == "localhost" || host.ends_with(".localhost")) {
+    if (options.ip_family != config::IpFamily::kIpv6) {
+      out->push_back(asio::ip::address(asio::ip::address_v4::loopback()));
+    }
+    if (options.ip_family != config::IpFamily::kIpv4) {
+      out->push_back(asio::ip::address(asio::ip::address_v6::loopback()));
+    }
+    co_return std::string();
+  }
+  if (options.resolver == nullptr) co_return "resolve: no resolver configured";
+  std::string why;
+  const dns::RrType types[] = {dns::RrType::kA, dns::RrType::kAaaa};
+  for (dns::RrType type : types) {
+    if (type == dns::RrType::kA && options.ip_family == config::IpFamily::kIpv6) continue;
+    if (type == dns::RrType::kAaaa && options.ip_family == config::IpFamily::kIpv4) continue;
+    const auto budget = std::min(options.dns_timeout, options.timeout);
+    dns::DnsAnswer a = co_await options.resolver->Query(host, type, Steady::now() + budget);
+    if (a.outcome != dns::Outcome::kOk) {
+      why += (why.empty() ? "resolve: " : ", ") + dns::RrTypeName(type) + " " +
+             std::string(dns::OutcomeName(a.outcome));
+      continue;
+    }
+    for (const dns::Record& rr : a.records) {
+      std::error_code ec;
+      asio::ip::address addr;
+      if (const auto* v4 = std::get_if<dns::AData>(&rr.data)) {
+        addr = asio::ip::make_address(v4->ToString(), ec);
+      } else if (const auto* v6 = std::get_if<dns::AaaaData>(&rr.data)) {
+        addr = asio::ip::make_address(v6->ToString(), ec);
+      } else {
+        continue;
+      }
+      if (!ec && std::find(out->begin(), out->end(), addr) == out->end()) out->push_back(addr);
+    }
+  }
+  co_return out->empty() ? why : std::string();
+}
+
+// DANE (RFC 6698, RFC 7672): TLSA at _PORT._tcp.HOST, matched against each address's chain.
+std::string TlsaName(const config::EndpointTarget& target) {
+  return "_" + std::to_string(target.port) + "._tcp." + target.host;
+}
+
+void ApplyDane(const config::EndpointTarget& target, const dns::DnsAnswer& a,
+               TargetResult* result) {
+  const std::string name = TlsaName(target);
+  checks::DaneInputs in;
+  in.smtp = target.service == Service::kSmtp;
+  switch (a.outcome) {
+    case dns::Outcome::kOk:
+    case dns::Outcome::kNoData:
+      in.tlsa_status = Status::Ok();
+      break;
+    case dns::Outcome::kNxDomain:
+      in.tlsa_status = Status::NotFound(name + ": nxdomain");
+      break;
+    default:
+      in.tlsa_status = Status::Unavailable(name + ": " + std::string(dns::OutcomeName(a.outcome)));
+      break;
+  }
+  in.tlsa_secure = a.authenticated_data;
+  for (const dns::Record& rr : a.records) {
+    if (const auto* t = std::get_if<dns::TlsaData>(&rr.data)) {
+      in.tlsa.push_back({t->usage, t->selector, t->matching_type, t->data});
+    }
+  }
+  for (EndpointReport& r : result->endpoints) {
+    checks::DaneInputs mine = in;
+    mine.hostname_match = r.tls.hostname_match;
+    for (const tls::CertFacts& c : r.tls.chain) mine.chain.push_back({c.der, c.spki_der});
+    if (r.ip.empty()) continue;  // never connected: nothing to match, and no series
+    checks::DaneAssessment d = checks::AssessDane(mine);
+    r.dane.looked_up = true;
+    r.dane.tlsa_present = d.present;
+    r.dane.tlsa_secure = in.tlsa_secure;
+    r.dane.usable = d.usable;
+    r.dane.match = d.match;
+    r.dane.findings = std::move(d.findings);
+    // A secure, usable TLSA RRset obliges DANE senders to TLS with a matching chain (RFC 7672
+    // §2.2): an endpoint that fails that is a policy violation.
+    if (d.usable && in.tlsa_secure && !d.match) {
+      r.signals[static_cast<int>(Signal::kPolicyViolation)] = true;
+    }
+  }
 }
 
 }  // namespace
@@ -288,27 +376,17 @@ asio::awaitable<TargetResult> ProbeEndpointTarget(config::EndpointTarget target,
   failed.phase_seconds.fill(-1);
   failed.started_at = ToUnixSeconds(options.clock->Now());
   const auto t0 = Steady::now();
-  std::error_code ec;
+  std::string resolve_error;
   if (target.host_is_ip) {
-    addresses.push_back(asio::ip::make_address(target.host, ec));
-  } else {
-    // getaddrinfo on Asio's resolver thread; the DNS layer replaces this with c-ares.
-    auto executor = co_await asio::this_coro::executor;
-    asio::ip::tcp::resolver resolver(executor);
-    // No AI_ADDRCONFIG: every address of the host is probed, whatever this machine's own
-    // addresses are (an unreachable family shows up as a connect failure, which is a finding).
-    auto results = co_await resolver.async_resolve(target.host, std::to_string(target.port),
-                                                   asio::ip::resolver_base::flags(),
-                                                   asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) {
-      for (const auto& entry : results) {
-        asio::ip::address a = entry.endpoint().address();
-        if (FamilyAllowed(a, options.ip_family) &&
-            std::find(addresses.begin(), addresses.end(), a) == addresses.end()) {
-          addresses.push_back(a);
-        }
-      }
+    std::error_code ec;
+    asio::ip::address a = asio::ip::make_address(target.host, ec);
+    if (ec) {
+      resolve_error = "resolve: bad address literal";
+    } else {
+      addresses.push_back(a);
     }
+  } else {
+    resolve_error = co_await ResolveHost(target.host, options, &addresses);
   }
   failed.phase_seconds[static_cast<int>(Phase::kResolve)] =
       std::chrono::duration<double>(Steady::now() - t0).count();
@@ -316,7 +394,8 @@ asio::awaitable<TargetResult> ProbeEndpointTarget(config::EndpointTarget target,
     failed.failure = Failure::kResolve;
     failed.failure_phase = Phase::kResolve;
     failed.error =
-        "resolve: " + (ec ? ec.message() : std::string("no address of the allowed family"));
+        resolve_error.empty() ? std::string("resolve: no address of the allowed family")
+                              : resolve_error;
     failed.duration_seconds = std::chrono::duration<double>(Steady::now() - t0).count();
     failed.finished_at = ToUnixSeconds(options.clock->Now());
     result.endpoints.push_back(std::move(failed));
@@ -336,6 +415,12 @@ asio::awaitable<TargetResult> ProbeEndpointTarget(config::EndpointTarget target,
       r.cert_compared = true;
       if (other.tls.leaf.fingerprint_sha256 != r.tls.leaf.fingerprint_sha256) r.cert_differs = true;
     }
+  }
+  if (!target.host_is_ip && options.resolver != nullptr) {
+    const auto budget = std::min(options.dns_timeout, options.timeout);
+    dns::DnsAnswer tlsa = co_await options.resolver->Query(TlsaName(target), dns::RrType::kTlsa,
+                                                           Steady::now() + budget);
+    ApplyDane(target, tlsa, &result);
   }
   co_return result;
 }

@@ -5,7 +5,9 @@
 #include <netinet/in.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
@@ -166,6 +168,18 @@ bool PortIsFree(const std::string& address, std::uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   // No SO_REUSEADDR: fails on listeners, wildcard listeners and lingering connections alike.
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  close(fd);
+  return ok;
+}
+
+bool UdpPortIsFree(const std::string& address, std::uint16_t port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) return false;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
   bool ok = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
   close(fd);
   return ok;
@@ -575,6 +589,7 @@ Fleet::Fleet(std::string base_dir, FleetOptions options)
     dovecots_ = {{.name = "dovecot", .cert = "good", .protocols = {"imap", "pop3", "sieve"}},
                  {.name = "dovecot_expired", .cert = "expired", .protocols = {"imap"}}};
   }
+  if (options_.dns) services_.push_back({"smtp_mx", kSmtpMxPort, false});
 }
 
 Fleet::~Fleet() { Stop(); }
@@ -593,12 +608,24 @@ Fleet::~Fleet() { Stop(); }
   if (options_.dovecot) {
     if (auto r = StartDovecot(); !r) return r;
   }
-  return WaitForGreetings(std::chrono::seconds(20));
+  if (options_.dns) {
+    if (auto r = MakeZones(); !r) return r;
+    if (auto r = StartNsd(); !r) return r;
+    if (auto r = StartUnbound(); !r) return r;
+    if (auto r = StartNginx(); !r) return r;
+  }
+  if (auto r = WaitForGreetings(std::chrono::seconds(20)); !r) return r;
+  if (options_.dns) {
+    if (auto r = WaitForDns(std::chrono::seconds(20)); !r) return r;
+    if (auto r = WaitForNginx(std::chrono::seconds(10)); !r) return r;
+  }
+  return ::testing::AssertionSuccess();
 }
 
 void Fleet::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  StopDnsAndNginx();
   StopDovecot();
   StopPostfix();
   StopWatchdog();
@@ -657,7 +684,26 @@ std::string Fleet::DovecotLogTail(const std::string& instance, std::size_t lines
 }
 
 std::string Fleet::ServerLogTail(const std::string& server, std::size_t lines) const {
-  return server == "postfix" ? PostfixLogTail(lines) : DovecotLogTail(server, lines);
+  if (server == "postfix") return PostfixLogTail(lines);
+  // The DNS servers and nginx: their log file, then what they wrote to stdout/stderr.
+  struct Logs {
+    const char* name;
+    std::string log;
+    std::string out;
+  };
+  const Logs logs[] = {
+      {"nsd", dns_dir_ + "/nsd/nsd.log", dns_dir_ + "/nsd/nsd.out"},
+      {"unbound", dns_dir_ + "/unbound/unbound.log", dns_dir_ + "/unbound/unbound.out"},
+      {"nginx", nginx_dir_ + "/error.log", nginx_dir_ + "/nginx.out"},
+  };
+  for (const auto& l : logs) {
+    if (server != l.name) continue;
+    std::string out = FileTail(l.log, lines);
+    std::string console = FileTail(l.out, 20);
+    if (!console.empty()) out += std::string("--- ") + l.name + " stdout/stderr:\n" + console;
+    return out;
+  }
+  return DovecotLogTail(server, lines);
 }
 
 ::testing::AssertionResult Fleet::ChooseAddress() {
@@ -673,12 +719,30 @@ std::string Fleet::ServerLogTail(const std::string& server, std::size_t lines) c
     for (std::uint16_t p = kFirstFreePort; free && p < kFirstFreePort + 8; ++p) {
       free = PortIsFree(candidate, p);
     }
+    // The second address (weak.test's MX, where nothing may listen): same y, z + 1 (254 -> 1).
+    const unsigned z = 1 + v % 254;
+    std::string candidate2 =
+        "127.77." + std::to_string(1 + v / 254) + "." + std::to_string(z % 254 + 1);
+    if (free && options_.dns) {
+      for (std::uint16_t p : {kSmtpMxPort, kHttpsPort, kNsdPort, kUnboundPort}) {
+        free = free && PortIsFree(candidate, p);
+      }
+      for (std::uint16_t p : {kNsdPort, kUnboundPort}) free = free && UdpPortIsFree(candidate, p);
+      for (std::uint16_t p : {kSmtpMxPort, kHttpsPort, kSmtpGoodPort}) {
+        free = free && PortIsFree(candidate2, p);
+      }
+    }
     if (free) {
       address_ = candidate;
+      address2_ = candidate2;
       return ::testing::AssertionSuccess();
     }
   }
-  return ::testing::AssertionFailure() << "no free 127.77.y.z address for the fleet";
+  return ::testing::AssertionFailure()
+         << "no free 127.77.y.z address for the fleet"
+         << (options_.dns ? " (with ports 25, 443, 10053, 10054 free, and 25, 443, 10025 free on "
+                            "the next address)"
+                          : "");
 }
 
 ::testing::AssertionResult Fleet::MakeDirectory() {
@@ -799,6 +863,17 @@ struct Fleet::LeafSpec {
   };
   for (const LeafSpec& leaf : leaves) {
     if (auto r = MakeLeaf(leaf); !r) return r;
+  }
+  if (options_.dns) {
+    const LeafSpec dns_leaves[] = {
+        {.name = "mx", .san = "DNS:mx.good.test,DNS:mx.weak.test", .validity = {"-days", "365"}},
+        {.name = "mtasts",
+         .san = "DNS:mta-sts.good.test,DNS:mta-sts.weak.test",
+         .validity = {"-days", "365"}},
+    };
+    for (const LeafSpec& leaf : dns_leaves) {
+      if (auto r = MakeLeaf(leaf); !r) return r;
+    }
   }
   return ::testing::AssertionSuccess();
 }
@@ -964,6 +1039,9 @@ std::string Fleet::PostfixMasterCf() const {
      << inet(kSubmissionSelfsignedPort, "-") << "smtpd -o syslog_name=postfix/submission_selfsigned"
      << " -o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes" << tls("selfsigned")
      << "\n"
+     << (options_.dns ? inet(kSmtpMxPort, "-") + "smtpd -o syslog_name=postfix/smtp_mx" +
+                            " -o smtpd_tls_security_level=may" + tls("mx") + "\n"
+                      : std::string())
      << inet(kPostscreenPort, "1") << "postscreen -o syslog_name=postfix/postscreen\n"
      << "smtpd pass - - n - - smtpd -o syslog_name=postfix/postscreen-smtpd"
      << " -o smtpd_tls_security_level=may" << tls("good") << "\n"
@@ -1230,6 +1308,658 @@ void Fleet::StopDovecot() {
 // ---------------------------------------------------------------------------------------------
 
 // ---------------------------------------------------------------------------------------------
+// DNS (NSD + Unbound) and nginx (FleetOptions::dns)
+//
+// Everything under dir()/dns and dir()/nginx, generated per run:
+//   dns/zones/    the zone sources (<zone>.zone) and, for the signed ones, <zone>.zone.signed
+//   dns/keys/     ldns-keygen KSK and ZSK of good.test and bogus.test (ECDSAP256SHA256)
+//   dns/anchors/  the KSKs' DS records: Unbound's trust-anchor-files
+//   dns/dkim/     the DKIM keys whose public halves are published at s1._domainkey
+//   dns/nsd/      nsd.conf, nsd.log, nsd.out (stdout/stderr), pid, zone list, xfrd state
+//   dns/unbound/  unbound.conf, unbound.log, unbound.out, pid
+//   nginx/        nginx.conf, error.log, access.log, nginx.out, pid, tmp/, www/<domain>/
+// NSD (`nsd -d -c`) and Unbound (`unbound -d -c`) stay in the foreground as our children, with
+// no chroot, no user switch and no remote control; nginx runs with `daemon off; master_process
+// on;`, so its master is our child. Each leads its own process group (SpawnProcess) and is
+// registered with the watchdog; Stop() stops the groups by pid.
+//
+// Unbound has no root trust anchor and answers nothing outside the test zones: `local-zone: "."
+// static` (NXDOMAIN), with the test zones transparent and stubbed to NSD. So no query ever leaves
+// 127.0.0.0/8, and an unknown name (say *.other.test) is a quick NXDOMAIN.
+
+namespace {
+
+// A TXT rdata: `text` as quoted character-strings of at most 255 bytes each (RFC 1035 3.3.14);
+// readers (SPF, DKIM) concatenate them without separators.
+std::string TxtRdata(const std::string& text) {
+  std::string out;
+  std::size_t i = 0;
+  do {
+    if (!out.empty()) out += ' ';
+    out += '"';
+    for (char c : text.substr(i, 255)) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+    i += 255;
+  } while (i < text.size());
+  return out;
+}
+
+std::string Base64(const unsigned char* data, std::size_t size) {
+  std::string out(4 * ((size + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
+                          static_cast<int>(size));
+  out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string Hex(const unsigned char* data, std::size_t size) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < size; ++i) {
+    out += kHex[data[i] >> 4];
+    out += kHex[data[i] & 15];
+  }
+  return out;
+}
+
+// Hex SHA-256 of the DER SubjectPublicKeyInfo of the first certificate in a PEM file (what a
+// TLSA record with selector 1, matching type 1 holds); empty on failure.
+std::string SpkiSha256Hex(const std::string& pem_path) {
+  BIO* bio = BIO_new_file(pem_path.c_str(), "r");
+  if (bio == nullptr) return "";
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (cert == nullptr) return "";
+  unsigned char* der = nullptr;
+  int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  std::string result;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (len > 0 && EVP_Digest(der, static_cast<std::size_t>(len), md, &md_len, EVP_sha256(),
+                            nullptr) == 1) {
+    result = Hex(md, md_len);
+  }
+  OPENSSL_free(der);
+  X509_free(cert);
+  return result;
+}
+
+// The 127.77.y.z address as the owner name relative to 77.127.in-addr.arpa ("z.y").
+std::string ReverseOwner(const std::string& address) {
+  std::vector<std::string> octets;
+  std::istringstream in(address);
+  for (std::string o; std::getline(in, o, '.');) octets.push_back(o);
+  if (octets.size() != 4) return "";
+  return octets[3] + "." + octets[2];
+}
+
+// SOA, NS and the name server's address of a test zone.
+std::string ZoneHeader(const std::string& zone, const std::string& ns_name,
+                       const std::string& ns_address) {
+  std::ostringstream z;
+  z << "; Generated by the mailsec_exporter integration tests (Fleet::MakeZones).\n"
+    << "$ORIGIN " << zone << ".\n"
+    << "$TTL 300\n"
+    << "@ SOA " << ns_name << ". hostmaster." << zone << ". 1 3600 600 86400 300\n"
+    << "@ NS " << ns_name << ".\n";
+  if (!ns_address.empty()) z << "ns A " << ns_address << "\n";
+  return z.str();
+}
+
+constexpr const char* kMtaStsDomains[] = {"good.test", "weak.test"};
+
+bool IsMtaStsDomain(const std::string& domain) {
+  for (const char* d : kMtaStsDomains) {
+    if (domain == d) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool DigResult::has_flag(const std::string& flag) const {
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+std::vector<std::string> DigResult::rdata(const std::string& type) const {
+  std::vector<std::string> out;
+  for (const auto& line : answers) {
+    std::istringstream in(line);
+    std::string name, ttl, cls, t;
+    if (!(in >> name >> ttl >> cls >> t) || t != type) continue;
+    std::string rest;
+    std::getline(in, rest);
+    std::size_t start = rest.find_first_not_of(" \t");
+    out.push_back(start == std::string::npos ? "" : Trim(rest.substr(start)));
+  }
+  return out;
+}
+
+DigResult Dig(const std::string& server, std::uint16_t port, const std::vector<std::string>& query,
+              std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv = {"dig", "@" + server, "-p", std::to_string(port), "+time=2",
+                                   "+tries=1"};
+  argv.insert(argv.end(), query.begin(), query.end());
+  DigResult result;
+  result.command = RunCommand(argv, timeout);
+  std::istringstream in(result.command.output);
+  bool in_answer = false;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (in_answer) {
+      if (line.empty() || line[0] == ';') {
+        in_answer = false;
+      } else {
+        result.answers.push_back(line);
+        continue;
+      }
+    }
+    if (line.rfind(";; ->>HEADER<<-", 0) == 0) {
+      std::size_t at = line.find("status: ");
+      if (at != std::string::npos) {
+        at += 8;
+        result.status = line.substr(at, line.find(',', at) - at);
+      }
+    } else if (line.rfind(";; flags:", 0) == 0) {
+      std::istringstream flags(line.substr(9, line.find(';', 9) - 9));
+      for (std::string f; flags >> f;) result.flags.push_back(f);
+    } else if (line == ";; ANSWER SECTION:") {
+      in_answer = true;
+    }
+  }
+  result.replied = !result.status.empty();
+  return result;
+}
+
+std::vector<std::string> Fleet::zones() const {
+  return {"good.test", "weak.test", "bogus.test", "nullmx.test", "77.127.in-addr.arpa"};
+}
+
+std::string Fleet::zone_file(const std::string& zone) const {
+  auto it = zone_files_.find(zone);
+  return it == zone_files_.end() ? "" : it->second;
+}
+
+std::string Fleet::zone_source(const std::string& zone) const {
+  auto it = zone_sources_.find(zone);
+  return it == zone_sources_.end() ? "" : it->second;
+}
+
+std::string Fleet::dkim_public_key_base64(const std::string& domain) const {
+  auto it = dkim_public_.find(domain);
+  return it == dkim_public_.end() ? "" : it->second;
+}
+
+std::string Fleet::dkim_key_path(const std::string& domain) const {
+  return dkim_public_.count(domain) != 0 ? dns_dir_ + "/dkim/" + domain + ".s1.key" : "";
+}
+
+std::string Fleet::mta_sts_policy_path(const std::string& domain) const {
+  return nginx_dir_ + "/www/" + domain + "/.well-known/mta-sts.txt";
+}
+
+::testing::AssertionResult Fleet::SetMtaStsPolicy(const std::string& domain,
+                                                  const std::string& body) {
+  if (!IsMtaStsDomain(domain) || nginx_dir_.empty()) {
+    return ::testing::AssertionFailure()
+           << "no MTA-STS policy host for " << domain << " (good.test, weak.test; needs dns)";
+  }
+  const std::string path = mta_sts_policy_path(domain);
+  const std::string tmp = path + ".tmp";
+  if (!WriteFile(tmp, body) || rename(tmp.c_str(), path.c_str()) != 0) {
+    return ::testing::AssertionFailure() << "cannot write " << path << ": " << std::strerror(errno);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult Fleet::RemoveMtaStsPolicy(const std::string& domain) {
+  if (!IsMtaStsDomain(domain) || nginx_dir_.empty()) {
+    return ::testing::AssertionFailure() << "no MTA-STS policy host for " << domain;
+  }
+  const std::string path = mta_sts_policy_path(domain);
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ::testing::AssertionFailure() << "cannot remove " << path << ": "
+                                         << std::strerror(errno);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult Fleet::MakeDkimKey(const std::string& domain, int bits) {
+  EVP_PKEY* key = EVP_RSA_gen(static_cast<unsigned>(bits));
+  if (key == nullptr) return ::testing::AssertionFailure() << "RSA key generation failed";
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(key, &der);
+  const std::string path = dns_dir_ + "/dkim/" + domain + ".s1.key";
+  BIO* out = BIO_new_file(path.c_str(), "w");
+  bool written = out != nullptr &&
+                 PEM_write_bio_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  BIO_free(out);
+  if (len > 0) dkim_public_[domain] = Base64(der, static_cast<std::size_t>(len));
+  OPENSSL_free(der);
+  EVP_PKEY_free(key);
+  if (len <= 0 || !written) {
+    return ::testing::AssertionFailure() << "cannot make the DKIM key of " << domain;
+  }
+  chmod(path.c_str(), 0600);
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult Fleet::MakeZoneKeys(const std::string& zone, std::string* ksk,
+                                               std::string* zsk) {
+  const std::string keys = dns_dir_ + "/keys";
+  // ldns-keygen writes K<zone>+013+<id>.{key,private,ds} into its working directory and prints
+  // the base name.
+  for (bool is_ksk : {true, false}) {
+    std::vector<std::string> argv = {"sh", "-c", "cd \"$0\" && exec ldns-keygen \"$@\"", keys,
+                                     "-a", "ECDSAP256SHA256"};
+    if (is_ksk) argv.push_back("-k");
+    argv.push_back(zone);
+    CommandResult r = RunCommand(argv, std::chrono::seconds(30));
+    std::string base = Trim(r.output);
+    if (base.find('\n') != std::string::npos) base = base.substr(base.rfind('\n') + 1);
+    if (r.exit_code != 0 || base.empty() ||
+        access((keys + "/" + base + ".private").c_str(), R_OK) != 0) {
+      return ::testing::AssertionFailure()
+             << Join(argv) << " failed (" << r.exit_code << "):\n" << r.output;
+    }
+    (is_ksk ? *ksk : *zsk) = keys + "/" + base;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult Fleet::MakeZones() {
+  dns_dir_ = dir_ + "/dns";
+  const std::string zones_dir = dns_dir_ + "/zones";
+  for (const char* sub : {"", "/zones", "/keys", "/anchors", "/dkim", "/nsd", "/unbound"}) {
+    std::error_code ec;
+    std::filesystem::create_directories(dns_dir_ + sub, ec);
+    if (ec) {
+      return ::testing::AssertionFailure()
+             << "cannot create " << dns_dir_ << sub << ": " << ec.message();
+    }
+  }
+  mx_tlsa_sha256_hex_ = SpkiSha256Hex(leaf_path("mx"));
+  if (mx_tlsa_sha256_hex_.size() != 64) {
+    return ::testing::AssertionFailure() << "cannot hash the public key of " << leaf_path("mx");
+  }
+  if (auto r = MakeDkimKey("good.test", 2048); !r) return r;
+  if (auto r = MakeDkimKey("weak.test", 1024); !r) return r;
+  const std::string& a = address_;
+
+  std::ostringstream good;
+  good << ZoneHeader("good.test", "ns.good.test", a)  //
+       << "@ MX 10 mx.good.test.\n"
+       << "mx A " << a << "\n"
+       << "@ TXT " << TxtRdata("v=spf1 mx -all") << "\n"
+       << "_dmarc TXT " << TxtRdata("v=DMARC1; p=reject; rua=mailto:dmarc@good.test") << "\n"
+       << "_mta-sts TXT " << TxtRdata("v=STSv1; id=20261123T1") << "\n"
+       << "mta-sts A " << a << "\n"
+       << "_smtp._tls TXT " << TxtRdata("v=TLSRPTv1; rua=mailto:tlsrpt@good.test") << "\n"
+       << "s1._domainkey TXT "
+       << TxtRdata("v=DKIM1; k=rsa; p=" + dkim_public_key_base64("good.test")) << "\n"
+       << "_25._tcp.mx TLSA 3 1 1 " << mx_tlsa_sha256_hex_ << "\n"
+       << "@ CAA 0 issue \"ca.test\"\n"
+       << "_submissions._tcp SRV 0 1 " << kSubmissionsPort << " mx.good.test.\n";
+
+  std::string spf = "v=spf1";
+  for (int i = 1; i <= 11; ++i) spf += " include:i" + std::to_string(i) + ".weak.test";
+  spf += " -all";
+  std::ostringstream weak;
+  weak << ZoneHeader("weak.test", "ns.weak.test", a)  //
+       << "@ MX 10 mx.weak.test.\n"
+       << "mx A " << address2_ << "\n"
+       << "@ TXT " << TxtRdata(spf) << "\n";
+  for (int i = 1; i <= 11; ++i) weak << "i" << i << " TXT " << TxtRdata("v=spf1 ?all") << "\n";
+  weak << "_dmarc TXT " << TxtRdata("v=DMARC1; p=none") << "\n"
+       << "_mta-sts TXT " << TxtRdata("v=STSv1; id=1") << "\n"
+       << "mta-sts A " << a << "\n"
+       << "_smtp._tls TXT " << TxtRdata("v=TLSRPTv1; rua=ftp://x.weak.test") << "\n"
+       << "s1._domainkey TXT "
+       << TxtRdata("v=DKIM1; k=rsa; p=" + dkim_public_key_base64("weak.test")) << "\n";
+
+  std::ostringstream bogus;
+  bogus << ZoneHeader("bogus.test", "ns.bogus.test", a)  //
+        << "@ MX 10 mx.good.test.\n"
+        << "@ TXT " << TxtRdata("v=spf1 -all") << "\n";
+
+  std::ostringstream nullmx;
+  nullmx << ZoneHeader("nullmx.test", "ns.nullmx.test", a)  //
+         << "@ MX 0 .\n"
+         << "@ TXT " << TxtRdata("v=spf1 -all") << "\n"
+         << "_dmarc TXT " << TxtRdata("v=DMARC1; p=reject") << "\n";
+
+  std::ostringstream reverse;
+  reverse << ZoneHeader("77.127.in-addr.arpa", "ns.good.test", "")  //
+          << ReverseOwner(a) << " PTR mx.good.test.\n";
+
+  enum class Signing { kNone, kValid, kExpired };
+  struct ZoneSpec {
+    std::string name;
+    std::string text;
+    Signing signing;
+  };
+  const ZoneSpec specs[] = {
+      {"good.test", good.str(), Signing::kValid},
+      {"weak.test", weak.str(), Signing::kNone},
+      {"bogus.test", bogus.str(), Signing::kExpired},
+      {"nullmx.test", nullmx.str(), Signing::kNone},
+      {"77.127.in-addr.arpa", reverse.str(), Signing::kNone},
+  };
+  const std::time_t now = std::time(nullptr);
+  for (const ZoneSpec& z : specs) {
+    const std::string source = zones_dir + "/" + z.name + ".zone";
+    if (!WriteFile(source, z.text)) {
+      return ::testing::AssertionFailure() << "cannot write " << source;
+    }
+    zone_sources_[z.name] = source;
+    zone_files_[z.name] = source;
+    if (z.signing == Signing::kNone) continue;
+    std::string ksk, zsk;
+    if (auto r = MakeZoneKeys(z.name, &ksk, &zsk); !r) return r;
+    // Valid: from a day ago for 30 days. Expired: all of 2020.
+    const std::vector<std::string> validity =
+        z.signing == Signing::kValid
+            ? std::vector<std::string>{"-i", std::to_string(now - 86400), "-e",
+                                       std::to_string(now + 30 * 86400)}
+            : std::vector<std::string>{"-i", "20200101", "-e", "20210101"};
+    const std::string signed_file = source + ".signed";
+    std::vector<std::string> argv =
+        Concat({{"ldns-signzone", "-o", z.name, "-f", signed_file}, validity, {source, ksk, zsk}});
+    CommandResult r = RunCommand(argv, std::chrono::seconds(30));
+    if (r.exit_code != 0) {
+      return ::testing::AssertionFailure()
+             << Join(argv) << " failed (" << r.exit_code << "):\n" << r.output;
+    }
+    zone_files_[z.name] = signed_file;
+    const std::string anchor = dns_dir_ + "/anchors/" + z.name + ".ds";
+    const std::string ds = ReadFile(ksk + ".ds");
+    if (ds.find("DS") == std::string::npos || !WriteFile(anchor, ds)) {
+      return ::testing::AssertionFailure() << "cannot make the trust anchor " << anchor << " from "
+                                           << ksk << ".ds";
+    }
+    trust_anchor_files_.push_back(anchor);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+std::string Fleet::NsdConf() const {
+  const std::string nsd = dns_dir_ + "/nsd";
+  std::ostringstream cf;
+  cf << "# Generated by the mailsec_exporter integration tests (Fleet::NsdConf).\n"
+     << "server:\n"
+     << "  ip-address: " << address_ << "@" << kNsdPort << "\n"
+     << "  port: " << kNsdPort << "\n"
+     << "  do-ip4: yes\n"
+     << "  do-ip6: no\n"
+     << "  username: \"\"\n"
+     << "  chroot: \"\"\n"
+     << "  zonesdir: \"" << dns_dir_ << "/zones\"\n"
+     << "  database: \"\"\n"
+     << "  zonelistfile: \"" << nsd << "/zone.list\"\n"
+     << "  xfrdfile: \"" << nsd << "/xfrd.state\"\n"
+     << "  xfrdir: \"" << nsd << "\"\n"
+     << "  pidfile: \"" << nsd << "/nsd.pid\"\n"
+     << "  logfile: \"" << nsd << "/nsd.log\"\n"
+     << "  server-count: 1\n"
+     << "  verbosity: 1\n"
+     << "  hide-version: yes\n"
+     << "  zonefiles-write: 0\n"
+     << "remote-control:\n"
+     << "  control-enable: no\n";
+  for (const auto& zone : zones()) {
+    cf << "zone:\n"
+       << "  name: \"" << zone << "\"\n"
+       << "  zonefile: \"" << zone_file(zone) << "\"\n";
+  }
+  return cf.str();
+}
+
+std::string Fleet::UnboundConf() const {
+  const std::string ub = dns_dir_ + "/unbound";
+  std::ostringstream cf;
+  cf << "# Generated by the mailsec_exporter integration tests (Fleet::UnboundConf).\n"
+     << "server:\n"
+     << "  interface: " << address_ << "@" << kUnboundPort << "\n"
+     << "  port: " << kUnboundPort << "\n"
+     << "  do-ip4: yes\n"
+     << "  do-ip6: no\n"
+     << "  do-udp: yes\n"
+     << "  do-tcp: yes\n"
+     << "  chroot: \"\"\n"
+     << "  username: \"\"\n"
+     << "  directory: \"" << ub << "\"\n"
+     << "  pidfile: \"" << ub << "/unbound.pid\"\n"
+     << "  logfile: \"" << ub << "/unbound.log\"\n"
+     << "  use-syslog: no\n"
+     << "  log-time-ascii: yes\n"
+     << "  verbosity: 1\n"
+     << "  val-log-level: 2\n"
+     << "  num-threads: 1\n"
+     << "  so-reuseport: no\n"
+     << "  do-not-query-localhost: no\n"
+     << "  access-control: 127.0.0.0/8 allow\n"
+     << "  module-config: \"validator iterator\"\n"
+     << "  harden-dnssec-stripped: yes\n"
+     << "  trust-anchor-signaling: no\n"
+     << "  root-key-sentinel: no\n"
+     << "  qname-minimisation: no\n"
+     << "  prefetch: no\n"
+     << "  serve-expired: no\n";
+  for (const auto& anchor : trust_anchor_files_) {
+    cf << "  trust-anchor-file: \"" << anchor << "\"\n";
+  }
+  // Nothing outside the test zones: the built-in "test." and "127.in-addr.arpa." zones give way,
+  // everything else is a local NXDOMAIN, and the test zones go to NSD.
+  cf << "  local-zone: \"test.\" nodefault\n"
+     << "  local-zone: \"127.in-addr.arpa.\" nodefault\n"
+     << "  local-zone: \".\" static\n";
+  for (const auto& zone : zones()) cf << "  local-zone: \"" << zone << ".\" transparent\n";
+  cf << "remote-control:\n"
+     << "  control-enable: no\n";
+  for (const auto& zone : zones()) {
+    cf << "stub-zone:\n"
+       << "  name: \"" << zone << ".\"\n"
+       << "  stub-addr: " << address_ << "@" << kNsdPort << "\n";
+  }
+  return cf.str();
+}
+
+std::string Fleet::NginxConf() const {
+  const std::string& n = nginx_dir_;
+  std::ostringstream cf;
+  cf << "# Generated by the mailsec_exporter integration tests (Fleet::NginxConf).\n"
+     << "# daemon off; master_process on; come from the command line.\n"
+     << "user root;\n"
+     << "worker_processes 1;\n"
+     << "pid " << n << "/nginx.pid;\n"
+     << "error_log " << n << "/error.log info;\n"
+     << "events {\n  worker_connections 64;\n}\n"
+     << "http {\n"
+     << "  access_log " << n << "/access.log;\n"
+     << "  client_body_temp_path " << n << "/tmp/body;\n"
+     << "  proxy_temp_path " << n << "/tmp/proxy;\n"
+     << "  fastcgi_temp_path " << n << "/tmp/fastcgi;\n"
+     << "  uwsgi_temp_path " << n << "/tmp/uwsgi;\n"
+     << "  scgi_temp_path " << n << "/tmp/scgi;\n"
+     << "  types {\n    text/plain txt;\n  }\n"
+     << "  default_type application/octet-stream;\n"
+     << "  server_tokens off;\n"
+     << "  sendfile off;\n"
+     << "  ssl_certificate " << cert_path("mtasts") << ";\n"
+     << "  ssl_certificate_key " << key_path("mtasts") << ";\n"
+     << "  ssl_protocols TLSv1.2 TLSv1.3;\n";
+  bool first = true;
+  for (const char* domain : kMtaStsDomains) {
+    cf << "  server {\n"
+       << "    listen " << address_ << ":" << kHttpsPort << " ssl"
+       << (first ? " default_server" : "") << ";\n"
+       << "    server_name mta-sts." << domain << ";\n"
+       << "    root " << n << "/www/" << domain << ";\n"
+       << "    location = /.well-known/mta-sts.txt {\n"
+       << "      default_type text/plain;\n"
+       << "    }\n"
+       << "    location / {\n"
+       << "      return 404;\n"
+       << "    }\n"
+       << "  }\n";
+    first = false;
+  }
+  cf << "}\n";
+  return cf.str();
+}
+
+::testing::AssertionResult Fleet::StartNsd() {
+  const std::string nsd = dns_dir_ + "/nsd";
+  const std::string conf = nsd + "/nsd.conf";
+  if (!WriteFile(conf, NsdConf())) return ::testing::AssertionFailure() << "cannot write " << conf;
+  CommandResult check = RunCommand({"nsd-checkconf", conf}, std::chrono::seconds(10));
+  if (check.exit_code != 0) {
+    return ::testing::AssertionFailure() << "nsd-checkconf " << conf << " failed ("
+                                         << check.exit_code << "):\n" << check.output;
+  }
+  for (const auto& zone : zones()) {
+    CommandResult r =
+        RunCommand({"nsd-checkzone", zone, zone_file(zone)}, std::chrono::seconds(10));
+    if (r.exit_code != 0) {
+      return ::testing::AssertionFailure() << "nsd-checkzone " << zone << " " << zone_file(zone)
+                                           << " failed (" << r.exit_code << "):\n" << r.output;
+    }
+  }
+  nsd_pid_ = SpawnProcess({"nsd", "-d", "-c", conf}, nsd + "/nsd.out");
+  if (nsd_pid_ <= 0) {
+    return ::testing::AssertionFailure() << "cannot start nsd: " << std::strerror(errno);
+  }
+  Watch(nsd_pid_);
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult Fleet::StartUnbound() {
+  const std::string ub = dns_dir_ + "/unbound";
+  const std::string conf = ub + "/unbound.conf";
+  if (!WriteFile(conf, UnboundConf())) {
+    return ::testing::AssertionFailure() << "cannot write " << conf;
+  }
+  CommandResult check = RunCommand({"unbound-checkconf", conf}, std::chrono::seconds(10));
+  if (check.exit_code != 0) {
+    return ::testing::AssertionFailure() << "unbound-checkconf " << conf << " failed ("
+                                         << check.exit_code << "):\n" << check.output;
+  }
+  unbound_pid_ = SpawnProcess({"unbound", "-d", "-c", conf}, ub + "/unbound.out");
+  if (unbound_pid_ <= 0) {
+    return ::testing::AssertionFailure() << "cannot start unbound: " << std::strerror(errno);
+  }
+  Watch(unbound_pid_);
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult Fleet::StartNginx() {
+  nginx_dir_ = dir_ + "/nginx";
+  for (const char* sub : {"", "/tmp"}) {
+    std::error_code ec;
+    std::filesystem::create_directories(nginx_dir_ + sub, ec);
+  }
+  for (const char* domain : kMtaStsDomains) {
+    std::error_code ec;
+    std::filesystem::create_directories(nginx_dir_ + "/www/" + domain + "/.well-known", ec);
+    const std::string body =
+        std::string(domain) == "good.test" ? kGoodMtaStsPolicy : kWeakMtaStsPolicy;
+    if (auto r = SetMtaStsPolicy(domain, body); !r) return r;
+  }
+  const std::string conf = nginx_dir_ + "/nginx.conf";
+  if (!WriteFile(conf, NginxConf())) {
+    return ::testing::AssertionFailure() << "cannot write " << conf;
+  }
+  // -e: the error log before the configuration is read (the default, /var/log/nginx, is not ours).
+  nginx_pid_ = SpawnProcess({"nginx", "-e", nginx_dir_ + "/error.log", "-p", nginx_dir_ + "/",
+                             "-c", conf, "-g", "daemon off; master_process on;"},
+                            nginx_dir_ + "/nginx.out");
+  if (nginx_pid_ <= 0) {
+    return ::testing::AssertionFailure() << "cannot start nginx: " << std::strerror(errno);
+  }
+  Watch(nginx_pid_);
+  return ::testing::AssertionSuccess();
+}
+
+void Fleet::StopDnsAndNginx() {
+  for (pid_t* pid : {&nginx_pid_, &unbound_pid_, &nsd_pid_}) {
+    const pid_t group = *pid;
+    StopServerGroup(pid);
+    Forget(group);
+  }
+}
+
+::testing::AssertionResult Fleet::WaitForDns(std::chrono::milliseconds timeout) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  // Each zone from NSD (authoritative, no recursion), then good.test through Unbound with AD:
+  // that needs NSD, the stub, and the trust anchor's DNSKEY validated.
+  struct Probe {
+    std::string server;
+    std::uint16_t port;
+    std::vector<std::string> query;
+    bool want_ad;
+  };
+  std::vector<Probe> probes;
+  for (const auto& zone : zones()) {
+    probes.push_back({"nsd", kNsdPort, {"+norecurse", zone, "SOA"}, false});
+  }
+  probes.push_back({"unbound", kUnboundPort, {"+dnssec", "good.test", "SOA"}, true});
+  for (const auto& p : probes) {
+    int attempts = 0;
+    while (true) {
+      if (std::string why; !ServerAlive(p.server, &why)) {
+        return ::testing::AssertionFailure() << p.server << ": " << why;
+      }
+      ++attempts;
+      DigResult d = Dig(address_, p.port, p.query,
+                        std::min(Remaining(deadline) + milliseconds(1), milliseconds(4000)));
+      const bool ok = d.status == "NOERROR" && !d.answers.empty() &&
+                      d.has_flag(p.want_ad ? "ad" : "aa");
+      if (ok) break;
+      if (Remaining(deadline).count() == 0) {
+        return ::testing::AssertionFailure()
+               << p.server << " on " << address_ << ":" << p.port << " did not answer "
+               << Join(p.query) << " with NOERROR and " << (p.want_ad ? "AD" : "AA") << " within "
+               << timeout.count() << " ms (" << attempts << " attempts); last dig output:\n"
+               << d.command.output << "\n"
+               << p.server << " log tail:\n"
+               << ServerLogTail(p.server) << (p.server == "unbound" ? "nsd log tail:\n" : "")
+               << (p.server == "unbound" ? ServerLogTail("nsd") : "");
+      }
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult Fleet::WaitForNginx(std::chrono::milliseconds timeout) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  std::string error;
+  while (true) {
+    if (std::string why; !ServerAlive("nginx", &why)) {
+      return ::testing::AssertionFailure() << "nginx: " << why;
+    }
+    int fd = ConnectTcp(address_, kHttpsPort, std::min(deadline, Clock::now() + milliseconds(1000)),
+                        &error);
+    if (fd >= 0) {
+      close(fd);
+      return ::testing::AssertionSuccess();
+    }
+    if (Remaining(deadline).count() == 0) {
+      return ::testing::AssertionFailure()
+             << "nginx did not accept on " << address_ << ":" << kHttpsPort << " within "
+             << timeout.count() << " ms: " << error << "\nnginx log tail:\n"
+             << ServerLogTail("nginx");
+    }
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
 // Watchdog
 
 ::testing::AssertionResult Fleet::StartWatchdog() {
@@ -1299,35 +2029,50 @@ void Fleet::StopWatchdog() {
 
 // ---------------------------------------------------------------------------------------------
 
-bool Fleet::ServerAlive(const Service& s, std::string* why) {
-  pid_t* pid = nullptr;
-  std::string hint;
-  if (s.server == "postfix") {
-    pid = &postfix_master_pid_;
-    hint = " (start-up errors go to syslog, which is absent; check main.cf/master.cf in " +
-           postfix_dir_ + "/etc)";
-  } else {
-    for (auto& d : dovecots_) {
-      if (d.name == s.server) {
-        pid = &d.pid;
-        hint = " (configuration: " + d.dir + "/dovecot.conf)";
-      }
+pid_t* Fleet::ServerPid(const std::string& server, std::string* hint) {
+  if (server == "postfix") {
+    *hint = " (start-up errors go to syslog, which is absent; check main.cf/master.cf in " +
+            postfix_dir_ + "/etc)";
+    return &postfix_master_pid_;
+  }
+  if (server == "nsd") {
+    *hint = " (configuration: " + dns_dir_ + "/nsd/nsd.conf)";
+    return &nsd_pid_;
+  }
+  if (server == "unbound") {
+    *hint = " (configuration: " + dns_dir_ + "/unbound/unbound.conf)";
+    return &unbound_pid_;
+  }
+  if (server == "nginx") {
+    *hint = " (configuration: " + nginx_dir_ + "/nginx.conf)";
+    return &nginx_pid_;
+  }
+  for (auto& d : dovecots_) {
+    if (d.name == server) {
+      *hint = " (configuration: " + d.dir + "/dovecot.conf)";
+      return &d.pid;
     }
   }
+  return nullptr;
+}
+
+bool Fleet::ServerAlive(const std::string& server, std::string* why) {
+  std::string hint;
+  pid_t* pid = ServerPid(server, &hint);
   if (pid == nullptr) {
-    *why = "no server " + s.server + " in this fleet";
+    *why = "no server " + server + " in this fleet";
     return false;
   }
   int status = 0;
   if (*pid > 0 && !WaitForExit(*pid, milliseconds(0), &status)) return true;
   std::ostringstream out;
   if (*pid > 0) {
-    out << s.server << " exited with status " << DecodeStatus(status);
+    out << server << " exited with status " << DecodeStatus(status);
   } else {
-    out << s.server << " is not running";
+    out << server << " is not running";
   }
   *pid = -1;
-  out << hint << ". Log tail:\n" << ServerLogTail(s.server);
+  out << hint << ". Log tail:\n" << ServerLogTail(server);
   *why = out.str();
   return false;
 }
@@ -1338,7 +2083,7 @@ bool Fleet::ServerAlive(const Service& s, std::string* why) {
     ::testing::AssertionResult last = ::testing::AssertionFailure() << "not tried";
     int attempts = 0;
     while (true) {
-      if (std::string why; !ServerAlive(s, &why)) {
+      if (std::string why; !ServerAlive(s.server, &why)) {
         return ::testing::AssertionFailure() << "service " << s.name << ": " << why;
       }
       std::string greeting;

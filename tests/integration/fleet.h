@@ -5,8 +5,17 @@
 // submissions, STARTTLS submissions) and, on request (FleetOptions::dovecot), two private Dovecot
 // instances (IMAP, IMAPS, POP3, POP3S, ManageSieve; one with the good certificate, one with the
 // expired one), behind certificates issued by a test CA made with the openssl CLI. Each server
-// family has its own section (MakeCertificates, StartPostfix, StartDovecot, ...), so NSD+Unbound
-// and nginx can be added next to them.
+// family has its own section (MakeCertificates, StartPostfix, StartDovecot, StartNsd,
+// StartUnbound, StartNginx, ...).
+//
+// With FleetOptions::dns the fleet also serves DNS and MTA-STS for a handful of test domains
+// (zones generated per run, see MakeZones in fleet.cc): NSD, authoritative for good.test
+// (DNSSEC-signed), weak.test, bogus.test (signed, signatures expired), nullmx.test and
+// 77.127.in-addr.arpa, on address():10053; a validating Unbound on address():10054 that trusts
+// the keys of good.test and bogus.test (answers for good.test carry AD, bogus.test is SERVFAIL,
+// the unsigned zones are insecure); nginx on address():443 serving the MTA-STS policies of
+// mta-sts.good.test and mta-sts.weak.test; and one more Postfix smtpd on address():25 (cert "mx"),
+// the MX of good.test. The MX of weak.test is address2(), where nothing listens.
 #ifndef MAILSEC_TESTS_INTEGRATION_FLEET_H_
 #define MAILSEC_TESTS_INTEGRATION_FLEET_H_
 
@@ -85,7 +94,27 @@ std::time_t CertNotAfter(const std::string& pem_path);
 struct FleetOptions {
   // Two Dovecot instances: "dovecot" (good certificate) and "dovecot_expired" (expired one).
   bool dovecot = false;
+  // NSD + validating Unbound with the test zones, nginx serving MTA-STS policies, and the
+  // Postfix service "smtp_mx" on address():25 (see the comment at the top of this file).
+  bool dns = false;
 };
+
+// What `dig` said (see Dig()).
+struct DigResult {
+  CommandResult command;
+  bool replied = false;              // a reply was parsed (a header with a status)
+  std::string status;                // "NOERROR", "NXDOMAIN", "SERVFAIL", ...
+  std::vector<std::string> flags;    // header flags: "qr", "aa", "rd", "ra", "ad", ...
+  std::vector<std::string> answers;  // the ANSWER section, one record per entry, as dig prints
+  bool has_flag(const std::string& flag) const;
+  // The rdata (after name, TTL, class, type) of each answer of `type` ("MX", "TXT", ...).
+  std::vector<std::string> rdata(const std::string& type) const;
+};
+
+// Runs `dig @server -p port +time=2 +tries=1 <query...>` (query e.g. {"good.test", "MX"} or
+// {"-x", "127.77.1.2"}; dig options such as "+dnssec" may be part of it) within `timeout`.
+DigResult Dig(const std::string& server, std::uint16_t port, const std::vector<std::string>& query,
+              std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 class Fleet {
  public:
@@ -114,6 +143,16 @@ class Fleet {
   // Dovecot "dovecot_expired" (expired certificate; only with FleetOptions::dovecot).
   static constexpr std::uint16_t kImapExpiredPort = 11143;   // STARTTLS
   static constexpr std::uint16_t kImapsExpiredPort = 11993;  // implicit TLS
+  // Only with FleetOptions::dns.
+  static constexpr std::uint16_t kSmtpMxPort = 25;      // "smtp_mx": STARTTLS, cert "mx"
+  static constexpr std::uint16_t kHttpsPort = 443;      // nginx, MTA-STS policies, cert "mtasts"
+  static constexpr std::uint16_t kNsdPort = 10053;      // NSD, authoritative (UDP and TCP)
+  static constexpr std::uint16_t kUnboundPort = 10054;  // Unbound, validating (UDP and TCP)
+  // The policies nginx serves at start-up (SetMtaStsPolicy() replaces them).
+  static constexpr char kGoodMtaStsPolicy[] =
+      "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 604800\r\n";
+  static constexpr char kWeakMtaStsPolicy[] =
+      "version: STSv1\nmode: testing\nmx: *.other.test\nmax_age: 86400\n";
   // AllocatePort() hands out ports from here on (exporters and helpers of the tests).
   static constexpr std::uint16_t kFirstFreePort = 19500;
 
@@ -148,11 +187,13 @@ class Fleet {
   const std::vector<Service>& services() const { return services_; }
 
   // Leaf names (EC P-256 from the test intermediate unless noted; SAN DNS:localhost + IP:address()
-  // unless noted):
+  // unless noted; "mx" and "mtasts" only with FleetOptions::dns):
   //   "good", "expired" (2020-2021), "wronghost" (SAN DNS:wrong.example only),
   //   "notyetvalid" (notBefore 2099-01-01), "expiring" (notAfter = start + 3 days),
   //   "rsa" (RSA-2048), "selfsigned" (self-signed, no CA involved),
-  //   "nointermediate" (cert_path() holds the leaf only).
+  //   "nointermediate" (cert_path() holds the leaf only),
+  //   "mx" (SAN DNS:mx.good.test, DNS:mx.weak.test; served by "smtp_mx" on port 25),
+  //   "mtasts" (SAN DNS:mta-sts.good.test, DNS:mta-sts.weak.test; served by nginx).
   // cert_path() is what servers present: leaf + intermediate, except as noted.
   std::string cert_path(const std::string& leaf) const;
   std::string key_path(const std::string& leaf) const;
@@ -163,11 +204,39 @@ class Fleet {
   // A port on address() nobody listens on yet (never the same twice per fleet).
   std::uint16_t AllocatePort();
 
+  // --- DNS and MTA-STS (FleetOptions::dns) -------------------------------------------------
+  // A second 127.77.y.z address (same y as address()), where nothing listens: the MX of weak.test.
+  const std::string& address2() const { return address2_; }
+  // Unbound, the validating resolver: "ADDR:10054" (what the exporter's resolver setting takes).
+  std::string dns_resolver() const { return address_ + ":" + std::to_string(kUnboundPort); }
+  std::uint16_t resolver_port() const { return kUnboundPort; }
+  std::uint16_t nsd_port() const { return kNsdPort; }  // on address()
+  // Hex (lower case) SHA-256 of the "mx" leaf's DER SubjectPublicKeyInfo: the TLSA 3 1 1 data
+  // of _25._tcp.mx.good.test.
+  const std::string& mx_tlsa_sha256_hex() const { return mx_tlsa_sha256_hex_; }
+  // The test zones, in the order they are served: good.test, weak.test, bogus.test,
+  // nullmx.test, 77.127.in-addr.arpa.
+  std::vector<std::string> zones() const;
+  // The zone file NSD serves (the signed one for good.test and bogus.test) and its unsigned
+  // source; empty for an unknown zone.
+  std::string zone_file(const std::string& zone) const;
+  std::string zone_source(const std::string& zone) const;
+  // The base64 DER SubjectPublicKeyInfo published at s1._domainkey of "good.test" (RSA-2048) or
+  // "weak.test" (RSA-1024), and the PEM private key beside it; empty for other domains.
+  std::string dkim_public_key_base64(const std::string& domain) const;
+  std::string dkim_key_path(const std::string& domain) const;
+  // Replaces what https://mta-sts.<domain>/.well-known/mta-sts.txt serves ("good.test" or
+  // "weak.test"); atomic (rename), and nginx reads the file per request, so it takes effect at
+  // once. RemoveMtaStsPolicy makes that URL a 404.
+  ::testing::AssertionResult SetMtaStsPolicy(const std::string& domain, const std::string& body);
+  ::testing::AssertionResult RemoveMtaStsPolicy(const std::string& domain);
+  std::string mta_sts_policy_path(const std::string& domain) const;
+
   std::string PostfixLogTail(std::size_t lines = 40) const;
   // Log tail of a Dovecot instance ("dovecot", "dovecot_expired"): its log file, then what the
   // master wrote to stdout/stderr (start-up errors).
   std::string DovecotLogTail(const std::string& instance, std::size_t lines = 40) const;
-  // Postfix's or a Dovecot instance's log tail, by Service::server.
+  // Postfix's, a Dovecot instance's, or "nsd", "unbound", "nginx" log tail, by server name.
   std::string ServerLogTail(const std::string& server, std::size_t lines = 40) const;
 
  private:
@@ -198,8 +267,27 @@ class Fleet {
   ::testing::AssertionResult StartDovecot();
   void StopDovecot();
   std::string DovecotConf(const DovecotInstance& instance) const;
-  // Whether the server behind `s` is still running; when it is not, *why says what it left.
-  bool ServerAlive(const Service& s, std::string* why);
+  // DNS (NSD + Unbound) and nginx, under dir()/dns and dir()/nginx (FleetOptions::dns).
+  ::testing::AssertionResult MakeZones();
+  ::testing::AssertionResult MakeDkimKey(const std::string& domain, int bits);
+  // ldns-keygen KSK + ZSK in dir()/dns/keys; *ksk gets the KSK's base name.
+  ::testing::AssertionResult MakeZoneKeys(const std::string& zone, std::string* ksk,
+                                          std::string* zsk);
+  ::testing::AssertionResult StartNsd();
+  ::testing::AssertionResult StartUnbound();
+  ::testing::AssertionResult StartNginx();
+  void StopDnsAndNginx();
+  std::string NsdConf() const;
+  std::string UnboundConf() const;
+  std::string NginxConf() const;
+  ::testing::AssertionResult WaitForDns(std::chrono::milliseconds timeout);
+  ::testing::AssertionResult WaitForNginx(std::chrono::milliseconds timeout);
+
+  // The pid slot of a server by name ("postfix", "dovecot", "nsd", ...), null when unknown;
+  // *hint says where its configuration is.
+  pid_t* ServerPid(const std::string& server, std::string* hint);
+  // Whether the server `server` is still running; when it is not, *why says what it left.
+  bool ServerAlive(const std::string& server, std::string* why);
 
   ::testing::AssertionResult WaitForGreetings(std::chrono::milliseconds timeout);
 
@@ -224,6 +312,18 @@ class Fleet {
   std::string postfix_dir_;
   pid_t postfix_master_pid_ = -1;
   std::vector<DovecotInstance> dovecots_;
+
+  std::string address2_;
+  std::string dns_dir_;    // dir()/dns: zones/, keys/, nsd/, unbound/
+  std::string nginx_dir_;  // dir()/nginx
+  std::string mx_tlsa_sha256_hex_;
+  std::map<std::string, std::string> zone_files_;    // zone -> file NSD serves
+  std::map<std::string, std::string> zone_sources_;  // zone -> unsigned source
+  std::map<std::string, std::string> dkim_public_;   // domain -> base64 SPKI
+  std::vector<std::string> trust_anchor_files_;
+  pid_t nsd_pid_ = -1;
+  pid_t unbound_pid_ = -1;
+  pid_t nginx_pid_ = -1;
   pid_t watchdog_pid_ = -1;
   int watchdog_fd_ = -1;  // our end of the socket pair the watchdog reads
   bool stopped_ = false;

@@ -156,7 +156,7 @@ struct DmarcAssessment {
   std::vector<Finding> findings;
 };
 
-// Applies the rules of CHECKS.md section 7 (ids in docs/checks-policy.md). Checks that do not
+// Applies the rules of CHECKS.md section 7 (ids in docs/checks.md). Checks that do not
 // apply yield no finding.
 DmarcAssessment AssessDmarc(const DmarcInputs& in);
 

@@ -50,6 +50,10 @@ class SnapshotStore {
 // format 0.0.4. Used by /probe and `check`.
 std::string RenderReports(const std::vector<probe::EndpointReport>& reports);
 
+// Renders one target's result (domain metrics and endpoint metrics, no exporter metrics): what
+// /probe returns.
+std::string RenderResult(const probe::TargetResult& result);
+
 // Renders a whole snapshot (exporter metrics + every target) as text.
 std::string RenderSnapshot(const Snapshot& snapshot);
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "mailsec/base/status.h"
+#include "mailsec/checks/mta_sts.h"
 #include "mailsec/probe/report.h"
 
 namespace mailsec::findings {
@@ -39,6 +40,10 @@ struct EndpointHistory {
   std::vector<CertSeen> certs;  // oldest first
   uint64_t cert_changes = 0;    // times the served leaf differed from the previous probe's
   double last_probe = 0;
+  // A domain's entry (key "DOMAIN mta-sts") holds what its MTA-STS policy looked like last
+  // (CHECKS.md STS-09); endpoint entries leave these empty.
+  std::string mta_sts_id;
+  uint64_t mta_sts_body_hash = 0;
 };
 
 // "TLSv1" -> 10, "TLSv1.1" -> 11, "TLSv1.2" -> 12, "TLSv1.3" -> 13, "SSLv3" -> 3; else 0.
@@ -55,6 +60,11 @@ class History {
   // (starttls_lost, tls_downgraded) and its certificate facts (cert_first_seen, cert_changes),
   // then records what it shows. `now` is Unix seconds.
   void Observe(probe::EndpointReport* report, double now);
+
+  // The MTA-STS policy a domain served last (id and body hash), and recording the one it serves
+  // now. `now` is Unix seconds.
+  bool GetMtaSts(const std::string& domain, checks::MtaStsSeen* out) const;
+  void ObserveMtaSts(const std::string& domain, const checks::MtaStsSeen& seen, double now);
 
   // Drops endpoints whose target is not in `live_targets` (canonical target strings) and that
   // were last probed more than `retention_seconds` ago.

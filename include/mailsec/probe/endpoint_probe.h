@@ -11,6 +11,7 @@
 #include "mailsec/base/clock.h"
 #include "mailsec/base/limits.h"
 #include "mailsec/config/config.h"
+#include "mailsec/dns/resolver.h"
 #include "mailsec/probe/report.h"
 #include "mailsec/tls/client.h"
 
@@ -24,10 +25,17 @@ struct ProbeOptions {
   ReplyLimits reply_limits;
   DialogueLimits dialogue_limits;
   std::shared_ptr<const tls::TlsContext> tls;  // required
+  // Every lookup (A/AAAA of the host, TLSA) goes through it. Required for host names; IP-literal
+  // targets need none.
+  std::shared_ptr<dns::Resolver> resolver;
+  // Deadline of one DNS query (also capped by `timeout`).
+  std::chrono::milliseconds dns_timeout{5'000};
   const Clock* clock = nullptr;                // null: the system clock
 };
 
-// Probes every address of the target. The coroutine's executor should be a strand.
+// Resolves the target's host (A and AAAA through options.resolver, filtered by ip_family), probes
+// every address, compares the certificates across addresses and, for a host name, looks up and
+// matches TLSA at _PORT._tcp.HOST (DANE). The coroutine's executor should be a strand.
 asio::awaitable<TargetResult> ProbeEndpointTarget(config::EndpointTarget target,
                                                   ProbeOptions options);
 

@@ -4,10 +4,12 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mailsec/checks/verdict.h"
 #include "mailsec/config/target.h"
 #include "mailsec/tls/cert_facts.h"
 
@@ -92,12 +94,87 @@ struct EndpointReport {
   double cert_first_seen = 0;  // when the served leaf was first seen (Unix seconds); 0: unknown
   uint64_t cert_changes = 0;   // times the leaf differed from the one served the probe before
   std::array<bool, kSignalCount> signals{};
+
+  // DANE (RFC 7672) for _PORT._tcp.HOST; looked up for host names, not for IP literals.
+  struct Dane {
+    bool looked_up = false;  // a TLSA lookup was made (and the facts below mean something)
+    bool tlsa_present = false;  // TLSA records exist (mailsec_dane_tlsa_present)
+    bool tlsa_secure = false;   // ... and the answer carried the AD bit
+    bool usable = false;        // at least one usable record (usage 2/3 on port 25)
+    bool match = false;         // a usable record matches the served chain, answer secure
+    std::vector<checks::Finding> findings;
+  } dane;
+  // Why this endpoint is probed: "" configured; "mx" or "srv" when a domain target found it.
+  std::string discovered_by;
+};
+
+// What a domain target's DNS checks found (CONTRACT.md domain metrics). Facts for the contract
+// metrics, plus every check's finding.
+struct DomainReport {
+  std::string domain;
+  double started_at = 0;  // Unix seconds
+  double finished_at = 0;
+  double duration_seconds = 0;
+
+  // Every DNS query got an answer (NOERROR or NXDOMAIN); dns_errors says which did not.
+  bool dns_ok = true;
+  std::vector<std::string> dns_errors;  // "MX example.org: servfail", printable
+  int dns_queries = 0;
+  // The domain's SOA answer was DNSSEC-validated (AD bit from the configured resolver).
+  bool dnssec_secure = false;
+
+  struct Mx {
+    std::string host;
+    uint16_t preference = 0;
+  };
+  std::vector<Mx> mx;  // in answer order; a null MX is host "."
+  bool null_mx = false;
+
+  bool spf_present = false;
+  bool spf_valid = false;
+  int spf_dns_lookups = 0;
+  std::string spf_all_qualifier = "none";
+
+  bool dmarc_present = false;
+  bool dmarc_valid = false;
+  std::string dmarc_policy;            // "" when no valid record
+  std::string dmarc_subdomain_policy;  // sp, or p when sp is absent
+  int dmarc_pct = 100;
+
+  struct Dkim {
+    std::string selector;
+    bool present = false;
+    int key_bits = 0;
+  };
+  std::vector<Dkim> dkim;  // one per configured selector
+
+  bool mta_sts_present = false;
+  bool mta_sts_policy_valid = false;
+  std::string mta_sts_mode;                // "" without a valid policy
+  std::optional<uint32_t> mta_sts_max_age;  // with a valid policy
+  std::optional<bool> mta_sts_mx_covered;   // with a valid policy
+  std::string mta_sts_id;                   // the TXT id seen (for the STS-09 history)
+  uint64_t mta_sts_body_hash = 0;           // the policy body seen (for the STS-09 history)
+
+  bool tlsrpt_present = false;
+  bool tlsrpt_valid = false;
+
+  struct Fcrdns {
+    std::string host;
+    std::string ip;
+    bool match = false;
+  };
+  std::vector<Fcrdns> fcrdns;
+
+  std::vector<checks::Finding> findings;  // domain-scoped mailsec_check_result
 };
 
 // A target's whole result: one report per address (or one report with the resolve failure).
+// A domain target also has its DomainReport, and its endpoints are those it discovered (MX, SRV).
 struct TargetResult {
   std::string target_id;  // canonical target string
   std::vector<EndpointReport> endpoints;
+  std::optional<DomainReport> domain;
 };
 
 }  // namespace mailsec::probe

@@ -8,6 +8,7 @@
 #include <asio/io_context.hpp>
 #include <asio/strand.hpp>
 
+#include "testing/fake_resolver.h"
 #include "testing/scripted_server.h"
 
 namespace mailsec::probe {
@@ -199,6 +200,84 @@ TEST(EndpointProbeTest, SieveStartTlsRefused) {
   EXPECT_EQ(server.error(), "");
   EXPECT_TRUE(r.starttls_offered);
   EXPECT_TRUE(Has(r, Signal::kStartTlsRejected));
+}
+
+}  // namespace
+}  // namespace mailsec::probe
+
+namespace mailsec::probe {
+namespace {
+
+TargetResult ProbeTarget(config::EndpointTarget t, std::shared_ptr<dns::Resolver> resolver) {
+  ProbeOptions o;
+  o.helo_name = "probe.test";
+  o.timeout = std::chrono::seconds(5);
+  auto tls = tls::TlsContext::Create("");
+  EXPECT_TRUE(tls.ok()) << tls.status().ToString();
+  o.tls = *tls;
+  o.resolver = std::move(resolver);
+  asio::io_context io;
+  TargetResult out;
+  asio::co_spawn(asio::make_strand(io), ProbeEndpointTarget(t, o),
+                 [&out](std::exception_ptr ep, TargetResult r) {
+                   EXPECT_FALSE(ep);
+                   out = std::move(r);
+                 });
+  io.run();
+  return out;
+}
+
+// Host names go through the configured resolver (c-ares in production), never getaddrinfo.
+TEST(EndpointResolveTest, HostNameIsResolvedThroughTheResolver) {
+  ScriptedServer server({{"", "220 mx.test ESMTP\r\n"},
+                         {"EHLO probe.test", "250-mx.test\r\n250 8BITMIME\r\n"},
+                         {"QUIT", "221 bye\r\n"}});
+  auto resolver = std::make_shared<testing::FakeResolver>();
+  resolver->A("mx.example.test", {127, 0, 0, 1});
+  config::EndpointTarget t;
+  t.service = config::Service::kSmtp;
+  t.host = "mx.example.test";
+  t.port = static_cast<uint16_t>(server.port());
+  TargetResult r = ProbeTarget(t, resolver);
+  ASSERT_EQ(r.endpoints.size(), 1u);
+  EXPECT_EQ(r.endpoints[0].ip, "127.0.0.1");
+  EXPECT_EQ(r.endpoints[0].greeting, "mx.test ESMTP");
+  // A, AAAA, then TLSA at _PORT._tcp.HOST (none: looked up, not present).
+  EXPECT_EQ(resolver->queries(), 3);
+  EXPECT_TRUE(r.endpoints[0].dane.looked_up);
+  EXPECT_FALSE(r.endpoints[0].dane.tlsa_present);
+}
+
+TEST(EndpointResolveTest, UnknownHostIsAResolveFailure) {
+  auto resolver = std::make_shared<testing::FakeResolver>();
+  config::EndpointTarget t;
+  t.service = config::Service::kImaps;
+  t.host = "nowhere.example.test";
+  t.port = 993;
+  TargetResult r = ProbeTarget(t, resolver);
+  ASSERT_EQ(r.endpoints.size(), 1u);
+  EXPECT_EQ(r.endpoints[0].failure, Failure::kResolve);
+  EXPECT_EQ(r.endpoints[0].ip, "");
+  EXPECT_EQ(r.endpoints[0].error, "resolve: A nxdomain, AAAA nxdomain");
+  EXPECT_FALSE(r.endpoints[0].dane.looked_up);
+
+  resolver->FailEverything(dns::Outcome::kTimeout);
+  r = ProbeTarget(t, resolver);
+  ASSERT_EQ(r.endpoints.size(), 1u);
+  EXPECT_EQ(r.endpoints[0].error, "resolve: A timeout, AAAA timeout");
+}
+
+TEST(EndpointResolveTest, LocalhostNeedsNoDns) {
+  auto resolver = std::make_shared<testing::FakeResolver>();
+  resolver->FailEverything(dns::Outcome::kServFail);
+  config::EndpointTarget t;
+  t.service = config::Service::kSmtp;
+  t.host = "localhost";
+  t.port = static_cast<uint16_t>(testing::UnusedLoopbackPort());
+  TargetResult r = ProbeTarget(t, resolver);
+  ASSERT_GE(r.endpoints.size(), 1u);
+  EXPECT_EQ(r.endpoints[0].ip, "127.0.0.1");
+  EXPECT_EQ(r.endpoints[0].failure, Failure::kConnectRefused);
 }
 
 }  // namespace
