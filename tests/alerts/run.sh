@@ -29,6 +29,18 @@ promtool check config deploy/prometheus/prometheus.yml
 step "promtool test rules tests/alerts/mailsec_alerts_test.yml"
 promtool test rules tests/alerts/mailsec_alerts_test.yml
 
+step "every alert has a promtool unit test"
+python3 - deploy/prometheus/mailsec_alerts.yml tests/alerts/mailsec_alerts_test.yml <<'PY'
+import re, sys
+alerts = re.findall(r"^\s*-\s+alert:\s*(\S+)", open(sys.argv[1]).read(), re.M)
+tested = set(re.findall(r"^\s*(?:-\s+)?alertname:\s*(\S+)", open(sys.argv[2]).read(), re.M))
+missing = [a for a in alerts if a not in tested]
+for a in missing:
+    print("run.sh: alert %s has no alert_rule_test in %s" % (a, sys.argv[2]))
+print("  %d alerts, %d tested" % (len(alerts), len(alerts) - len(missing)))
+sys.exit(1 if missing else 0)
+PY
+
 step "JSON well-formed: deploy/grafana/*.json"
 for f in deploy/grafana/*.json; do
   python3 -m json.tool "$f" >/dev/null
