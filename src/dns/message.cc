@@ -339,12 +339,12 @@ Result<DnsMessage> ParseDnsMessage(std::span<const uint8_t> wire) {
 }
 
 Result<std::vector<uint8_t>> BuildQuery(std::string_view name, RrType type, uint16_t id,
-                                        bool dnssec_ok) {
+                                        bool dnssec_ok, bool checking_disabled) {
   std::vector<uint8_t> out = {
       static_cast<uint8_t>(id >> 8),
       static_cast<uint8_t>(id & 0xff),
       0x01,  // RD
-      0x20,  // AD (RFC 6840 §5.7)
+      static_cast<uint8_t>(checking_disabled ? 0x30 : 0x20),  // AD (RFC 6840 §5.7), CD
       0x00,
       0x01,  // QDCOUNT
       0x00,

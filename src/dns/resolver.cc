@@ -227,9 +227,10 @@ struct AresResolver::Impl : std::enable_shared_from_this<AresResolver::Impl> {
   }
 
   static asio::awaitable<DnsAnswer> QueryOnStrand(std::shared_ptr<Impl> self, std::string name,
-                                                  RrType type, net::Deadline deadline) {
+                                                  RrType type, net::Deadline deadline,
+                                                  bool checking_disabled) {
     if (self->shut_down) co_return Fail(Outcome::kTimeout, name, "resolver shut down");
-    auto query = BuildQuery(name, type, 0, /*dnssec_ok=*/true);
+    auto query = BuildQuery(name, type, 0, /*dnssec_ok=*/true, checking_disabled);
     if (!query.ok()) co_return Fail(Outcome::kMalformed, name, query.status().message());
     if (net::SteadyClock::now() >= deadline) {
       co_return Fail(Outcome::kTimeout, name, "deadline passed before the query was sent");
@@ -322,9 +323,17 @@ AresResolver::~AresResolver() {
 asio::awaitable<DnsAnswer> AresResolver::Query(std::string name, RrType type,
                                                net::Deadline deadline) {
   std::shared_ptr<Impl> impl = impl_;  // `this` is not touched after the first suspension
-  co_return co_await asio::co_spawn(impl->strand,
-                                    Impl::QueryOnStrand(impl, std::move(name), type, deadline),
-                                    asio::use_awaitable);
+  co_return co_await asio::co_spawn(
+      impl->strand, Impl::QueryOnStrand(impl, std::move(name), type, deadline, false),
+      asio::use_awaitable);
+}
+
+asio::awaitable<DnsAnswer> AresResolver::QueryUnvalidated(std::string name, RrType type,
+                                                          net::Deadline deadline) {
+  std::shared_ptr<Impl> impl = impl_;
+  co_return co_await asio::co_spawn(
+      impl->strand, Impl::QueryOnStrand(impl, std::move(name), type, deadline, true),
+      asio::use_awaitable);
 }
 
 }  // namespace mailsec::dns

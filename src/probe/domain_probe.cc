@@ -205,20 +205,36 @@ class DomainRun {
   asio::awaitable<void> Soa() {
     dns::DnsAnswer a = co_await Ask(domain_, dns::RrType::kSoa);
     r_->dnssec_secure = a.outcome == dns::Outcome::kOk && a.authenticated_data;
-    domain_dnssec_ = Dnssec(a);
+    domain_dnssec_ = co_await Dnssec(a, domain_, dns::RrType::kSoa);
   }
 
-  static checks::MxHostInput::Dnssec Dnssec(const dns::DnsAnswer& a) {
+  // The DNSSEC state of one answer. A validating resolver answers SERVFAIL both for bogus data
+  // and for a broken zone or server; asking again with the CD bit tells them apart: an answer
+  // without validation means the data is there but does not validate (bogus).
+  asio::awaitable<checks::MxHostInput::Dnssec> Dnssec(const dns::DnsAnswer& a,
+                                                      const std::string& name, dns::RrType type) {
     using D = checks::MxHostInput::Dnssec;
     switch (a.outcome) {
       case dns::Outcome::kOk:
       case dns::Outcome::kNxDomain:
       case dns::Outcome::kNoData:
-        return a.authenticated_data ? D::kSecure : D::kInsecure;
+        co_return a.authenticated_data ? D::kSecure : D::kInsecure;
+      case dns::Outcome::kServFail:
+        break;
       default:
-        // A validating resolver answers SERVFAIL for bogus data, but also for broken servers;
-        // without a second, checking-disabled query the two cannot be told apart.
-        return D::kUnknown;
+        co_return D::kUnknown;
+    }
+    if (o_.endpoint.resolver == nullptr || Steady::now() >= deadline_) co_return D::kUnknown;
+    ++r_->dns_queries;
+    dns::DnsAnswer cd = co_await o_.endpoint.resolver->QueryUnvalidated(
+        name, type, std::min(deadline_, Steady::now() + o_.endpoint.dns_timeout));
+    switch (cd.outcome) {
+      case dns::Outcome::kOk:
+      case dns::Outcome::kNxDomain:
+      case dns::Outcome::kNoData:
+        co_return D::kBogus;
+      default:
+        co_return D::kUnknown;
     }
   }
 
@@ -260,7 +276,11 @@ class DomainRun {
                      (a6.outcome == dns::Outcome::kOk && !dns::SameName(a6.canonical_name, h.name));
         for (auto& s : Addresses(a4)) h.addresses.push_back(s);
         for (auto& s : Addresses(a6)) h.addresses.push_back(s);
-        h.dnssec = Dnssec(a4.outcome == dns::Outcome::kOk || a6.outcome != dns::Outcome::kOk ? a4 : a6);
+        if (a4.outcome == dns::Outcome::kOk || a6.outcome != dns::Outcome::kOk) {
+          h.dnssec = co_await Dnssec(a4, h.name, dns::RrType::kA);
+        } else {
+          h.dnssec = co_await Dnssec(a6, h.name, dns::RrType::kAaaa);
+        }
         host_addresses_.push_back({h.name, h.addresses});
       } else {
         // A repeated host (MX-04): same facts, no new lookups.
@@ -542,6 +562,33 @@ class DomainRun {
     rpt_.status = ToStatus(a, name);
     rpt_.txts = TxtStrings(a);
     rpt_.apex_txts = apex_txts_;
+    // RPT-03: a report address must be deliverable: mailto domains need MX (or an address, the
+    // implicit MX), https hosts an address.
+    checks::TlsRptSelection sel = checks::SelectTlsRptRecord(rpt_.txts);
+    if (sel.count != checks::TlsRptSelection::Count::kOne) co_return;
+    Result<checks::TlsRptRecord> rec = checks::ParseTlsRptRecord(sel.record);
+    if (!rec.ok()) co_return;
+    std::set<std::string> hosts;
+    bool failed = false;
+    for (const checks::TlsRptUri& u : rec->rua) {
+      if (u.host.empty() || !hosts.insert(u.scheme + ":" + u.host).second) continue;
+      if (hosts.size() > kMaxReportDomainsChecked) break;
+      bool reachable = false;
+      if (u.scheme == "mailto") {
+        dns::DnsAnswer mx = co_await Ask(u.host, dns::RrType::kMx);
+        failed = failed || ToLookupStatus(mx.outcome) == LookupStatus::kError;
+        reachable = mx.outcome == dns::Outcome::kOk;
+      }
+      if (!reachable) {
+        dns::DnsAnswer a4 = co_await Ask(u.host, dns::RrType::kA);
+        dns::DnsAnswer a6 = co_await Ask(u.host, dns::RrType::kAaaa);
+        failed = failed || ToLookupStatus(a4.outcome) == LookupStatus::kError;
+        reachable = a4.outcome == dns::Outcome::kOk || a6.outcome == dns::Outcome::kOk;
+      }
+      if (!reachable) rpt_.unreachable_hosts.push_back(u.host);
+    }
+    // A lookup that failed says nothing about reachability: no verdict rather than a wrong one.
+    rpt_.reachability_checked = !failed;
   }
 
   void TlsRptAssess(const std::vector<EndpointReport>& endpoints) {

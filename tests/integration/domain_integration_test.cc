@@ -463,6 +463,9 @@ TEST_F(DomainExporterTest, BogusDomainIsADnsFailure) {
   // SERVFAIL is "could not evaluate", never "fail".
   EXPECT_TRUE(Check("bogus.test", "spf_present", 3));
   EXPECT_TRUE(Check("bogus.test", "mx_present", 3));
+  // ... but asked again with the CD bit, Unbound has the data: the signatures are bogus.
+  EXPECT_TRUE(Check("bogus.test", "dnssec_valid", 2));
+  EXPECT_TRUE(Check("bogus.test", "dnssec_signed", 0));
 }
 
 TEST_F(DomainExporterTest, NullMxDomainReceivesNoMail) {

@@ -18,6 +18,8 @@ class FakeResolver final : public dns::Resolver {
  public:
   // Every query fails with this outcome (kOk: use the table).
   void FailEverything(dns::Outcome outcome) { fail_ = outcome; }
+  // Every name under `zone` is bogus: SERVFAIL, but answered when asked with the CD bit.
+  void SetBogus(std::string zone) { bogus_.push_back(Lower(std::move(zone))); }
   // Answers with the AD bit for every name under `zone` (the zone itself included).
   void SetSecure(std::string zone) { secure_.push_back(Lower(std::move(zone))); }
 
@@ -55,6 +57,15 @@ class FakeResolver final : public dns::Resolver {
 
   asio::awaitable<dns::DnsAnswer> Query(std::string name, dns::RrType type,
                                         net::Deadline) override {
+    co_return Answer(std::move(name), type, /*validate=*/true);
+  }
+  asio::awaitable<dns::DnsAnswer> QueryUnvalidated(std::string name, dns::RrType type,
+                                                   net::Deadline) override {
+    co_return Answer(std::move(name), type, /*validate=*/false);
+  }
+
+ private:
+  dns::DnsAnswer Answer(std::string name, dns::RrType type, bool validate) {
     ++queries_;
     dns::DnsAnswer a;
     name = Lower(std::move(name));
@@ -62,34 +73,37 @@ class FakeResolver final : public dns::Resolver {
     a.canonical_name = name;
     if (fail_ != dns::Outcome::kOk) {
       a.outcome = fail_;
-      co_return a;
+      return a;
     }
     if (auto it = outcomes_.find({name, type}); it != outcomes_.end()) {
       a.outcome = it->second;
-      co_return a;
+      return a;
     }
-    a.authenticated_data = IsSecure(name);
+    if (validate && InZones(bogus_, name)) {
+      a.outcome = dns::Outcome::kServFail;
+      return a;
+    }
+    a.authenticated_data = validate && InZones(secure_, name);
     if (auto it = table_.find({name, type}); it != table_.end()) {
       a.outcome = dns::Outcome::kOk;
       a.records = it->second;
-      co_return a;
+      return a;
     }
     a.outcome = dns::Outcome::kNxDomain;
     for (const auto& [key, records] : table_) {
       if (key.first == name) a.outcome = dns::Outcome::kNoData;
     }
-    co_return a;
+    return a;
   }
 
- private:
   static std::string Lower(std::string s) {
     for (char& c : s) {
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
     return s;
   }
-  bool IsSecure(const std::string& name) const {
-    for (const std::string& z : secure_) {
+  static bool InZones(const std::vector<std::string>& zones, const std::string& name) {
+    for (const std::string& z : zones) {
       if (name == z || (name.size() > z.size() && name.ends_with("." + z))) return true;
     }
     return false;
@@ -97,6 +111,7 @@ class FakeResolver final : public dns::Resolver {
 
   dns::Outcome fail_ = dns::Outcome::kOk;
   std::vector<std::string> secure_;
+  std::vector<std::string> bogus_;
   std::map<std::pair<std::string, dns::RrType>, std::vector<dns::Record>> table_;
   std::map<std::pair<std::string, dns::RrType>, dns::Outcome> outcomes_;
   std::map<std::string, std::string> aliases_;

@@ -175,10 +175,12 @@ struct DnsMessage {
 
 // Builds a recursive query for one name: RD=1, AD=1 (RFC 6840 §5.7: asks the resolver to say
 // whether it validated), one EDNS0 OPT record advertising kEdnsUdpPayload with the DO bit when
-// dnssec_ok. `name` is in presentation form (trailing dot optional; "\." and "\DDD" escapes).
+// dnssec_ok, and CD=1 (RFC 4035 §3.2.2: the resolver skips validation) when checking_disabled.
+// `name` is in presentation form (trailing dot optional; "\." and "\DDD" escapes).
 // InvalidArgument when the name cannot be encoded (empty label, label > 63, name > 255 octets).
 [[nodiscard]] Result<std::vector<uint8_t>> BuildQuery(std::string_view name, RrType type,
-                                                      uint16_t id, bool dnssec_ok);
+                                                      uint16_t id, bool dnssec_ok,
+                                                      bool checking_disabled = false);
 
 // Case-insensitive comparison of two presentation-form names (ASCII only, RFC 4343), ignoring a
 // trailing dot.

@@ -63,6 +63,11 @@ class Resolver {
   // slack) whatever the servers do. May be called concurrently from coroutines on any executor.
   virtual asio::awaitable<DnsAnswer> Query(std::string name, RrType type,
                                            net::Deadline deadline) = 0;
+  // The same query with the CD bit set (RFC 4035 §3.2.2): a validating resolver answers without
+  // validating. Only to tell "bogus" (SERVFAIL validated, an answer unvalidated) from a broken
+  // zone or server; never trust its records.
+  virtual asio::awaitable<DnsAnswer> QueryUnvalidated(std::string name, RrType type,
+                                                      net::Deadline deadline) = 0;
 };
 
 struct ResolverOptions {
@@ -97,6 +102,8 @@ class AresResolver final : public Resolver {
   AresResolver& operator=(const AresResolver&) = delete;
 
   asio::awaitable<DnsAnswer> Query(std::string name, RrType type, net::Deadline deadline) override;
+  asio::awaitable<DnsAnswer> QueryUnvalidated(std::string name, RrType type,
+                                              net::Deadline deadline) override;
 
   struct Impl;  // in src/dns/resolver.cc; shared with pending handlers
 

@@ -95,6 +95,12 @@ TEST(DnsMessageTest, BuildQuerySetsRdAdAndEdnsDo) {
   auto no_do = BuildQuery("a", RrType::kA, 1, false);
   ASSERT_TRUE(no_do.ok());
   EXPECT_FALSE(ParseDnsMessage(*no_do)->edns->dnssec_ok);
+  EXPECT_FALSE(ParseDnsMessage(*no_do)->header.cd);
+
+  auto cd = BuildQuery("a", RrType::kA, 1, true, /*checking_disabled=*/true);
+  ASSERT_TRUE(cd.ok());
+  EXPECT_TRUE(ParseDnsMessage(*cd)->header.cd);
+  EXPECT_TRUE(ParseDnsMessage(*cd)->header.ad);
 }
 
 TEST(DnsMessageTest, BuildQueryNames) {

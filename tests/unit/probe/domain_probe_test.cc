@@ -114,7 +114,8 @@ TEST(DomainProbeTest, WellKeptDomain) {
   EXPECT_EQ(d.fcrdns[0].ip, "198.51.100.25");
   EXPECT_TRUE(d.fcrdns[0].match);
   for (std::string_view id : {"spf_all_qualifier", "dmarc_policy", "dkim_key", "fcrdns",
-                              "dnssec_signed", "mx_present", "tlsrpt_valid"}) {
+                              "dnssec_signed", "mx_present", "tlsrpt_valid",
+                              "tlsrpt_rua_reachable"}) {
     const checks::Finding* f = Find(d, id);
     ASSERT_NE(f, nullptr) << id;
     EXPECT_EQ(f->verdict, CheckVerdict::kPass) << id << ": " << f->detail;
@@ -141,6 +142,34 @@ TEST(DomainProbeTest, ResolverDownIsAnErrorNotAFailure) {
     EXPECT_EQ(f->verdict, CheckVerdict::kError) << id << ": " << f->detail;
   }
   EXPECT_FALSE(IsCritical(d));
+}
+
+TEST(DomainProbeTest, BogusZoneIsToldApartFromABrokenServer) {
+  auto r = GoodDomain();
+  r->SetBogus("good.test");
+  DomainReport d = *Probe(r, "good.test").domain;
+  EXPECT_FALSE(d.dns_ok);
+  EXPECT_FALSE(d.dnssec_secure);
+  ASSERT_NE(Find(d, "dnssec_valid"), nullptr);
+  EXPECT_EQ(Find(d, "dnssec_valid")->verdict, CheckVerdict::kFail)
+      << Find(d, "dnssec_valid")->detail;
+
+  // SERVFAIL with and without the CD bit: the server is broken, the signatures unknown.
+  auto broken = GoodDomain();
+  broken->Outcome("good.test", dns::RrType::kSoa, dns::Outcome::kServFail);
+  d = *Probe(broken, "good.test").domain;
+  ASSERT_NE(Find(d, "dnssec_valid"), nullptr);
+  EXPECT_EQ(Find(d, "dnssec_valid")->verdict, CheckVerdict::kError);
+}
+
+TEST(DomainProbeTest, TlsRptAddressWithoutMxIsUnreachable) {
+  auto fresh = std::make_shared<FakeResolver>();
+  fresh->Soa("good.test");
+  fresh->Txt("_smtp._tls.good.test", {"v=TLSRPTv1; rua=mailto:tls@nomx.test"});
+  const DomainReport d = *Probe(fresh, "good.test").domain;
+  ASSERT_NE(Find(d, "tlsrpt_rua_reachable"), nullptr);
+  EXPECT_EQ(Find(d, "tlsrpt_rua_reachable")->verdict, CheckVerdict::kWarn)
+      << Find(d, "tlsrpt_rua_reachable")->detail;
 }
 
 TEST(DomainProbeTest, NullMxAndWeakPolicies) {
