@@ -17,6 +17,7 @@
 //   one call httplib makes safe from another thread: shutdown(2) on the socket in flight) once the
 //   deadline passes. stop() waits for httplib's socket mutex, which is held during connect and
 //   the handshake; those are bounded by the connection timeout we derive from the budget.
+#include "probe/http_guard.h"
 #include "mailsec/probe/policy_fetch.h"
 
 #include <arpa/inet.h>
@@ -46,9 +47,6 @@ constexpr char kPolicyPath[] = "/.well-known/mta-sts.txt";
 // A phase that failed this close to the deadline failed because it ran out of time (select
 // timeouts are rounded to microseconds and the clock is read after the wait returns).
 constexpr std::chrono::milliseconds kDeadlineSlack{25};
-// After the deadline the watchdog repeats stop() at this period until the request returns, in
-// case its first call came before httplib had registered the request in flight.
-constexpr std::chrono::milliseconds kWatchdogRepeat{20};
 
 PolicyFetch Outcome(PolicyFetchOutcome outcome) {
   PolicyFetch f;
@@ -87,56 +85,10 @@ bool IsNumericAddress(const std::string& address) {
          inet_pton(AF_INET6, address.c_str(), &buf) == 1;
 }
 
-// Calls client->stop() from its own thread once `deadline` has passed, until dismissed.
-class Watchdog {
- public:
-  Watchdog(httplib::ClientImpl* client, Clock::time_point deadline)
-      : client_(client), deadline_(deadline), thread_([this] { Run(); }) {}
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-  ~Watchdog() { Dismiss(); }
 
-  void Dismiss() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
+using Cancel = internal::HttpCancel;
+using Watchdog = internal::HttpWatchdog;
 
- private:
-  void Run() {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_until(lock, deadline_, [this] { return done_; })) return;
-    while (!done_) {
-      lock.unlock();
-      client_->stop();
-      lock.lock();
-      cv_.wait_for(lock, kWatchdogRepeat, [this] { return done_; });
-    }
-  }
-
-  httplib::ClientImpl* const client_;
-  const Clock::time_point deadline_;
-  std::mutex mu_;  // guards done_
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;  // last: starts once the members above exist
-};
-
-// Why our callbacks cancelled the request (httplib reports all of them as Error::Canceled).
-enum class Cancel : uint8_t { kNone, kNotOk, kTooLarge, kDeadline };
-
-bool ContentLengthOverCap(const httplib::Response& res) {
-  if (!res.has_header("Content-Length")) return false;
-  const std::string v = res.get_header_value("Content-Length");
-  uint64_t n = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec == std::errc::result_out_of_range) return true;
-  // A malformed length is httplib's problem (it fails the read); the receiver still caps.
-  return ec == std::errc() && end == v.data() + v.size() && n > checks::kMaxMtaStsPolicyBytes;
-}
 
 // One attempt against one address. *final is false only when the TCP connection was not made and
 // the next address may be tried.
@@ -186,7 +138,7 @@ PolicyFetch FetchFrom(const std::string& host, const std::string& address,
             cancel = Cancel::kNotOk;
             return false;
           }
-          if (ContentLengthOverCap(res)) {
+          if (internal::ContentLengthOver(res, checks::kMaxMtaStsPolicyBytes)) {
             cancel = Cancel::kTooLarge;
             return false;
           }

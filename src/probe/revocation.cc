@@ -20,6 +20,7 @@
 // - CRL: issuer name equal to the leaf's issuer, signature by the issuer's key, thisUpdate not in
 //   the future and nextUpdate not past (both with kValidityLeeway), a complete CRL (no delta) whose
 //   issuingDistributionPoint scope covers end-entity certificates for all reasons.
+#include "probe/http_guard.h"
 #include "mailsec/probe/revocation.h"
 
 #include <arpa/inet.h>
@@ -70,9 +71,6 @@ constexpr size_t kMaxAddresses = 4;
 constexpr size_t kMaxUrlShown = 120;
 // A phase that failed this close to the deadline failed because it ran out of time.
 constexpr std::chrono::milliseconds kDeadlineSlack{25};
-// After the deadline the watchdog repeats stop() at this period until the request returns, in
-// case its first call came before httplib had registered the request in flight.
-constexpr std::chrono::milliseconds kWatchdogRepeat{20};
 
 // --- OpenSSL ownership ---------------------------------------------------------------------------
 
@@ -264,53 +262,10 @@ Result<std::vector<std::string>> Resolve(const std::string& host, Clock::time_po
 
 // --- HTTP ----------------------------------------------------------------------------------------
 
-// Calls client->stop() from its own thread once `deadline` has passed, until destroyed.
-class Watchdog {
- public:
-  Watchdog(httplib::ClientImpl* client, Clock::time_point deadline)
-      : client_(client), deadline_(deadline), thread_([this] { Run(); }) {}
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-  ~Watchdog() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
 
- private:
-  void Run() {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_until(lock, deadline_, [this] { return done_; })) return;
-    while (!done_) {
-      lock.unlock();
-      client_->stop();
-      lock.lock();
-      cv_.wait_for(lock, kWatchdogRepeat, [this] { return done_; });
-    }
-  }
+using Cancel = internal::HttpCancel;
+using Watchdog = internal::HttpWatchdog;
 
-  httplib::ClientImpl* const client_;
-  const Clock::time_point deadline_;
-  std::mutex mu_;  // guards done_
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;  // last: starts once the members above exist
-};
-
-// Why our callbacks cancelled the request (httplib reports all of them as Error::Canceled).
-enum class Cancel : uint8_t { kNone, kNotOk, kTooLarge, kDeadline };
-
-bool ContentLengthOver(const httplib::Response& res, size_t cap) {
-  if (!res.has_header("Content-Length")) return false;
-  const std::string v = res.get_header_value("Content-Length");
-  uint64_t n = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec == std::errc::result_out_of_range) return true;
-  return ec == std::errc() && end == v.data() + v.size() && n > cap;
-}
 
 struct FetchRequest {
   const HttpUrl* url;
@@ -354,7 +309,7 @@ Result<std::string> FetchFrom(const FetchRequest& r, const std::string& address,
       cancel = Cancel::kNotOk;
       return false;
     }
-    if (ContentLengthOver(res, r.cap)) {
+    if (internal::ContentLengthOver(res, r.cap)) {
       cancel = Cancel::kTooLarge;
       return false;
     }
