@@ -23,6 +23,7 @@
 #include "mailsec/dns/resolver.h"
 #include "mailsec/export/snapshot.h"
 #include "mailsec/probe/domain_probe.h"
+#include "mailsec/probe/scan_target.h"
 #include "mailsec/findings/history.h"
 #include "mailsec/plan/plan.h"
 #include "mailsec/probe/endpoint_probe.h"
@@ -59,6 +60,10 @@ struct Exporter::Impl {
   // Replaced on reload; probes in flight keep the one they started with (shared ownership).
   std::shared_ptr<dns::Resolver> resolver;
   std::map<std::string, probe::TargetResult> results;
+  // The latest deep scan per target id and endpoint address (findings::HistoryKey), and when each
+  // target was last scanned (Unix seconds). Scans ride along with every fast probe's result.
+  std::map<std::string, std::map<std::string, probe::ScanReport>> scans;
+  std::map<std::string, double> last_scan;
   exporter::ExporterState state;
   bool ready = false;
 
@@ -114,6 +119,17 @@ struct Exporter::Impl {
     return o;
   }
 
+  probe::ScanTargetOptions ScanOptionsLocked() {
+    probe::ScanTargetOptions o;
+    o.scan.probe = OptionsLocked();
+    o.scan.budget = std::min<std::chrono::milliseconds>(std::chrono::minutes(5),
+                                                        config->global.scan_interval);
+    o.revocation.timeout = std::min<std::chrono::milliseconds>(config->global.timeout,
+                                                               std::chrono::seconds(10));
+    o.pool = &fetch_pool;
+    return o;
+  }
+
   probe::DomainProbeOptions DomainOptionsLocked(const config::DomainConfig& d) {
     probe::DomainProbeOptions o;
     o.endpoint = OptionsLocked();
@@ -147,6 +163,10 @@ struct Exporter::Impl {
     } else {
       result = co_await probe::ProbeEndpointTarget(target.endpoint, options);
     }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      AttachKeptScans(target.id, &result);
+    }
     const bool ok = Observe(&result);
     for (const auto& e : result.endpoints) {
       if (!e.success) spdlog::debug("probe {} {} failed: {}", target.id, e.ip, e.error);
@@ -156,11 +176,46 @@ struct Exporter::Impl {
         spdlog::debug("domain {}: {}", target.id, err);
       }
     }
+    // The fast result is published first; a deep scan (once per scan_interval) follows and
+    // republishes the same result with its findings. This target's loop waits for it, so no
+    // newer fast result can be overwritten.
+    bool scan_due = false;
+    probe::ScanTargetOptions scan_options;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      // A target removed by a reload while its probe ran must not come back.
+      if (!planned_ids.count(target.id)) co_return;
+      results[target.id] = result;
+      state.probes_total[{std::string(plan::KindName(target.kind)), ok ? "success" : "failure"}]++;
+      const double now = ToUnixSeconds(SystemClock().Now());
+      const double every = std::chrono::duration<double>(config->global.scan_interval).count();
+      auto [it, first] = last_scan.try_emplace(target.id, 0.0);
+      scan_due = first || now - it->second >= every;
+      if (scan_due) {
+        it->second = now;
+        scan_options = ScanOptionsLocked();
+      }
+    }
+    if (!scan_due) co_return;
+    co_await probe::ScanTargetResult(&result, scan_options);
     std::lock_guard<std::mutex> lock(mu);
-    // A target removed by a reload while its probe ran must not come back.
     if (!planned_ids.count(target.id)) co_return;
+    auto& kept = scans[target.id];
+    for (const auto& e : result.endpoints) {
+      if (e.scan) kept[findings::HistoryKey(e)] = *e.scan;
+    }
     results[target.id] = std::move(result);
-    state.probes_total[{std::string(plan::KindName(target.kind)), ok ? "success" : "failure"}]++;
+  }
+
+  // Attaches the latest scan of each address to a fresh result. Caller holds mu.
+  void AttachKeptScans(const std::string& id, probe::TargetResult* result) {
+    auto kept = scans.find(id);
+    if (kept == scans.end()) return;
+    for (auto& e : result->endpoints) {
+      if (auto it = kept->second.find(findings::HistoryKey(e)); it != kept->second.end()) {
+        probe::AttachScan(it->second, &e);
+      }
+    }
   }
 
   // Feeds a result to the history (and the history's findings back into it); true when the
@@ -201,6 +256,8 @@ struct Exporter::Impl {
       for (auto it = results.begin(); it != results.end();) {
         it = planned_ids.count(it->first) ? std::next(it) : results.erase(it);
       }
+      std::erase_if(scans, [&](const auto& kv) { return !planned_ids.count(kv.first); });
+      std::erase_if(last_scan, [&](const auto& kv) { return !planned_ids.count(kv.first); });
       state.targets_by_kind["endpoint"] =
           static_cast<int64_t>(new_plan.Count(plan::Kind::kEndpoint));
       state.targets_by_kind["domain"] = static_cast<int64_t>(new_plan.Count(plan::Kind::kDomain));
@@ -332,7 +389,6 @@ std::string Exporter::ConfiguredListenAddress() const {
 }
 
 http::ProbeReply Exporter::ProbeNow(const std::string& text, bool scan, double budget_seconds) {
-  (void)scan;  // the deep scan arrives with its own issue; a fresh fast probe runs either way
   const bool is_domain = text.find("://") == std::string::npos;
   std::string id;
   config::EndpointTarget endpoint;
@@ -352,9 +408,11 @@ http::ProbeReply Exporter::ProbeNow(const std::string& text, bool scan, double b
   }
   probe::ProbeOptions options;
   probe::DomainProbeOptions domain_options;
+  probe::ScanTargetOptions scan_options;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     if (!impl_->config) return {503, "not ready\n"};
+    scan_options = impl_->ScanOptionsLocked();
     bool allowed = impl_->planned_ids.count(id) > 0;
     for (const auto& glob : impl_->config->web.probe_allow) {
       allowed = allowed || fnmatch(glob.c_str(), text.c_str(), 0) == 0 ||
@@ -375,7 +433,13 @@ http::ProbeReply Exporter::ProbeNow(const std::string& text, bool scan, double b
     }
   }
   if (budget_seconds > 0) {
-    const auto budget = std::chrono::milliseconds(static_cast<int64_t>(budget_seconds * 1000));
+    auto budget = std::chrono::milliseconds(static_cast<int64_t>(budget_seconds * 1000));
+    if (scan) {
+      // Half for the fast probe, half for the scan of what it found.
+      budget /= 2;
+      scan_options.scan.budget = std::min(scan_options.scan.budget, budget);
+      scan_options.revocation.timeout = std::min(scan_options.revocation.timeout, budget / 4);
+    }
     options.timeout = std::min(options.timeout, budget);
     // A domain probe spends its budget on DNS, then on each MX: give each part a share.
     domain_options.endpoint.timeout = std::min(domain_options.endpoint.timeout, budget / 3);
@@ -409,6 +473,25 @@ http::ProbeReply Exporter::ProbeNow(const std::string& text, bool scan, double b
   }
   try {
     probe::TargetResult r = future.get();
+    if (scan) {
+      auto scan_promise = std::make_shared<std::promise<void>>();
+      std::future<void> scanned = scan_promise->get_future();
+      asio::co_spawn(asio::make_strand(impl_->io), probe::ScanTargetResult(&r, scan_options),
+                     [scan_promise](std::exception_ptr ep) {
+                       if (ep) {
+                         scan_promise->set_exception(ep);
+                       } else {
+                         scan_promise->set_value();
+                       }
+                     });
+      // The scan keeps its own budget; this bound only guards against a bug. `r` must outlive
+      // the scan: on a timeout, wait for it anyway (its budget ends it).
+      if (scanned.wait_for(scan_options.scan.budget * 2 + std::chrono::seconds(30)) !=
+          std::future_status::ready) {
+        scanned.wait();
+      }
+      scanned.get();
+    }
     impl_->Observe(&r);
     return {200, exporter::RenderResult(r)};
   } catch (const std::exception& e) {

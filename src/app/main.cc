@@ -19,6 +19,7 @@
 #include "mailsec/dns/resolver.h"
 #include "mailsec/http/server.h"
 #include "mailsec/probe/domain_probe.h"
+#include "mailsec/probe/scan_target.h"
 #include "mailsec/probe/endpoint_probe.h"
 #include "mailsec/tls/client.h"
 
@@ -91,7 +92,44 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
     }
     j["tls"] = t;
   }
+  if (r.scan && r.scan->ran) {
+    const probe::ScanReport& sc = *r.scan;
+    nlohmann::json scan;
+    scan["handshakes"] = sc.handshakes;
+    scan["versions"] = sc.versions;
+    if (sc.weak_tested) scan["weak_cipher_accepted"] = sc.weak_cipher_accepted;
+    nlohmann::json weak = nlohmann::json::array();
+    for (const auto& [version, cipher] : sc.accepted_weak) {
+      weak.push_back({{"version", version}, {"cipher", cipher}});
+    }
+    scan["accepted_weak"] = weak;
+    if (sc.command_injection) scan["command_injection"] = *sc.command_injection;
+    if (sc.revoked) scan["revoked"] = *sc.revoked;
+    scan["revocation_source"] = sc.revocation_source;
+    nlohmann::json checks = nlohmann::json::array();
+    for (const auto& f : sc.findings) {
+      checks.push_back(
+          {{"check", f.check}, {"verdict", static_cast<int>(f.verdict)}, {"detail", f.detail}});
+    }
+    scan["checks"] = checks;
+    scan["error"] = sc.error;
+    j["scan"] = scan;
+  }
   return j;
+}
+
+const char* VerdictName(checks::CheckVerdict v) {
+  switch (v) {
+    case checks::CheckVerdict::kPass:
+      return "pass";
+    case checks::CheckVerdict::kWarn:
+      return "WARN";
+    case checks::CheckVerdict::kFail:
+      return "FAIL";
+    case checks::CheckVerdict::kError:
+      return "ERROR";
+  }
+  return "?";
 }
 
 void PrintReport(const probe::EndpointReport& r, std::ostream& out) {
@@ -124,6 +162,33 @@ void PrintReport(const probe::EndpointReport& r, std::ostream& out) {
     if (r.signals[i]) {
       out << "  downgrade:     " << probe::SignalName(static_cast<probe::Signal>(i)) << "\n";
     }
+  }
+  if (r.scan && r.scan->ran) {
+    const probe::ScanReport& sc = *r.scan;
+    out << "  scan:          " << sc.handshakes << " handshakes;";
+    for (const auto& [version, accepted] : sc.versions) {
+      out << " " << version << (accepted ? "+" : "-");
+    }
+    out << "\n";
+    if (sc.weak_tested) {
+      out << "  weak ciphers:  " << (sc.weak_cipher_accepted ? "ACCEPTED" : "refused");
+      for (const auto& [version, cipher] : sc.accepted_weak) out << " " << version << ":" << cipher;
+      out << "\n";
+    }
+    if (sc.command_injection) {
+      out << "  injection:     " << (*sc.command_injection ? "VULNERABLE" : "not executed") << "\n";
+    }
+    if (sc.revoked) {
+      out << "  revocation:    " << (*sc.revoked ? "REVOKED" : "good") << " ("
+          << sc.revocation_source << ")\n";
+    }
+    for (const auto& f : sc.findings) {
+      if (f.verdict != checks::CheckVerdict::kPass) {
+        out << "  " << VerdictName(f.verdict) << " " << f.check << ": " << Printable(f.detail, 200)
+            << "\n";
+      }
+    }
+    if (!sc.error.empty()) out << "  scan stopped:  " << Printable(sc.error, 200) << "\n";
   }
   if (!r.success) {
     out << "  failure:       " << probe::FailureName(r.failure) << ": " << r.error << "\n";
@@ -178,19 +243,6 @@ nlohmann::json DomainJson(const probe::DomainReport& d) {
   return j;
 }
 
-const char* VerdictName(checks::CheckVerdict v) {
-  switch (v) {
-    case checks::CheckVerdict::kPass:
-      return "pass";
-    case checks::CheckVerdict::kWarn:
-      return "WARN";
-    case checks::CheckVerdict::kFail:
-      return "FAIL";
-    case checks::CheckVerdict::kError:
-      return "ERROR";
-  }
-  return "?";
-}
 
 void PrintDomain(const probe::DomainReport& d, std::ostream& out) {
   out << d.domain << ": " << (probe::IsCritical(d) ? "CRITICAL" : "OK") << "\n";
@@ -226,7 +278,6 @@ void PrintDomain(const probe::DomainReport& d, std::ostream& out) {
 int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file,
              const std::string& resolver, bool scan, bool json, const std::string& helo,
              const std::string& timeout_text) {
-  (void)scan;  // the deep scan arrives with its own issue
   Result<config::Duration> timeout = config::ParseDuration(timeout_text);
   if (!timeout.ok() || timeout->count() <= 0) {
     std::cerr << "check: bad --timeout \"" << Printable(timeout_text, 40) << "\"\n";
@@ -291,6 +342,19 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
         [&results, at](std::exception_ptr, probe::TargetResult r) { results[at] = std::move(r); });
   }
   io.run();
+  if (scan) {
+    // The deep scan of every address the probes reached, one target after the other's start.
+    probe::ScanTargetOptions so;
+    so.scan.probe = options;
+    so.revocation.timeout = std::min<std::chrono::milliseconds>(*timeout, std::chrono::seconds(10));
+    so.pool = &fetch_pool;
+    io.restart();
+    for (auto& result : results) {
+      asio::co_spawn(asio::make_strand(io), probe::ScanTargetResult(&result, so),
+                     [](std::exception_ptr) {});
+    }
+    io.run();
+  }
   options.resolver.reset();
   fetch_pool.join();
 

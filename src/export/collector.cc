@@ -178,6 +178,22 @@ void AddEndpoint(FamilySet* set, const EndpointReport& r) {
           {c.subject_cn, c.issuer_cn, c.serial, c.fingerprint_sha256, c.key_type, bits,
            c.signature_algorithm});
   }
+  if (r.scan && r.scan->ran) {
+    const probe::ScanReport& sc = *r.scan;
+    w.Add(Metric::kScanHandshakes, sc.handshakes);
+    w.Add(Metric::kScanTimestamp, sc.finished_at);
+    for (const auto& [version, accepted] : sc.versions) {
+      w.Add(Metric::kTlsVersionSupported, Bool(accepted), {version});
+    }
+    if (sc.weak_tested) w.Add(Metric::kTlsWeakCipherAccepted, Bool(sc.weak_cipher_accepted));
+    for (const auto& [version, cipher] : sc.accepted_weak) {
+      w.Add(Metric::kTlsWeakCipherInfo, 1, {version, cipher});
+    }
+    if (sc.revoked) w.Add(Metric::kCertRevoked, Bool(*sc.revoked));
+    for (const checks::Finding& f : sc.findings) {
+      w.Add(Metric::kCheckResult, static_cast<double>(f.verdict), {f.check});
+    }
+  }
   if (r.dane.looked_up) {
     w.Add(Metric::kDaneTlsaPresent, Bool(r.dane.tlsa_present));
     if (r.dane.tlsa_present) w.Add(Metric::kDaneMatch, Bool(r.dane.match));

@@ -26,6 +26,8 @@ constexpr std::string_view kEndpointCert[] = {"service",
                                               "key_type",
                                               "key_bits",
                                               "signature_algorithm"};
+constexpr std::string_view kEndpointVersionCipher[] = {"service", "host",    "port",
+                                                      "ip",      "version", "cipher"};
 constexpr std::string_view kEndpointCheck[] = {"service", "host", "port", "ip", "check"};
 constexpr std::string_view kDomain[] = {"domain"};
 constexpr std::string_view kDomainCheck[] = {"domain", "check"};
@@ -66,6 +68,10 @@ constexpr std::array kCatalog = {
               "notAfter of the leaf certificate, in Unix seconds.", kG, kEndpoint},
     MetricDef{Metric::kCertNotBefore, "mailsec_cert_not_before_timestamp_seconds",
               "notBefore of the leaf certificate, in Unix seconds.", kG, kEndpoint},
+    MetricDef{Metric::kCertRevoked, "mailsec_cert_revoked",
+              "Deep scan: 1 if the OCSP staple, the OCSP responder or the CRL says the leaf is "
+              "revoked.",
+              kG, kEndpoint},
     MetricDef{Metric::kCertTrusted, "mailsec_cert_trusted",
               "1 if the served chain verifies against the trust store now.", kG, kEndpoint},
     MetricDef{Metric::kCertVerifyResultInfo, "mailsec_cert_verify_result_info",
@@ -149,6 +155,11 @@ constexpr std::array kCatalog = {
               "When the last probe finished, in Unix seconds.", kG, kEndpoint},
     MetricDef{Metric::kProbesTotal, "mailsec_probes_total",
               "Probes run since the exporter started, by target kind and result.", kC, kKindResult},
+    MetricDef{Metric::kScanHandshakes, "mailsec_scan_handshakes",
+              "Deep scan: connections the last scan of this address made.", kG, kEndpoint},
+    MetricDef{Metric::kScanTimestamp, "mailsec_scan_timestamp_seconds",
+              "Deep scan: when the last scan of this address finished, in Unix seconds.", kG,
+              kEndpoint},
     MetricDef{Metric::kSpfAllInfo, "mailsec_spf_all_info",
               "Qualifier of the final all of the SPF policy (-, ~, ?, +, none); always 1.", kG,
               kDomainQualifier},
@@ -171,6 +182,16 @@ constexpr std::array kCatalog = {
               "1 if a TLS handshake completed.", kG, kEndpoint},
     MetricDef{Metric::kTlsVersionInfo, "mailsec_tls_version_info",
               "Negotiated TLS version; always 1.", kG, kEndpointVersion},
+    MetricDef{Metric::kTlsVersionSupported, "mailsec_tls_version_supported",
+              "Deep scan: 1 if the server accepts the protocol version, 0 if it refuses it; no "
+              "series when untested.",
+              kG, kEndpointVersion},
+    MetricDef{Metric::kTlsWeakCipherAccepted, "mailsec_tls_weak_cipher_accepted",
+              "Deep scan: 1 if any NULL, anonymous, EXPORT, RC4, DES or 3DES suite was accepted.",
+              kG, kEndpoint},
+    MetricDef{Metric::kTlsWeakCipherInfo, "mailsec_tls_weak_cipher_info",
+              "Deep scan: one weak cipher suite the server accepted, by version; always 1.", kG,
+              kEndpointVersionCipher},
     MetricDef{Metric::kTlsRptPresent, "mailsec_tlsrpt_present",
               "1 if exactly one _smtp._tls TLS-RPT record exists.", kG, kDomain},
     MetricDef{Metric::kTlsRptValid, "mailsec_tlsrpt_valid",

@@ -252,6 +252,59 @@ TEST_F(ExporterTest, ProbeEndpointProbesOneTarget) {
   EXPECT_EQ(r.status, 400) << r.error << r.body;
 }
 
+// Whether `openssl s_client` (an independent client) completes a STARTTLS handshake with the
+// fleet service under the given version/cipher options.
+bool OpensslAccepts(const std::string& fleet_service, const std::vector<std::string>& options) {
+  std::vector<std::string> argv = {"openssl", "s_client", "-starttls", "smtp", "-connect",
+                                   g_fleet->address() + ":" +
+                                       std::to_string(g_fleet->port(fleet_service))};
+  argv.insert(argv.end(), options.begin(), options.end());
+  CommandResult r = RunCommand(argv, seconds(15));
+  return r.output.find("Cipher is ") != std::string::npos &&
+         r.output.find("Cipher is (NONE)") == std::string::npos;
+}
+
+// The deep scan on demand (/probe?scan=1): versions one by one, weak suites, STARTTLS command
+// injection, against the real Postfix, with openssl s_client as the independent oracle for what
+// the server accepts (Postfix's opportunistic defaults on port 25 are permissive: anonymous
+// suites, TLS 1.0/1.1). Postfix does not execute commands pipelined behind STARTTLS.
+TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
+  ExporterProcess exporter(*g_fleet, "scan");
+  ASSERT_NO_FATAL_FAILURE(Launch(exporter, {.interval = "1h"}));
+  HttpResponse r = exporter.Get("/probe?scan=1&target=" + UrlEncode(Target("smtp_good")),
+                                {{"X-Prometheus-Scrape-Timeout-Seconds", "120"}});
+  ASSERT_EQ(r.status, 200) << r.error << r.body << "\nlog:\n" << exporter.LogTail();
+  const Labels labels = EndpointLabels("smtp_good");
+  auto with = [&](const std::string& k, const std::string& v) {
+    Labels l = labels;
+    l[k] = v;
+    return l;
+  };
+  struct Version {
+    const char* name;
+    const char* flag;
+  };
+  for (const Version& v : {Version{"TLSv1.3", "-tls1_3"}, Version{"TLSv1.2", "-tls1_2"},
+                           Version{"TLSv1.1", "-tls1_1"}, Version{"TLSv1", "-tls1"}}) {
+    const bool want = OpensslAccepts("smtp_good", {v.flag, "-cipher", "DEFAULT:@SECLEVEL=0"});
+    EXPECT_TRUE(HasValue(r.body, "mailsec_tls_version_supported", with("version", v.name),
+                         want ? 1 : 0))
+        << "openssl s_client " << v.flag << (want ? " accepted" : " was refused");
+  }
+  EXPECT_TRUE(HasValue(r.body, "mailsec_tls_version_supported", with("version", "SSLv3"), 0));
+  EXPECT_TRUE(HasValue(r.body, "mailsec_tls_version_supported", with("version", "SSLv2"), 0));
+  const bool anon = OpensslAccepts("smtp_good", {"-tls1_2", "-cipher", "aNULL:@SECLEVEL=0"});
+  EXPECT_TRUE(HasValue(r.body, "mailsec_tls_weak_cipher_accepted", labels, anon ? 1 : 0))
+      << "openssl s_client with anonymous suites " << (anon ? "accepted" : "was refused");
+  EXPECT_TRUE(HasValue(r.body, "mailsec_downgrade_signal", with("signal", "command_injection"), 0));
+  EXPECT_TRUE(
+      HasValue(r.body, "mailsec_check_result", with("check", "starttls_command_injection"), 0));
+  std::optional<double> handshakes = MetricValue(r.body, "mailsec_scan_handshakes", labels);
+  ASSERT_TRUE(handshakes.has_value()) << r.body;
+  EXPECT_GE(*handshakes, 6);
+  EXPECT_LE(*handshakes, 80);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. Reload that removes a target.
 

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +63,31 @@ enum class Signal : uint8_t {
 inline constexpr int kSignalCount = 9;
 std::string_view SignalName(Signal s);  // "starttls_missing", ...
 
+// The deep TLS scan of one endpoint address (probe/deep_scan.h), run every scan_interval; the
+// latest one rides along with every fast probe's report until the next scan replaces it.
+struct ScanReport {
+  bool ran = false;        // at least one connection was made
+  int handshakes = 0;      // connections made
+  double started_at = 0;   // Unix seconds
+  double finished_at = 0;  // Unix seconds
+  // "SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" -> accepted. A version that could
+  // not be tried is absent (untested), never false.
+  std::map<std::string, bool> versions;
+  bool weak_tested = false;           // the weak-suite probe ran for at least one version
+  bool weak_cipher_accepted = false;  // NULL, anonymous, EXPORT, RC4, DES or 3DES accepted
+  // (version, IANA suite name), bounded by the scan.
+  std::vector<std::pair<std::string, std::string>> accepted_weak;
+  // STARTTLS services only; nullopt: not tested.
+  std::optional<bool> command_injection;
+  // Revocation of the served leaf (staple, OCSP responder, CRL): nullopt when untested.
+  std::optional<bool> revoked;
+  std::string revocation_source;  // "ocsp_staple", "ocsp", "crl"
+  std::string revocation_detail;  // printable
+  std::vector<checks::Finding> findings;
+  // Why the scan stopped early or what could not be tested, printable; empty when all ran.
+  std::string error;
+};
+
 // One endpoint address probed once.
 struct EndpointReport {
   config::EndpointTarget target;  // service, host, port
@@ -106,6 +132,8 @@ struct EndpointReport {
   } dane;
   // Why this endpoint is probed: "" configured; "mx" or "srv" when a domain target found it.
   std::string discovered_by;
+  // The latest deep scan of this address, when one has run.
+  std::optional<ScanReport> scan;
 };
 
 // What a domain target's DNS checks found (CONTRACT.md domain metrics). Facts for the contract

@@ -1,9 +1,11 @@
-// docs/checks.md documents every domain and DANE check id: one table row per id, starting
-// "| `id` |". The endpoint ids are held to the same by tests/unit/findings/verdicts_test.cc.
+// docs/checks.md documents every domain, DANE and deep-scan check id: one table row per id,
+// starting "| `id` |". The endpoint ids are held to the same by
+// tests/unit/findings/verdicts_test.cc.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -19,6 +21,7 @@
 #include "mailsec/checks/spf.h"
 #include "mailsec/checks/srv.h"
 #include "mailsec/checks/tlsrpt.h"
+#include "mailsec/probe/deep_scan.h"
 
 namespace mailsec::checks {
 namespace {
@@ -62,6 +65,18 @@ TEST(CheckDocsTest, EveryDomainAndDaneCheckHasExactlyOneRow) {
   ASSERT_FALSE(doc.empty());
   const std::vector<std::string_view> ids = DocumentedIds();
   EXPECT_GE(ids.size(), 40u);
+  for (std::string_view id : ids) {
+    SCOPED_TRACE(std::string(id));
+    EXPECT_EQ(RowsStartingWith(doc, "| `" + std::string(id) + "` |"), 1u)
+        << "want exactly one row \"| `" << id << "` |\" in docs/checks.md";
+  }
+}
+
+TEST(CheckDocsTest, EveryDeepScanCheckHasExactlyOneRow) {
+  const std::string doc = ReadChecksDoc();
+  ASSERT_FALSE(doc.empty());
+  const std::span<const std::string_view> ids = probe::ScanCheckIds();
+  EXPECT_GE(ids.size(), 7u);
   for (std::string_view id : ids) {
     SCOPED_TRACE(std::string(id));
     EXPECT_EQ(RowsStartingWith(doc, "| `" + std::string(id) + "` |"), 1u)

@@ -1,0 +1,76 @@
+// DeepScan: the slow, heavy TLS scan of one endpoint address (CHECKS.md §15 STRIP-04, §16, §17):
+// which protocol versions the server accepts (SSLv2 ... TLS 1.3), whether it accepts weak cipher
+// suites, and whether a STARTTLS service executes plaintext pipelined behind STARTTLS inside TLS
+// (command injection, CVE-2011-0411).
+//
+// Every test is a fresh connection (after the service's STARTTLS dialogue where it has one). The
+// connections to the address are strictly sequential, `pause` apart, at most `max_handshakes` per
+// scan (META-03). Versions and suites the local OpenSSL cannot offer are probed with hand-built
+// ClientHellos (tls/hello.h) and decided from the ServerHello; what could not be tried at all is
+// absent from the result, never reported as refused (META-01). Sends no credentials and no mail.
+//
+// Never throws; run it on a strand. The scan's results are plain data for the collector, the
+// status page and `check --scan`.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/address.hpp>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mailsec/checks/verdict.h"
+#include "mailsec/config/target.h"
+#include "mailsec/probe/endpoint_probe.h"
+
+namespace mailsec::probe {
+
+// Check ids (mailsec_check_result{check}); the catalogue row in the comment.
+inline constexpr std::string_view kScanSsl2Check = "tls_ssl2_offered";                  // TLSV-01
+inline constexpr std::string_view kScanSsl3Check = "tls_ssl3_offered";                  // TLSV-02
+inline constexpr std::string_view kScanLegacyTlsCheck = "tls_legacy_versions_offered";  // TLSV-03
+inline constexpr std::string_view kScanModernTlsCheck = "tls_modern_version_offered";   // TLSV-04
+inline constexpr std::string_view kScanTls13Check = "tls13_offered";                    // TLSV-05
+inline constexpr std::string_view kScanWeakCiphersCheck =
+    "tls_weak_ciphers";  // CIPH-02/04, TLSF-11/12
+inline constexpr std::string_view kScanCommandInjectionCheck =
+    "starttls_command_injection";  // STRIP-04
+
+// Every id a scan can report.
+std::span<const std::string_view> ScanCheckIds();
+
+struct ScanOptions {
+  // helo name, per-phase timeouts, reply limits, the TLS context (required) and the clock.
+  // probe.timeout bounds each connection.
+  ProbeOptions probe;
+  // Hard cap on connections per address per scan.
+  int max_handshakes = 80;
+  // Between two connections to the same address (politeness, META-03).
+  std::chrono::milliseconds pause{100};
+  // The whole scan; tests not started by then are left untested.
+  std::chrono::milliseconds budget{300'000};
+  // How long to listen inside TLS for the answer to the injected command: an answer is already
+  // on its way when the handshake completes, so a short wait suffices.
+  std::chrono::milliseconds injection_wait{2'000};
+  // Weak suites named per scan at most (accepted_weak).
+  size_t max_weak_reported = 16;
+};
+
+// The scan's result is the report's plain data (probe/report.h), so it can ride along with the
+// endpoint reports; ScanAddress fills everything but the revocation fields.
+using ScanResult = ScanReport;
+
+// Scans one address of `target`. options.probe.tls must be set.
+asio::awaitable<ScanResult> ScanAddress(config::EndpointTarget target, asio::ip::address address,
+                                        ScanOptions options);
+
+// The findings of a result (ScanAddress fills result.findings with it; exposed for tests).
+std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
+                                          const ScanResult& result);
+
+}  // namespace mailsec::probe

@@ -1,0 +1,93 @@
+// Hand-built ClientHello records and a parser for the server's first answer, for the deep scan's
+// probes that the local OpenSSL cannot make (SSLv2, SSLv3, suites it was built without: CHECKS.md
+// META-01). A probe never completes such a handshake: the ServerHello (or the alert) is the
+// answer. Pure functions, no I/O; the parser never trusts a length and reads at most
+// kMaxServerReplyBytes.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mailsec/base/status.h"
+
+namespace mailsec::tls {
+
+// Wire versions (RFC 5246 §6.2.1; SSLv2 is 0x0002).
+inline constexpr uint16_t kSsl2 = 0x0002;
+inline constexpr uint16_t kSsl3 = 0x0300;
+inline constexpr uint16_t kTls10 = 0x0301;
+inline constexpr uint16_t kTls11 = 0x0302;
+inline constexpr uint16_t kTls12 = 0x0303;
+inline constexpr uint16_t kTls13 = 0x0304;
+
+// "SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" (the names of
+// mailsec_tls_version_supported{version}); "0xNNNN" for anything else.
+std::string VersionName(uint16_t version);
+
+// Enough of a server's answer to decide: a ServerHello fits in far less (RFC 5246 §7.4.1.3: at
+// most ~70 bytes plus extensions), and a server that sends more before it is a different story.
+inline constexpr size_t kMaxServerReplyBytes = 16 * 1024 + 5;
+// META-02: some servers break on ClientHellos with more suites than this.
+inline constexpr size_t kMaxSuitesPerHello = 64;
+
+// Why a suite is weak (CHECKS.md CIPH-02): each is a FAIL.
+enum class WeakKind : uint8_t { kNull, kAnonymous, kExport, kRc4, kDes, k3Des };
+std::string_view WeakKindName(WeakKind k);  // "NULL", "anonymous", "EXPORT", "RC4", "DES", "3DES"
+
+struct SuiteInfo {
+  uint16_t id;
+  std::string_view iana;     // "TLS_RSA_WITH_RC4_128_SHA"
+  std::string_view openssl;  // "RC4-SHA"
+  WeakKind kind;
+};
+
+// Every weak suite the scan offers (fewer than kMaxSuitesPerHello), by IANA code point.
+std::span<const SuiteInfo> WeakSuites();
+// The table entry of a weak suite; null when `id` is not in WeakSuites().
+const SuiteInfo* FindWeakSuite(uint16_t id);
+// Common non-weak and weak suites that SSLv3..TLS 1.2 servers accept, for version probes.
+std::span<const uint16_t> CommonSuites();
+
+struct HelloSpec {
+  uint16_t version = kTls12;     // client_version; the record carries min(version, TLS 1.0)
+  std::vector<uint16_t> suites;  // at most kMaxSuitesPerHello, in order of preference
+  std::string sni;               // server_name; empty: none (IP-literal targets)
+  std::array<uint8_t, 32> random{};
+  // TLS 1.0-1.2 get supported_groups, ec_point_formats, signature_algorithms (1.2), SNI and
+  // renegotiation_info; SSLv3 gets none (many SSLv3 stacks choke on them).
+};
+
+// A ClientHello record (SSLv3 or TLS 1.0-1.2 format). InvalidArgument for an empty or too long
+// suite list, or a version outside SSLv3..TLS 1.2.
+[[nodiscard]] Result<std::string> BuildClientHello(const HelloSpec& spec);
+
+// An SSLv2 CLIENT-HELLO (SSLv2 record format) offering the SSLv2 cipher kinds below, with a
+// 16-byte challenge taken from `random`.
+[[nodiscard]] std::string BuildSsl2ClientHello(const std::array<uint8_t, 32>& random);
+
+struct ServerReply {
+  enum class Kind : uint8_t {
+    kIncomplete,       // a valid start; read more bytes and parse again
+    kServerHello,      // TLS/SSLv3 ServerHello: version, cipher
+    kAlert,            // a TLS alert record: alert_level, alert_description
+    kSsl2ServerHello,  // SSLv2 SERVER-HELLO: version 0x0002, ssl2_cipher_count
+  };
+  Kind kind = Kind::kIncomplete;
+  uint16_t version = 0;  // ServerHello.server_version (TLS 1.3's supported_versions is ignored)
+  uint16_t cipher = 0;
+  uint8_t alert_level = 0;
+  uint8_t alert_description = 0;
+  size_t ssl2_cipher_count = 0;
+};
+
+// Parses the start of what a server sent after our hello. Malformed: not TLS or SSLv2 at all
+// (a plaintext banner), a record that breaks the format, or a first handshake message that is
+// not a ServerHello; more than kMaxServerReplyBytes without a decision is Malformed too.
+[[nodiscard]] Result<ServerReply> ParseServerReply(std::string_view bytes);
+
+}  // namespace mailsec::tls

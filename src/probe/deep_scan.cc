@@ -1,0 +1,687 @@
+#include "mailsec/probe/deep_scan.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <asio/redirect_error.hpp>
+#include <asio/ssl.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "mailsec/base/text.h"
+#include "mailsec/net/line_reader.h"
+#include "mailsec/net/transport.h"
+#include "mailsec/proto/dialogue.h"
+#include "mailsec/tls/client.h"
+#include "mailsec/tls/hello.h"
+
+namespace mailsec::probe {
+namespace {
+
+using config::Service;
+using Steady = net::SteadyClock;
+using Verdict = checks::CheckVerdict;
+
+constexpr std::string_view kIds[] = {
+    kScanSsl2Check,  kScanSsl3Check,        kScanLegacyTlsCheck,       kScanModernTlsCheck,
+    kScanTls13Check, kScanWeakCiphersCheck, kScanCommandInjectionCheck};
+
+// Raw-hello enumeration of weak suites stops after this many per version (each is one more
+// connection; one accepted weak suite already fails the check).
+constexpr int kMaxWeakRoundsPerVersion = 6;
+constexpr const char* kCannotOffer = "the local OpenSSL cannot offer this";
+// Lines read while waiting for the STARTTLS go-ahead of the injection probe.
+constexpr int kMaxGoAheadLines = 50;
+
+std::unique_ptr<proto::Dialogue> MakeDialogue(Service s, net::Transport* t, const ProbeOptions& o) {
+  switch (s) {
+    case Service::kSmtp:
+    case Service::kSubmission:
+    case Service::kSubmissions:
+      return proto::MakeSmtpDialogue(t, o.helo_name, o.reply_limits, o.dialogue_limits);
+    case Service::kImap:
+    case Service::kImaps:
+      return proto::MakeImapDialogue(t, o.reply_limits, o.dialogue_limits);
+    case Service::kPop3:
+    case Service::kPop3s:
+      return proto::MakePop3Dialogue(t, o.reply_limits, o.dialogue_limits);
+    case Service::kSieve:
+      return proto::MakeSieveDialogue(t, o.reply_limits, o.dialogue_limits);
+  }
+  return nullptr;
+}
+
+// STRIP-04: STARTTLS and a harmless follow-up in one write (CHECKS.md; POP3 uses CAPA, valid
+// before login, where NOOP is not).
+std::string_view InjectionProbe(Service s) {
+  switch (s) {
+    case Service::kImap:
+      return "m1 STARTTLS\r\nm2 NOOP\r\n";
+    case Service::kPop3:
+      return "STLS\r\nCAPA\r\n";
+    case Service::kSieve:
+      return "STARTTLS\r\nNOOP\r\n";
+    default:
+      return "STARTTLS\r\nNOOP\r\n";
+  }
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+
+// Where a go-ahead reply ends, and whether it said yes: 1 yes, 0 no, -1 read on.
+int GoAheadLine(Service s, std::string_view line) {
+  switch (s) {
+    case Service::kImap:
+      if (!StartsWithNoCase(line, "m1 ")) return -1;
+      return StartsWithNoCase(line, "m1 OK") ? 1 : 0;
+    case Service::kPop3:
+      return StartsWithNoCase(line, "+OK") ? 1 : 0;
+    case Service::kSieve:
+      if (StartsWithNoCase(line, "OK")) return 1;
+      if (StartsWithNoCase(line, "NO") || StartsWithNoCase(line, "BYE")) return 0;
+      return -1;
+    default:
+      if (line.size() >= 4 && line[3] == '-') return -1;
+      return line.starts_with("220") ? 1 : 0;
+  }
+}
+
+struct SslCtxFree {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+struct SslFree {
+  void operator()(SSL* s) const { SSL_free(s); }
+};
+
+// Configures a client context for exactly one version, security level 0 (legacy versions and
+// weak suites are what we look for). False when the local OpenSSL refuses the setting.
+bool ConfigureContext(SSL_CTX* ctx, int version, const std::string& cipher_list) {
+  SSL_CTX_set_security_level(ctx, 0);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_LEGACY_SERVER_CONNECT);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  if (SSL_CTX_set_min_proto_version(ctx, version) != 1) return false;
+  if (SSL_CTX_set_max_proto_version(ctx, version) != 1) return false;
+  if (version != TLS1_3_VERSION && SSL_CTX_set_cipher_list(ctx, cipher_list.c_str()) != 1) {
+    return false;
+  }
+  return true;
+}
+
+// META-01: can the local OpenSSL even offer this? Starts a handshake into a memory BIO; a
+// library that will not offer the version or any of the suites fails before writing a byte.
+bool LocalCanOffer(int version, const std::string& cipher_list) {
+  std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx || !ConfigureContext(ctx.get(), version, cipher_list)) {
+    ERR_clear_error();
+    return false;
+  }
+  std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
+  if (!ssl) return false;
+  BIO* rbio = BIO_new(BIO_s_mem());
+  BIO* wbio = BIO_new(BIO_s_mem());
+  if (rbio == nullptr || wbio == nullptr) {
+    BIO_free(rbio);
+    BIO_free(wbio);
+    return false;
+  }
+  SSL_set_bio(ssl.get(), rbio, wbio);  // ssl owns both now
+  SSL_set_connect_state(ssl.get());
+  (void)SSL_do_handshake(ssl.get());  // wants to read: the ClientHello is written by then
+  const bool wrote = BIO_ctrl_pending(wbio) > 0;
+  ERR_clear_error();
+  return wrote;
+}
+
+std::string OpenSslError() {
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    unsigned long e = ERR_get_error();
+    if (e == 0) break;
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  ERR_clear_error();
+  return out;
+}
+
+std::array<uint8_t, 32> RandomBytes() {
+  std::array<uint8_t, 32> r{};
+  if (RAND_bytes(r.data(), static_cast<int>(r.size())) != 1) ERR_clear_error();
+  return r;
+}
+
+// One test's answer.
+struct Outcome {
+  enum class Kind : uint8_t { kAccepted, kRefused, kUntested } kind = Kind::kUntested;
+  std::string why;  // printable
+  uint16_t cipher = 0;
+};
+
+Outcome Accepted(uint16_t cipher) { return Outcome{Outcome::Kind::kAccepted, "", cipher}; }
+Outcome Refused(std::string why) { return Outcome{Outcome::Kind::kRefused, std::move(why), 0}; }
+Outcome Untested(std::string why) { return Outcome{Outcome::Kind::kUntested, std::move(why), 0}; }
+
+// One connection of the scan; closes on destruction. The dialogue borrows tcp.
+struct Conn {
+  std::unique_ptr<net::TcpTransport> tcp;
+  std::unique_ptr<proto::Dialogue> dialogue;
+  net::Deadline deadline;  // the whole connection
+  ~Conn() {
+    dialogue.reset();
+    if (tcp) tcp->Close();
+  }
+};
+
+class Scanner {
+ public:
+  Scanner(const config::EndpointTarget& target, const asio::ip::address& address,
+          const ScanOptions& o, ScanResult* r)
+      : target_(target),
+        address_(address),
+        o_(o),
+        r_(r),
+        starttls_(config::ServiceTlsMode(target.service) == config::TlsMode::kStartTls),
+        scan_deadline_(Steady::now() + o.budget) {}
+
+  asio::awaitable<void> Run() {
+    co_await Versions();
+    if (!stopped_) co_await WeakSuites();
+    if (!stopped_ && starttls_) co_await Injection();
+  }
+
+ private:
+  net::Deadline Phase(const Conn& c, std::chrono::milliseconds budget) const {
+    return std::min(c.deadline, Steady::now() + budget);
+  }
+
+  void Note(const std::string& what) {
+    if (r_->error.size() > 600) return;
+    if (!r_->error.empty()) r_->error += "; ";
+    r_->error += Printable(what, 200);
+  }
+  void Stop(const std::string& why) {
+    stopped_ = true;
+    Note(why);
+  }
+
+  // A fresh connection, paced and counted, connected and (with `starttls`, on STARTTLS
+  // services) through the go-ahead: ready for a ClientHello. Without `starttls` a STARTTLS
+  // service stops after the capabilities. A failure stops the scan (the server turned us away,
+  // or is gone: META-03 says back off).
+  asio::awaitable<bool> Open(Conn* c, bool starttls) {
+    if (stopped_) co_return false;
+    if (r_->handshakes >= o_.max_handshakes) {
+      Stop("handshake cap of " + std::to_string(o_.max_handshakes) + " reached");
+      co_return false;
+    }
+    if (r_->handshakes > 0) {
+      asio::steady_timer pause(co_await asio::this_coro::executor);
+      pause.expires_at(last_close_ + o_.pause);
+      std::error_code ignored;
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+    if (Steady::now() >= scan_deadline_) {
+      Stop("scan budget spent");
+      co_return false;
+    }
+    ++r_->handshakes;
+    r_->ran = true;
+    c->deadline = std::min(scan_deadline_, Steady::now() + o_.probe.timeout);
+    net::ConnectOutcome out = co_await net::Connect(asio::ip::tcp::endpoint(address_, target_.port),
+                                                    Phase(*c, o_.probe.phases.connect), &c->tcp);
+    if (out.error != net::ConnectError::kNone) {
+      Stop("connect: " + out.message);
+      co_return false;
+    }
+    if (!starttls_) co_return true;
+    c->dialogue = MakeDialogue(target_.service, c->tcp.get(), o_.probe);
+    Status s = co_await c->dialogue->Greeting(Phase(*c, o_.probe.phases.greeting));
+    if (!s.ok()) {
+      Stop("greeting: " + s.message());
+      co_return false;
+    }
+    Result<proto::Capabilities> caps =
+        co_await c->dialogue->AskCapabilities(Phase(*c, o_.probe.phases.command));
+    if (!caps.ok()) {
+      Stop("capabilities: " + caps.status().message());
+      co_return false;
+    }
+    if (!caps->starttls) {
+      Stop("STARTTLS not offered: nothing to scan");
+      co_return false;
+    }
+    if (!starttls) co_return true;
+    s = co_await c->dialogue->StartTls(Phase(*c, o_.probe.phases.command));
+    if (!s.ok()) {
+      Stop("STARTTLS: " + s.message());
+      co_return false;
+    }
+    // Plaintext after the go-ahead is the fast probe's finding (response_injection); here it
+    // is dropped so that it cannot pass for the server's TLS answer.
+    (void)c->dialogue->SwitchTransport(nullptr);
+    co_return true;
+  }
+
+  void Closed(Conn* c) {
+    c->dialogue.reset();
+    if (c->tcp) c->tcp->Close();
+    last_close_ = Steady::now();
+  }
+
+  // A full handshake by the local OpenSSL restricted to one version (and cipher list).
+  asio::awaitable<Outcome> TryOpenSsl(int version, std::string cipher_list) {
+    if (!LocalCanOffer(version, cipher_list)) {
+      co_return Untested(kCannotOffer);
+    }
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    if (!ConfigureContext(ctx.native_handle(), version, cipher_list)) {
+      ERR_clear_error();
+      co_return Untested(kCannotOffer);
+    }
+    Conn c;
+    if (!co_await Open(&c, true)) co_return Untested("no connection");
+    Outcome out;
+    {
+      asio::ssl::stream<asio::ip::tcp::socket&> stream(c.tcp->socket(), ctx);
+      SSL* ssl = stream.native_handle();
+      if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl, target_.host.c_str());
+      ERR_clear_error();
+      std::error_code ec;
+      c.tcp->watchdog().Arm(Phase(c, o_.probe.phases.handshake));
+      co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+      c.tcp->watchdog().Disarm();
+      if (c.tcp->watchdog().Fired()) {
+        ERR_clear_error();
+        // A server that stays silent on a hello of this version does not speak it.
+        out = Refused("no answer to the ClientHello in time");
+      } else if (ec) {
+        std::string detail = ec.message();
+        std::string queued = OpenSslError();
+        if (!queued.empty()) detail += " (" + queued + ")";
+        // An answer that is not TLS at all (a plaintext banner reads as a record of version
+        // 0x3230) says nothing about this version: untested, not refused (META-01). A server
+        // that refuses a version answers with an alert (protocol_version) or closes.
+        bool not_tls = false;
+        if (ec.category() == asio::error::get_ssl_category()) {
+          const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+          not_tls = reason == SSL_R_WRONG_VERSION_NUMBER ||
+                    reason == SSL_R_PACKET_LENGTH_TOO_LONG || reason == SSL_R_HTTP_REQUEST ||
+                    reason == SSL_R_UNKNOWN_PROTOCOL || reason == SSL_R_RECORD_LENGTH_MISMATCH;
+        }
+        out = not_tls ? Untested("the answer is not TLS: " + detail) : Refused(detail);
+      } else if (SSL_version(ssl) != version) {
+        out = Refused("negotiated " + std::string(SSL_get_version(ssl)));
+      } else {
+        const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
+        out = Accepted(cipher != nullptr ? SSL_CIPHER_get_protocol_id(cipher) : 0);
+      }
+    }
+    Closed(&c);
+    co_return out;
+  }
+
+  // A hand-built ClientHello (SSLv2 format for tls::kSsl2); decided from the ServerHello.
+  asio::awaitable<Outcome> TryRawHello(uint16_t version, std::vector<uint16_t> suites) {
+    std::string hello;
+    if (version == tls::kSsl2) {
+      hello = tls::BuildSsl2ClientHello(RandomBytes());
+    } else {
+      tls::HelloSpec spec;
+      spec.version = version;
+      spec.suites = suites;
+      if (!target_.host_is_ip) spec.sni = target_.host;
+      spec.random = RandomBytes();
+      Result<std::string> built = tls::BuildClientHello(spec);
+      if (!built.ok()) co_return Untested(built.status().message());
+      hello = std::move(built).value();
+    }
+    Conn c;
+    if (!co_await Open(&c, true)) co_return Untested("no connection");
+    const net::Deadline deadline = Phase(c, o_.probe.phases.handshake);
+    Outcome out;
+    Status w = co_await c.tcp->WriteAll(hello, deadline);
+    if (!w.ok()) {
+      out = Refused("write: " + w.message());
+    } else {
+      std::string got;
+      char buf[4096];
+      for (;;) {
+        Result<tls::ServerReply> reply = tls::ParseServerReply(got);
+        if (!reply.ok()) {
+          out = Untested("the answer is not TLS: " + reply.status().message());
+          break;
+        }
+        if (reply->kind == tls::ServerReply::Kind::kIncomplete) {
+          const size_t room = tls::kMaxServerReplyBytes - got.size();
+          Result<size_t> n =
+              co_await c.tcp->ReadSome(std::span<char>(buf, std::min(sizeof buf, room)), deadline);
+          if (!n.ok()) {
+            out = Refused(n.status().code() == Status::Code::kTimeout
+                              ? std::string("no answer to the ClientHello in time")
+                              : n.status().message());
+            break;
+          }
+          if (*n == 0) {
+            out = Refused(got.empty() ? "closed without an answer" : "closed mid-answer");
+            break;
+          }
+          got.append(buf, *n);
+          continue;
+        }
+        out = Decide(version, suites, *reply);
+        break;
+      }
+    }
+    Closed(&c);
+    co_return out;
+  }
+
+  static Outcome Decide(uint16_t version, const std::vector<uint16_t>& suites,
+                        const tls::ServerReply& reply) {
+    using Kind = tls::ServerReply::Kind;
+    switch (reply.kind) {
+      case Kind::kAlert:
+        return Refused("alert " + std::to_string(reply.alert_description));
+      case Kind::kSsl2ServerHello:
+        if (version == tls::kSsl2 && reply.version == tls::kSsl2 && reply.ssl2_cipher_count > 0) {
+          return Accepted(0);
+        }
+        return Refused("SSLv2 SERVER-HELLO without a cipher");
+      case Kind::kServerHello:
+        if (reply.version != version) {
+          return Refused("ServerHello of " + tls::VersionName(reply.version));
+        }
+        if (std::find(suites.begin(), suites.end(), reply.cipher) == suites.end()) {
+          return Refused("ServerHello chose a suite we did not offer");
+        }
+        return Accepted(reply.cipher);
+      case Kind::kIncomplete:
+        break;
+    }
+    return Untested("incomplete answer");
+  }
+
+  void Record(const std::string& name, const Outcome& o) {
+    switch (o.kind) {
+      case Outcome::Kind::kAccepted:
+        r_->versions[name] = true;
+        break;
+      case Outcome::Kind::kRefused:
+        r_->versions[name] = false;
+        break;
+      case Outcome::Kind::kUntested:
+        Note(name + " untested: " + o.why);
+        break;
+    }
+  }
+
+  asio::awaitable<void> Versions() {
+    struct V {
+      int openssl;
+      uint16_t wire;
+    };
+    // Newest first: a server that turns us away early has at least told the important part.
+    const V kTls[] = {{TLS1_3_VERSION, tls::kTls13},
+                      {TLS1_2_VERSION, tls::kTls12},
+                      {TLS1_1_VERSION, tls::kTls11},
+                      {TLS1_VERSION, tls::kTls10}};
+    const std::vector<uint16_t> common(tls::CommonSuites().begin(), tls::CommonSuites().end());
+    for (const V& v : kTls) {
+      Outcome o = co_await TryOpenSsl(v.openssl, "ALL:@SECLEVEL=0");
+      if (o.kind == Outcome::Kind::kUntested && o.why == kCannotOffer && !stopped_ &&
+          v.wire != tls::kTls13) {
+        // The local library cannot speak it (compiled out, or refused by policy): ask with a
+        // hand-built hello instead (META-01).
+        o = co_await TryRawHello(v.wire, common);
+      }
+      Record(tls::VersionName(v.wire), o);
+      if (stopped_) co_return;
+    }
+    Outcome ssl3 = co_await TryRawHello(tls::kSsl3, common);
+    Record("SSLv3", ssl3);
+    if (stopped_) co_return;
+    Outcome ssl2 = co_await TryRawHello(tls::kSsl2, {});
+    Record("SSLv2", ssl2);
+  }
+
+  void AddWeak(uint16_t version, uint16_t id) {
+    const tls::SuiteInfo* info = tls::FindWeakSuite(id);
+    if (info == nullptr) return;  // accepted, but not one of ours: not weak
+    r_->weak_cipher_accepted = true;
+    const std::pair<std::string, std::string> entry(tls::VersionName(version),
+                                                    std::string(info->iana));
+    if (std::find(r_->accepted_weak.begin(), r_->accepted_weak.end(), entry) !=
+        r_->accepted_weak.end()) {
+      return;
+    }
+    if (r_->accepted_weak.size() < o_.max_weak_reported) r_->accepted_weak.push_back(entry);
+  }
+
+  asio::awaitable<void> WeakSuites() {
+    struct V {
+      int openssl;  // 0: the local OpenSSL never speaks it
+      uint16_t wire;
+    };
+    const V kVersions[] = {{TLS1_2_VERSION, tls::kTls12},
+                           {TLS1_1_VERSION, tls::kTls11},
+                           {TLS1_VERSION, tls::kTls10},
+                           {0, tls::kSsl3}};
+    for (const V& v : kVersions) {
+      auto it = r_->versions.find(tls::VersionName(v.wire));
+      if (it == r_->versions.end() || !it->second) continue;
+      // A full handshake where the local OpenSSL has weak suites (NULL and anonymous only in
+      // Debian's OpenSSL 3: no RC4, DES, 3DES or EXPORT). "Tested" needs a real answer: a
+      // probe cut short (cap, budget, a reply that is not TLS) decides nothing.
+      if (v.openssl != 0) {
+        Outcome o = co_await TryOpenSsl(v.openssl, "eNULL:aNULL:@SECLEVEL=0");
+        if (o.kind != Outcome::Kind::kUntested) r_->weak_tested = true;
+        if (o.kind == Outcome::Kind::kAccepted) AddWeak(v.wire, o.cipher);
+        if (stopped_) co_return;
+      }
+      // Then every weak code point in hand-built hellos, removing each accepted one.
+      std::vector<uint16_t> offer;
+      for (const tls::SuiteInfo& s : tls::WeakSuites()) offer.push_back(s.id);
+      for (int round = 0; round < kMaxWeakRoundsPerVersion && !offer.empty(); ++round) {
+        if (r_->accepted_weak.size() >= o_.max_weak_reported) break;
+        Outcome o = co_await TryRawHello(v.wire, offer);
+        if (o.kind != Outcome::Kind::kUntested) r_->weak_tested = true;
+        if (o.kind != Outcome::Kind::kAccepted) break;
+        AddWeak(v.wire, o.cipher);
+        std::erase(offer, o.cipher);
+      }
+      if (stopped_) co_return;
+    }
+  }
+
+  // STRIP-04: STARTTLS plus a follow-up in one write, then listen inside TLS.
+  asio::awaitable<void> Injection() {
+    Conn c;
+    if (!co_await Open(&c, false)) co_return;
+    (void)c.dialogue->SwitchTransport(nullptr);
+    const ReplyLimits& lim = o_.probe.reply_limits;
+    Status s = co_await c.tcp->WriteAll(InjectionProbe(target_.service),
+                                        Phase(c, o_.probe.phases.command));
+    if (!s.ok()) {
+      Note("injection probe: " + s.message());
+      Closed(&c);
+      co_return;
+    }
+    net::LineReader plain(c.tcp.get(), lim.max_line, lim.max_total);
+    const net::Deadline command = Phase(c, o_.probe.phases.command);
+    int go = -1;
+    for (int i = 0; i < kMaxGoAheadLines && go < 0; ++i) {
+      Result<std::string> line = co_await plain.ReadLine(command);
+      if (!line.ok()) {
+        Note("injection probe: STARTTLS: " + line.status().message());
+        break;
+      }
+      go = GoAheadLine(target_.service, *line);
+    }
+    if (go != 1) {
+      if (go == 0) Note("injection probe: STARTTLS refused");
+      Closed(&c);
+      co_return;
+    }
+    // An answer to the follow-up already here came in plaintext, before TLS: the server
+    // processed it in order, which is not injection. It is dropped, never used.
+    (void)plain.SetTransport(nullptr);
+
+    tls::HandshakeRequest req;
+    if (!target_.host_is_ip) req.sni = target_.host;
+    req.verify_host = target_.host;
+    req.deadline = Phase(c, o_.probe.phases.handshake);
+    req.now_unix = static_cast<int64_t>(ToUnixSeconds(o_.probe.clock->Now()));
+    tls::TlsFacts facts;
+    std::unique_ptr<net::Transport> tls_transport;
+    s = co_await tls::Handshake(*o_.probe.tls, *c.tcp, req, &facts, &tls_transport);
+    if (!s.ok()) {
+      Note("injection probe: handshake: " + s.message());
+      Closed(&c);
+      co_return;
+    }
+    // We send nothing now: any reply is to the command pipelined before TLS (ManageSieve
+    // first sends its capabilities unasked, ending in OK, RFC 5804 §2.2).
+    net::LineReader inside(tls_transport.get(), lim.max_line, lim.max_total);
+    const net::Deadline listen = Phase(c, o_.injection_wait);
+    bool sieve_caps_done = target_.service != Service::kSieve;
+    bool injected = false;
+    for (int i = 0; i < kMaxGoAheadLines; ++i) {
+      Result<std::string> line = co_await inside.ReadLine(listen);
+      if (!line.ok()) break;  // timeout: nothing came (safe); closed: safe too
+      if (!sieve_caps_done) {
+        if (StartsWithNoCase(*line, "OK")) sieve_caps_done = true;
+        continue;
+      }
+      injected = true;
+      Note("injection probe: answer inside TLS: " + Printable(*line, 80));
+      break;
+    }
+    r_->command_injection = injected;
+    tls_transport.reset();
+    Closed(&c);
+  }
+
+  const config::EndpointTarget& target_;
+  const asio::ip::address address_;
+  const ScanOptions& o_;
+  ScanResult* r_;
+  const bool starttls_;
+  const net::Deadline scan_deadline_;
+  Steady::time_point last_close_{};
+  bool stopped_ = false;
+};
+
+std::string Joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+}  // namespace
+
+std::span<const std::string_view> ScanCheckIds() { return kIds; }
+
+std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
+                                          const ScanResult& r) {
+  std::vector<checks::Finding> out;
+  if (!r.ran) return out;
+  auto tested = [&](const char* v) { return r.versions.count(v) > 0; };
+  auto yes = [&](const char* v) { return tested(v) && r.versions.at(v); };
+  auto untested = [&](const char* v) { return std::string(v) + " could not be tested"; };
+
+  // TLSV-01, TLSV-02: FAIL if accepted.
+  if (tested("SSLv2")) {
+    out.push_back({kScanSsl2Check, yes("SSLv2") ? Verdict::kFail : Verdict::kPass,
+                   yes("SSLv2") ? "SSLv2 accepted (DROWN)" : ""});
+  } else {
+    out.push_back({kScanSsl2Check, Verdict::kError, untested("SSLv2")});
+  }
+  if (tested("SSLv3")) {
+    out.push_back({kScanSsl3Check, yes("SSLv3") ? Verdict::kFail : Verdict::kPass,
+                   yes("SSLv3") ? "SSLv3 accepted (POODLE, RFC 7568)" : ""});
+  } else {
+    out.push_back({kScanSsl3Check, Verdict::kError, untested("SSLv3")});
+  }
+  // TLSV-03: RFC 8996 deprecates both; port 25 senders are opportunistic, so warn there.
+  {
+    std::vector<std::string> offered;
+    if (yes("TLSv1")) offered.push_back("TLSv1");
+    if (yes("TLSv1.1")) offered.push_back("TLSv1.1");
+    if (!offered.empty()) {
+      out.push_back({kScanLegacyTlsCheck,
+                     target.service == Service::kSmtp ? Verdict::kWarn : Verdict::kFail,
+                     Joined(offered) + " accepted (RFC 8996)"});
+    } else if (tested("TLSv1") && tested("TLSv1.1")) {
+      out.push_back({kScanLegacyTlsCheck, Verdict::kPass, ""});
+    } else {
+      out.push_back({kScanLegacyTlsCheck, Verdict::kError, "TLSv1/TLSv1.1 could not be tested"});
+    }
+  }
+  // TLSV-04: TLS 1.2 accepted passes; 1.3 only warns (RFC 9325 wants 1.2 too); neither fails.
+  if (yes("TLSv1.2")) {
+    out.push_back({kScanModernTlsCheck, Verdict::kPass, ""});
+  } else if (yes("TLSv1.3") && tested("TLSv1.2")) {
+    out.push_back({kScanModernTlsCheck, Verdict::kWarn, "TLSv1.3 only (RFC 9325 §3.1.1)"});
+  } else if (tested("TLSv1.2") && tested("TLSv1.3")) {
+    out.push_back({kScanModernTlsCheck, Verdict::kFail, "neither TLSv1.2 nor TLSv1.3 accepted"});
+  } else {
+    out.push_back({kScanModernTlsCheck, Verdict::kError, "TLSv1.2/TLSv1.3 could not be tested"});
+  }
+  // TLSV-05
+  if (tested("TLSv1.3")) {
+    out.push_back({kScanTls13Check, yes("TLSv1.3") ? Verdict::kPass : Verdict::kWarn,
+                   yes("TLSv1.3") ? "" : "TLSv1.3 not accepted"});
+  } else {
+    out.push_back({kScanTls13Check, Verdict::kError, untested("TLSv1.3")});
+  }
+  // CIPH-02: no series when no version up to TLS 1.2 was accepted (TLS 1.3 has no weak suites).
+  if (r.weak_cipher_accepted) {
+    std::string detail;
+    for (const auto& [v, c] : r.accepted_weak) {
+      detail += (detail.empty() ? "" : ", ") + c + " (" + v + ")";
+    }
+    out.push_back({kScanWeakCiphersCheck, Verdict::kFail, "accepted: " + detail});
+  } else if (r.weak_tested) {
+    out.push_back({kScanWeakCiphersCheck, Verdict::kPass, ""});
+  }
+  // STRIP-04
+  if (config::ServiceTlsMode(target.service) == config::TlsMode::kStartTls) {
+    if (!r.command_injection.has_value()) {
+      out.push_back({kScanCommandInjectionCheck, Verdict::kError, "injection probe did not run"});
+    } else {
+      out.push_back(
+          {kScanCommandInjectionCheck, *r.command_injection ? Verdict::kFail : Verdict::kPass,
+           *r.command_injection ? "a command pipelined before STARTTLS was answered inside TLS"
+                                : ""});
+    }
+  }
+  return out;
+}
+
+asio::awaitable<ScanResult> ScanAddress(config::EndpointTarget target, asio::ip::address address,
+                                        ScanOptions options) {
+  if (options.probe.clock == nullptr) options.probe.clock = &SystemClock();
+  ScanResult result;
+  result.started_at = ToUnixSeconds(options.probe.clock->Now());
+  if (options.probe.tls == nullptr) {
+    result.error = "no TLS context";
+  } else {
+    Scanner scanner(target, address, options, &result);
+    co_await scanner.Run();
+  }
+  result.findings = ScanFindings(target, result);
+  result.finished_at = ToUnixSeconds(options.probe.clock->Now());
+  co_return result;
+}
+
+}  // namespace mailsec::probe

@@ -1,0 +1,78 @@
+#include "mailsec/probe/scan_target.h"
+
+#include <asio/ip/address.hpp>
+#include <string>
+#include <system_error>
+
+namespace mailsec::probe {
+namespace {
+
+// The fast probe reached the server: there is something to scan.
+bool Connected(const EndpointReport& r) {
+  return !r.ip.empty() && r.phase_seconds[static_cast<int>(Phase::kConnect)] >= 0 &&
+         r.failure != Failure::kConnectRefused && r.failure != Failure::kConnectTimeout &&
+         r.failure != Failure::kConnectError && r.failure != Failure::kResolve;
+}
+
+constexpr std::string_view kCertRevokedCheck = "cert_revoked";  // CERT-09, without a staple
+
+void AddRevocation(const RevocationResult& rev, ScanReport* scan) {
+  scan->revocation_source = rev.source;
+  scan->revocation_detail = rev.detail;
+  switch (rev.status) {
+    case RevocationResult::Status::kGood:
+      scan->revoked = false;
+      break;
+    case RevocationResult::Status::kRevoked:
+      scan->revoked = true;
+      break;
+    case RevocationResult::Status::kUnknown:
+    case RevocationResult::Status::kUntested:
+      break;
+  }
+}
+
+}  // namespace
+
+void AttachScan(const ScanReport& scan, EndpointReport* report) {
+  report->scan = scan;
+  if (scan.command_injection.value_or(false)) {
+    report->signals[static_cast<int>(Signal::kCommandInjection)] = true;
+  }
+  // With a staple, the endpoint's own cert_revoked check decided (findings/verdicts.cc).
+  if (report->tls.ocsp_stapled || scan.revocation_source.empty() ||
+      scan.revocation_source == "ocsp_staple") {
+    return;
+  }
+  for (const checks::Finding& have : scan.findings) {
+    if (have.check == kCertRevokedCheck) return;  // attached before (a kept scan)
+  }
+  checks::Finding f;
+  f.check = kCertRevokedCheck;
+  const std::string from = scan.revocation_source == "crl" ? "the CRL" : "the OCSP responder";
+  if (scan.revoked.has_value()) {
+    f.verdict = *scan.revoked ? checks::CheckVerdict::kFail : checks::CheckVerdict::kPass;
+    f.detail = (*scan.revoked ? "revoked, says " : "good, says ") + from;
+  } else {
+    f.verdict = checks::CheckVerdict::kWarn;
+    f.detail = from + " does not know the certificate";
+  }
+  report->scan->findings.push_back(std::move(f));
+}
+
+asio::awaitable<void> ScanTargetResult(TargetResult* result, ScanTargetOptions options) {
+  for (EndpointReport& r : result->endpoints) {
+    if (!Connected(r)) continue;
+    std::error_code ec;
+    asio::ip::address address = asio::ip::make_address(r.ip, ec);
+    if (ec) continue;
+    ScanReport scan = co_await ScanAddress(r.target, address, options.scan);
+    if (r.tls.has_leaf && options.pool != nullptr) {
+      RevocationResult rev = co_await CheckRevocation(r.tls, options.revocation, *options.pool);
+      AddRevocation(rev, &scan);
+    }
+    AttachScan(scan, &r);
+  }
+}
+
+}  // namespace mailsec::probe

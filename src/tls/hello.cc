@@ -1,0 +1,385 @@
+#include "mailsec/tls/hello.h"
+
+#include <algorithm>
+
+namespace mailsec::tls {
+namespace {
+
+// Bounds-checked reader over untrusted bytes: every read checks first.
+class Cursor {
+ public:
+  explicit Cursor(std::string_view in) : in_(in) {}
+  bool U8(uint8_t* v) {
+    if (left() < 1) return false;
+    *v = static_cast<uint8_t>(in_[pos_++]);
+    return true;
+  }
+  bool U16(uint16_t* v) {
+    if (left() < 2) return false;
+    *v = static_cast<uint16_t>((static_cast<uint8_t>(in_[pos_]) << 8) |
+                               static_cast<uint8_t>(in_[pos_ + 1]));
+    pos_ += 2;
+    return true;
+  }
+  bool Skip(size_t n) {
+    if (left() < n) return false;
+    pos_ += n;
+    return true;
+  }
+  bool Bytes(size_t n, std::string_view* out) {
+    if (left() < n) return false;
+    *out = in_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
+  size_t left() const { return in_.size() - pos_; }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
+void Put8(std::string* s, unsigned v) { s->push_back(static_cast<char>(v & 0xff)); }
+void Put16(std::string* s, unsigned v) {
+  Put8(s, v >> 8);
+  Put8(s, v);
+}
+void Put24(std::string* s, size_t v) {
+  Put8(s, static_cast<unsigned>(v >> 16));
+  Put16(s, static_cast<unsigned>(v & 0xffff));
+}
+// An extension: type, then its body with a 16-bit length.
+void PutExtension(std::string* s, unsigned type, const std::string& body) {
+  Put16(s, type);
+  Put16(s, static_cast<unsigned>(body.size()));
+  s->append(body);
+}
+
+constexpr SuiteInfo kWeak[] = {
+    // NULL encryption
+    {0x0001, "TLS_RSA_WITH_NULL_MD5", "NULL-MD5", WeakKind::kNull},
+    {0x0002, "TLS_RSA_WITH_NULL_SHA", "NULL-SHA", WeakKind::kNull},
+    {0x003B, "TLS_RSA_WITH_NULL_SHA256", "NULL-SHA256", WeakKind::kNull},
+    {0xC001, "TLS_ECDH_ECDSA_WITH_NULL_SHA", "ECDH-ECDSA-NULL-SHA", WeakKind::kNull},
+    {0xC006, "TLS_ECDHE_ECDSA_WITH_NULL_SHA", "ECDHE-ECDSA-NULL-SHA", WeakKind::kNull},
+    {0xC00B, "TLS_ECDH_RSA_WITH_NULL_SHA", "ECDH-RSA-NULL-SHA", WeakKind::kNull},
+    {0xC010, "TLS_ECDHE_RSA_WITH_NULL_SHA", "ECDHE-RSA-NULL-SHA", WeakKind::kNull},
+    {0xC015, "TLS_ECDH_anon_WITH_NULL_SHA", "AECDH-NULL-SHA", WeakKind::kNull},
+    // anonymous (no authentication)
+    {0x0018, "TLS_DH_anon_WITH_RC4_128_MD5", "ADH-RC4-MD5", WeakKind::kAnonymous},
+    {0x001A, "TLS_DH_anon_WITH_DES_CBC_SHA", "ADH-DES-CBC-SHA", WeakKind::kAnonymous},
+    {0x001B, "TLS_DH_anon_WITH_3DES_EDE_CBC_SHA", "ADH-DES-CBC3-SHA", WeakKind::kAnonymous},
+    {0x0034, "TLS_DH_anon_WITH_AES_128_CBC_SHA", "ADH-AES128-SHA", WeakKind::kAnonymous},
+    {0x003A, "TLS_DH_anon_WITH_AES_256_CBC_SHA", "ADH-AES256-SHA", WeakKind::kAnonymous},
+    {0x0046, "TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA", "ADH-CAMELLIA128-SHA", WeakKind::kAnonymous},
+    {0x006C, "TLS_DH_anon_WITH_AES_128_CBC_SHA256", "ADH-AES128-SHA256", WeakKind::kAnonymous},
+    {0x006D, "TLS_DH_anon_WITH_AES_256_CBC_SHA256", "ADH-AES256-SHA256", WeakKind::kAnonymous},
+    {0x0089, "TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA", "ADH-CAMELLIA256-SHA", WeakKind::kAnonymous},
+    {0x00A6, "TLS_DH_anon_WITH_AES_128_GCM_SHA256", "ADH-AES128-GCM-SHA256", WeakKind::kAnonymous},
+    {0x00A7, "TLS_DH_anon_WITH_AES_256_GCM_SHA384", "ADH-AES256-GCM-SHA384", WeakKind::kAnonymous},
+    {0xC016, "TLS_ECDH_anon_WITH_RC4_128_SHA", "AECDH-RC4-SHA", WeakKind::kAnonymous},
+    {0xC017, "TLS_ECDH_anon_WITH_3DES_EDE_CBC_SHA", "AECDH-DES-CBC3-SHA", WeakKind::kAnonymous},
+    {0xC018, "TLS_ECDH_anon_WITH_AES_128_CBC_SHA", "AECDH-AES128-SHA", WeakKind::kAnonymous},
+    {0xC019, "TLS_ECDH_anon_WITH_AES_256_CBC_SHA", "AECDH-AES256-SHA", WeakKind::kAnonymous},
+    // EXPORT grade
+    {0x0003, "TLS_RSA_EXPORT_WITH_RC4_40_MD5", "EXP-RC4-MD5", WeakKind::kExport},
+    {0x0006, "TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5", "EXP-RC2-CBC-MD5", WeakKind::kExport},
+    {0x0008, "TLS_RSA_EXPORT_WITH_DES40_CBC_SHA", "EXP-DES-CBC-SHA", WeakKind::kExport},
+    {0x0011, "TLS_DHE_DSS_EXPORT_WITH_DES40_CBC_SHA", "EXP-EDH-DSS-DES-CBC-SHA", WeakKind::kExport},
+    {0x0014, "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA", "EXP-EDH-RSA-DES-CBC-SHA", WeakKind::kExport},
+    {0x0017, "TLS_DH_anon_EXPORT_WITH_RC4_40_MD5", "EXP-ADH-RC4-MD5", WeakKind::kExport},
+    {0x0019, "TLS_DH_anon_EXPORT_WITH_DES40_CBC_SHA", "EXP-ADH-DES-CBC-SHA", WeakKind::kExport},
+    {0x0062, "TLS_RSA_EXPORT1024_WITH_DES_CBC_SHA", "EXP1024-DES-CBC-SHA", WeakKind::kExport},
+    {0x0064, "TLS_RSA_EXPORT1024_WITH_RC4_56_SHA", "EXP1024-RC4-SHA", WeakKind::kExport},
+    // RC4
+    {0x0004, "TLS_RSA_WITH_RC4_128_MD5", "RC4-MD5", WeakKind::kRc4},
+    {0x0005, "TLS_RSA_WITH_RC4_128_SHA", "RC4-SHA", WeakKind::kRc4},
+    {0x0066, "TLS_DHE_DSS_WITH_RC4_128_SHA", "DHE-DSS-RC4-SHA", WeakKind::kRc4},
+    {0xC007, "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", "ECDHE-ECDSA-RC4-SHA", WeakKind::kRc4},
+    {0xC011, "TLS_ECDHE_RSA_WITH_RC4_128_SHA", "ECDHE-RSA-RC4-SHA", WeakKind::kRc4},
+    // single DES
+    {0x0009, "TLS_RSA_WITH_DES_CBC_SHA", "DES-CBC-SHA", WeakKind::kDes},
+    {0x0012, "TLS_DHE_DSS_WITH_DES_CBC_SHA", "EDH-DSS-DES-CBC-SHA", WeakKind::kDes},
+    {0x0015, "TLS_DHE_RSA_WITH_DES_CBC_SHA", "EDH-RSA-DES-CBC-SHA", WeakKind::kDes},
+    // 3DES (SWEET32)
+    {0x000A, "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "DES-CBC3-SHA", WeakKind::k3Des},
+    {0x0013, "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA", "EDH-DSS-DES-CBC3-SHA", WeakKind::k3Des},
+    {0x0016, "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", "EDH-RSA-DES-CBC3-SHA", WeakKind::k3Des},
+    {0xC008, "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA", "ECDHE-ECDSA-DES-CBC3-SHA", WeakKind::k3Des},
+    {0xC012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "ECDHE-RSA-DES-CBC3-SHA", WeakKind::k3Des},
+};
+static_assert(std::size(kWeak) <= kMaxSuitesPerHello);
+
+constexpr uint16_t kCommon[] = {
+    0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8,  // ECDHE AEAD (TLS 1.2)
+    0xC009, 0xC013, 0xC00A, 0xC014,                  // ECDHE CBC-SHA
+    0x009E, 0x009F, 0x0033, 0x0039,                  // DHE
+    0x009C, 0x009D, 0x002F, 0x0035, 0x003C, 0x003D,  // RSA key transport
+    0x0041, 0x0084, 0x0096,                          // CAMELLIA, SEED
+    0x000A, 0x0016, 0xC012, 0x0005, 0x0004, 0x0009,  // 3DES, RC4, DES: SSLv3-era servers
+    0x00FF,                                          // TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746)
+};
+
+// SSLv2 cipher kinds (RFC-less; the SSL 2.0 draft, appendix C).
+constexpr uint32_t kSsl2Kinds[] = {
+    0x010080,  // SSL_CK_RC4_128_WITH_MD5
+    0x020080,  // SSL_CK_RC4_128_EXPORT40_WITH_MD5
+    0x030080,  // SSL_CK_RC2_128_CBC_WITH_MD5
+    0x040080,  // SSL_CK_RC2_128_CBC_EXPORT40_WITH_MD5
+    0x050080,  // SSL_CK_IDEA_128_CBC_WITH_MD5
+    0x060040,  // SSL_CK_DES_64_CBC_WITH_MD5
+    0x0700C0,  // SSL_CK_DES_192_EDE3_CBC_WITH_MD5
+};
+
+constexpr uint8_t kContentAlert = 21;
+constexpr uint8_t kContentHandshake = 22;
+constexpr uint8_t kHandshakeServerHello = 2;
+
+}  // namespace
+
+std::string VersionName(uint16_t v) {
+  switch (v) {
+    case kSsl2:
+      return "SSLv2";
+    case kSsl3:
+      return "SSLv3";
+    case kTls10:
+      return "TLSv1";
+    case kTls11:
+      return "TLSv1.1";
+    case kTls12:
+      return "TLSv1.2";
+    case kTls13:
+      return "TLSv1.3";
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string s = "0x";
+  for (int shift = 12; shift >= 0; shift -= 4) s.push_back(kHex[(v >> shift) & 0xf]);
+  return s;
+}
+
+std::string_view WeakKindName(WeakKind k) {
+  switch (k) {
+    case WeakKind::kNull:
+      return "NULL";
+    case WeakKind::kAnonymous:
+      return "anonymous";
+    case WeakKind::kExport:
+      return "EXPORT";
+    case WeakKind::kRc4:
+      return "RC4";
+    case WeakKind::kDes:
+      return "DES";
+    case WeakKind::k3Des:
+      return "3DES";
+  }
+  return "?";
+}
+
+std::span<const SuiteInfo> WeakSuites() { return kWeak; }
+
+const SuiteInfo* FindWeakSuite(uint16_t id) {
+  for (const SuiteInfo& s : kWeak) {
+    if (s.id == id) return &s;
+  }
+  return nullptr;
+}
+
+std::span<const uint16_t> CommonSuites() { return kCommon; }
+
+Result<std::string> BuildClientHello(const HelloSpec& spec) {
+  if (spec.version < kSsl3 || spec.version > kTls12) {
+    return Status::InvalidArgument("hello version " + VersionName(spec.version) +
+                                   " is not SSLv3..TLSv1.2");
+  }
+  if (spec.suites.empty() || spec.suites.size() > kMaxSuitesPerHello) {
+    return Status::InvalidArgument("hello needs 1.." + std::to_string(kMaxSuitesPerHello) +
+                                   " suites");
+  }
+  if (spec.sni.size() > 253) return Status::InvalidArgument("server name too long");
+
+  std::string body;
+  Put16(&body, spec.version);
+  body.append(reinterpret_cast<const char*>(spec.random.data()), spec.random.size());
+  Put8(&body, 0);  // no session id
+  Put16(&body, static_cast<unsigned>(spec.suites.size() * 2));
+  for (uint16_t s : spec.suites) Put16(&body, s);
+  Put8(&body, 1);  // compression methods: null only
+  Put8(&body, 0);
+
+  if (spec.version >= kTls10) {
+    std::string ext;
+    if (!spec.sni.empty()) {
+      std::string sni;
+      Put16(&sni, static_cast<unsigned>(spec.sni.size() + 3));
+      Put8(&sni, 0);  // host_name
+      Put16(&sni, static_cast<unsigned>(spec.sni.size()));
+      sni.append(spec.sni);
+      PutExtension(&ext, 0x0000, sni);
+    }
+    // supported_groups: x25519, secp256r1, secp384r1, secp521r1 (ECDHE/AECDH suites need one).
+    std::string groups;
+    const uint16_t kGroups[] = {0x001d, 0x0017, 0x0018, 0x0019};
+    Put16(&groups, sizeof kGroups);
+    for (uint16_t g : kGroups) Put16(&groups, g);
+    PutExtension(&ext, 0x000a, groups);
+    PutExtension(&ext, 0x000b, std::string("\x01\x00", 2));  // ec_point_formats: uncompressed
+    if (spec.version == kTls12) {
+      // signature_algorithms: ECDSA/RSA-PSS/RSA with SHA-256/384/512, then SHA-1 (old servers).
+      const uint16_t kSigs[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
+                                0x0401, 0x0501, 0x0601, 0x0203, 0x0201};
+      std::string sigs;
+      Put16(&sigs, sizeof kSigs);
+      for (uint16_t a : kSigs) Put16(&sigs, a);
+      PutExtension(&ext, 0x000d, sigs);
+    }
+    PutExtension(&ext, 0xff01, std::string("\x00", 1));  // renegotiation_info, initial
+    Put16(&body, static_cast<unsigned>(ext.size()));
+    body.append(ext);
+  }
+
+  std::string hs;
+  Put8(&hs, 1);  // client_hello
+  Put24(&hs, body.size());
+  hs.append(body);
+
+  std::string record;
+  Put8(&record, kContentHandshake);
+  // The record layer version of a first ClientHello: TLS 1.0 for any TLS hello (RFC 5246
+  // appendix E.1: some servers refuse higher ones), 0x0300 for SSLv3.
+  Put16(&record, std::min<uint16_t>(spec.version, kTls10));
+  Put16(&record, static_cast<unsigned>(hs.size()));
+  record.append(hs);
+  return record;
+}
+
+std::string BuildSsl2ClientHello(const std::array<uint8_t, 32>& random) {
+  std::string body;
+  Put8(&body, 1);  // CLIENT-HELLO
+  Put16(&body, kSsl2);
+  Put16(&body, static_cast<unsigned>(std::size(kSsl2Kinds) * 3));
+  Put16(&body, 0);   // session id length
+  Put16(&body, 16);  // challenge length
+  for (uint32_t k : kSsl2Kinds) {
+    Put8(&body, k >> 16);
+    Put16(&body, k & 0xffff);
+  }
+  body.append(reinterpret_cast<const char*>(random.data()), 16);
+  std::string record;
+  Put16(&record, 0x8000 | static_cast<unsigned>(body.size()));  // 2-byte header, no padding
+  record.append(body);
+  return record;
+}
+
+Result<ServerReply> ParseServerReply(std::string_view bytes) {
+  if (bytes.size() > kMaxServerReplyBytes) bytes = bytes.substr(0, kMaxServerReplyBytes);
+  const bool capped = bytes.size() == kMaxServerReplyBytes;
+  ServerReply reply;
+  if (bytes.empty()) return reply;  // incomplete
+  const uint8_t first = static_cast<uint8_t>(bytes[0]);
+
+  if ((first & 0x80) != 0) {
+    // SSLv2 record with a 2-byte header: length (15 bits), then the message.
+    Cursor c(bytes);
+    uint16_t header = 0;
+    uint8_t type = 0;
+    if (!c.U16(&header) || !c.U8(&type)) return reply;
+    const size_t length = header & 0x7fff;
+    if (type == 0) {  // ERROR: a 2-byte error code
+      uint16_t code = 0;
+      if (length < 3) return Status::Malformed("SSLv2 error message too short");
+      if (!c.U16(&code)) return reply;
+      reply.kind = ServerReply::Kind::kAlert;
+      reply.alert_level = 2;
+      reply.alert_description = static_cast<uint8_t>(code & 0xff);
+      return reply;
+    }
+    if (type != 4) return Status::Malformed("SSLv2 record is not a SERVER-HELLO");
+    if (length < 11) return Status::Malformed("SSLv2 SERVER-HELLO too short");
+    uint8_t session_id_hit = 0, cert_type = 0;
+    uint16_t version = 0, cert_len = 0, specs_len = 0, conn_id_len = 0;
+    if (!c.U8(&session_id_hit) || !c.U8(&cert_type) || !c.U16(&version) || !c.U16(&cert_len) ||
+        !c.U16(&specs_len) || !c.U16(&conn_id_len)) {
+      return reply;
+    }
+    if (size_t{11} + cert_len + specs_len + conn_id_len > length) {
+      return Status::Malformed("SSLv2 SERVER-HELLO lengths exceed the record");
+    }
+    reply.kind = ServerReply::Kind::kSsl2ServerHello;
+    reply.version = version;
+    reply.ssl2_cipher_count = specs_len / 3;
+    return reply;
+  }
+
+  // TLS records: gather the handshake bytes of leading handshake records until the ServerHello's
+  // fixed part is complete (RFC 5246 §6.2.1 allows a message to span records).
+  Cursor c(bytes);
+  std::string hs;
+  while (c.left() > 0) {
+    uint8_t type = 0;
+    uint16_t version = 0, length = 0;
+    if (!c.U8(&type)) break;
+    if (type != kContentHandshake && type != kContentAlert) {
+      return Status::Malformed("not a TLS answer (record type " + std::to_string(type) + ")");
+    }
+    if (!c.U16(&version) || !c.U16(&length)) break;
+    if ((version >> 8) != 3) return Status::Malformed("not a TLS record version");
+    if (length == 0 || length > (1 << 14) + 2048) {
+      return Status::Malformed("bad TLS record length " + std::to_string(length));
+    }
+    std::string_view fragment;
+    const bool whole = c.Bytes(length, &fragment);
+    if (type == kContentAlert) {
+      if (!hs.empty()) return Status::Malformed("alert in the middle of the ServerHello");
+      if (!whole) {
+        if (c.left() < 2) break;  // wait for the two alert bytes
+        if (!c.Bytes(2, &fragment)) break;
+      }
+      Cursor a(fragment);
+      if (!a.U8(&reply.alert_level) || !a.U8(&reply.alert_description)) {
+        return Status::Malformed("alert record too short");
+      }
+      reply.kind = ServerReply::Kind::kAlert;
+      return reply;
+    }
+    if (!whole) {
+      if (!c.Bytes(c.left(), &fragment)) break;
+      hs.append(fragment);
+      break;
+    }
+    hs.append(fragment);
+    if (hs.size() >= 4 + 2 + 32 + 1 + 32 + 2) break;  // enough for any ServerHello's fixed part
+  }
+  if (hs.empty()) {
+    if (capped) return Status::Malformed("no ServerHello within the size limit");
+    return reply;
+  }
+  Cursor h(hs);
+  uint8_t msg = 0;
+  if (!h.U8(&msg)) return reply;
+  if (msg != kHandshakeServerHello) {
+    return Status::Malformed("first handshake message is type " + std::to_string(msg) +
+                             ", not ServerHello");
+  }
+  uint8_t l1 = 0, sid_len = 0;
+  uint16_t l2 = 0;
+  if (!h.U8(&l1) || !h.U16(&l2)) return reply;
+  const size_t body_len = (size_t{l1} << 16) | l2;
+  if (body_len < 2 + 32 + 1 + 2 + 1) return Status::Malformed("ServerHello too short");
+  uint16_t version = 0, cipher = 0;
+  if (!h.U16(&version) || !h.Skip(32) || !h.U8(&sid_len)) {
+    if (capped) return Status::Malformed("ServerHello cut by the size limit");
+    return reply;
+  }
+  if (sid_len > 32) return Status::Malformed("ServerHello session id longer than 32");
+  if (!h.Skip(sid_len) || !h.U16(&cipher)) {
+    if (capped) return Status::Malformed("ServerHello cut by the size limit");
+    return reply;
+  }
+  reply.kind = ServerReply::Kind::kServerHello;
+  reply.version = version;
+  reply.cipher = cipher;
+  return reply;
+}
+
+}  // namespace mailsec::tls

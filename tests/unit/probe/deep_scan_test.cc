@@ -1,0 +1,587 @@
+// The deep scan against servers started here on 127.0.0.1: `openssl s_server` processes (real
+// TLS 1.0-1.3, anonymous suites at SECLEVEL 0), a fake that answers hand-built hellos with canned
+// ServerHellos (SSLv2, SSLv3, RC4, 3DES: what Debian's OpenSSL 3 cannot serve), and a fake
+// STARTTLS SMTP server, vulnerable or not to command injection. Every wait is bounded.
+#include "mailsec/probe/deep_scan.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_future.hpp>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "mailsec/tls/client.h"
+#include "mailsec/tls/hello.h"
+#include "testing/scripted_server.h"
+
+namespace mailsec::probe {
+namespace {
+
+using checks::CheckVerdict;
+
+// ---- helpers ------------------------------------------------------------------------------
+
+// A self-signed EC certificate in a temp dir, made once for the binary.
+struct CertDir {
+  std::string dir, cert, key;
+  CertDir() {
+    char tmpl[] = "/tmp/deep_scan_test.XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    cert = dir + "/cert.pem";
+    key = dir + "/key.pem";
+    const std::string cmd =
+        "timeout 20 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+        "-subj /CN=localhost -days 2 -keyout " +
+        key + " -out " + cert + " >/dev/null 2>&1";
+    ok = std::system(cmd.c_str()) == 0;
+  }
+  ~CertDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  bool ok = false;
+};
+
+const CertDir& Certs() {
+  static CertDir* d = new CertDir();  // removed at exit by the OS' tmp cleanup if leaked
+  return *d;
+}
+
+bool WaitForPort(int port, int ms) {
+  for (int waited = 0; waited < ms; waited += 50) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// `openssl s_server` on 127.0.0.1, forked and exec'd; killed by pid on destruction. Its stdin is
+// a pipe we keep open (EOF on stdin would end its sessions).
+class SServer {
+ public:
+  explicit SServer(std::vector<std::string> extra) {
+    port_ = testing::UnusedLoopbackPort();
+    int in[2];
+    if (::pipe(in) != 0) return;
+    std::vector<std::string> args = {
+        "openssl", "s_server",   "-accept", "127.0.0.1:" + std::to_string(port_),
+        "-cert",   Certs().cert, "-key",    Certs().key,
+        "-quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(in[0], 0);
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::close(in[1]);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execvp("openssl", argv.data());
+      ::_exit(127);
+    }
+    ::close(in[0]);
+    stdin_ = in[1];
+    up_ = pid_ > 0 && WaitForPort(port_, 5000);
+  }
+  ~SServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 100 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (::waitpid(pid_, &status, WNOHANG) == 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+      }
+    }
+    if (stdin_ >= 0) ::close(stdin_);
+  }
+  int port() const { return port_; }
+  bool up() const { return up_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int stdin_ = -1;
+  bool up_ = false;
+};
+
+// A listening socket on 127.0.0.1 and a thread that serves connections one at a time with
+// `serve(fd)` until stopped. Every accept waits at most 100 ms between checks of the stop flag.
+class FakeServer {
+ public:
+  explicit FakeServer(std::function<void(int)> serve) : serve_(std::move(serve)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(listen_fd_, 8);
+    socklen_t len = sizeof a;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{listen_fd_, POLLIN, 0};
+        if (::poll(&p, 1, 100) != 1) continue;
+        int fd = ::accept(listen_fd_, nullptr, nullptr);
+        if (fd < 0) continue;
+        timeval tv{3, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        ++connections_;
+        serve_(fd);
+        ::close(fd);
+      }
+    });
+  }
+  ~FakeServer() {
+    stop_ = true;
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  int port() const { return port_; }
+  int connections() const { return connections_; }
+
+ private:
+  std::function<void(int)> serve_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
+std::string Bytes(std::initializer_list<int> b) {
+  std::string s;
+  for (int x : b) s.push_back(static_cast<char>(x));
+  return s;
+}
+
+std::string ServerHelloRecord(uint16_t version, uint16_t cipher) {
+  std::string body = Bytes({version >> 8, version & 0xff});
+  body.append(32, '\x33');
+  body += Bytes({0, cipher >> 8, cipher & 0xff, 0});
+  std::string hs = Bytes({2, 0, 0, static_cast<int>(body.size())}) + body;
+  return Bytes({22, version >> 8, version & 0xff, 0, static_cast<int>(hs.size())}) + hs;
+}
+
+bool ReadN(int fd, std::string* out, size_t n) {
+  while (out->size() < n) {
+    char buf[4096];
+    ssize_t got = ::read(fd, buf, std::min(sizeof buf, n - out->size()));
+    if (got <= 0) return false;
+    out->append(buf, static_cast<size_t>(got));
+  }
+  return true;
+}
+
+// Answers hand-built hellos like an SSLv3 server whose suites are `prefs` (in its order of
+// preference), optionally an SSLv2 server too; every TLS hello gets protocol_version.
+void ServeLegacyHello(int fd, std::vector<uint16_t> prefs, bool ssl2) {
+  std::string in;
+  if (!ReadN(fd, &in, 5)) return;
+  if ((static_cast<uint8_t>(in[0]) & 0x80) != 0) {
+    if (ssl2) {
+      // SERVER-HELLO: no session hit, X509 cert type, version 2, a 1-byte "certificate", one
+      // cipher kind (RC4_128_WITH_MD5), a 16-byte connection id.
+      std::string body = Bytes({4, 0, 1, 0, 2, 0, 1, 0, 3, 0, 16, 0x30, 1, 0, 0x80});
+      body.append(16, '\x44');
+      std::string rec = Bytes({0x80, static_cast<int>(body.size())}) + body;
+      ::send(fd, rec.data(), rec.size(), MSG_NOSIGNAL);
+    }
+    return;  // close: an SSLv2 hello we do not speak
+  }
+  const size_t len = (static_cast<uint8_t>(in[3]) << 8) | static_cast<uint8_t>(in[4]);
+  if (!ReadN(fd, &in, 5 + len) || len < 4 + 2 + 32 + 1 + 2) return;
+  const uint16_t client_version =
+      static_cast<uint16_t>((static_cast<uint8_t>(in[9]) << 8) | static_cast<uint8_t>(in[10]));
+  std::string reply = Bytes({21, 3, 0, 0, 2, 2, 70});  // protocol_version
+  if (client_version == tls::kSsl3) {
+    size_t at = 5 + 4 + 2 + 32;
+    at += 1 + static_cast<uint8_t>(in[at]);
+    const size_t n = ((static_cast<uint8_t>(in[at]) << 8) | static_cast<uint8_t>(in[at + 1])) / 2;
+    std::vector<uint16_t> offered;
+    for (size_t i = 0; i < n && at + 3 + 2 * i < in.size(); ++i) {
+      offered.push_back(static_cast<uint16_t>((static_cast<uint8_t>(in[at + 2 + 2 * i]) << 8) |
+                                              static_cast<uint8_t>(in[at + 3 + 2 * i])));
+    }
+    reply = Bytes({21, 3, 0, 0, 2, 2, 40});  // handshake_failure: nothing in common
+    for (uint16_t p : prefs) {
+      if (std::find(offered.begin(), offered.end(), p) != offered.end()) {
+        reply = ServerHelloRecord(tls::kSsl3, p);
+        break;
+      }
+    }
+  }
+  ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+}
+
+struct SslCtxDeleter {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+
+// A fake SMTP server with STARTTLS. Vulnerable: commands pipelined behind STARTTLS stay in its
+// buffer and are answered inside TLS (CVE-2011-0411); safe: the buffer is dropped at STARTTLS.
+void ServeStartTls(int fd, SSL_CTX* ctx, bool vulnerable, bool imap) {
+  auto send_str = [fd](const std::string& s) { ::send(fd, s.data(), s.size(), MSG_NOSIGNAL); };
+  std::string buf;
+  auto read_line = [&](std::string* line) {
+    for (int i = 0; i < 100; ++i) {
+      size_t nl = buf.find('\n');
+      if (nl != std::string::npos) {
+        *line = buf.substr(0, nl);
+        buf.erase(0, nl + 1);
+        return true;
+      }
+      char chunk[1024];
+      ssize_t n = ::read(fd, chunk, sizeof chunk);
+      if (n <= 0) return false;
+      buf.append(chunk, static_cast<size_t>(n));
+    }
+    return false;
+  };
+  std::string line;
+  auto tag_of = [](const std::string& l) { return l.substr(0, l.find(' ')); };
+  if (imap) {
+    send_str("* OK fake.test IMAP4rev1\r\n");
+    if (!read_line(&line) || line.find("CAPABILITY") == std::string::npos) return;
+    send_str("* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\n" + tag_of(line) + " OK done\r\n");
+    if (!read_line(&line) || line.find("STARTTLS") == std::string::npos) return;
+  } else {
+    send_str("220 fake.test ESMTP\r\n");
+    if (!read_line(&line) || line.rfind("EHLO", 0) != 0) return;
+    send_str("250-fake.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
+    if (!read_line(&line) || line.rfind("STARTTLS", 0) != 0) return;
+  }
+  std::string pending = vulnerable ? buf : std::string();
+  buf.clear();
+  send_str(imap ? tag_of(line) + " OK Begin TLS negotiation now\r\n"
+                : "220 2.0.0 Ready to start TLS\r\n");
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  if (SSL_accept(ssl) == 1) {
+    if (pending.find("NOOP") != std::string::npos) {
+      const std::string ok = imap ? "m2 OK NOOP completed\r\n" : "250 2.0.0 OK\r\n";
+      SSL_write(ssl, ok.data(), static_cast<int>(ok.size()));
+    }
+    char sink[1024];
+    while (SSL_read(ssl, sink, sizeof sink) > 0) {
+    }
+  }
+  SSL_free(ssl);
+  ERR_clear_error();
+}
+
+ScanOptions TestOptions() {
+  ScanOptions o;
+  auto ctx = tls::TlsContext::Create("");
+  EXPECT_TRUE(ctx.ok());
+  if (ctx.ok()) o.probe.tls = *ctx;
+  o.probe.helo_name = "probe.test";
+  o.probe.timeout = std::chrono::seconds(5);
+  o.probe.phases.connect = std::chrono::seconds(2);
+  o.probe.phases.greeting = std::chrono::seconds(3);
+  o.probe.phases.command = std::chrono::seconds(3);
+  o.probe.phases.handshake = std::chrono::seconds(3);
+  o.pause = std::chrono::milliseconds(5);
+  o.budget = std::chrono::seconds(25);
+  o.injection_wait = std::chrono::milliseconds(500);
+  return o;
+}
+
+ScanResult Scan(const std::string& target_text, ScanOptions o) {
+  auto target = config::ParseEndpointTarget(target_text);
+  EXPECT_TRUE(target.ok()) << target_text;
+  asio::io_context io;
+  auto f = asio::co_spawn(io, ScanAddress(*target, asio::ip::make_address("127.0.0.1"), o),
+                          asio::use_future);
+  io.run_for(std::chrono::seconds(28));
+  EXPECT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  return f.get();
+}
+
+std::string Target(const char* service, int port) {
+  return std::string(service) + "://127.0.0.1:" + std::to_string(port);
+}
+
+std::optional<CheckVerdict> VerdictOf(const ScanResult& r, std::string_view id) {
+  for (const auto& f : r.findings) {
+    if (f.check == id) return f.verdict;
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> Version(const ScanResult& r, const char* v) {
+  auto it = r.versions.find(v);
+  if (it == r.versions.end()) return std::nullopt;
+  return it->second;
+}
+
+class DeepScanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // The fake TLS servers write through OpenSSL's socket BIO (write(2), no MSG_NOSIGNAL) to
+    // clients that may already have hung up.
+    ::signal(SIGPIPE, SIG_IGN);
+    ASSERT_TRUE(Certs().ok) << "openssl req failed";
+  }
+};
+
+// ---- versions with real OpenSSL servers ---------------------------------------------------
+
+TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
+  SServer s({"-no_ssl3", "-no_tls1", "-no_tls1_1"});
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("submissions", s.port()), TestOptions());
+  EXPECT_TRUE(r.ran);
+  EXPECT_EQ(Version(r, "TLSv1.3"), true);
+  EXPECT_EQ(Version(r, "TLSv1.2"), true);
+  EXPECT_EQ(Version(r, "TLSv1.1"), false);
+  EXPECT_EQ(Version(r, "TLSv1"), false);
+  EXPECT_EQ(Version(r, "SSLv3"), false);
+  EXPECT_EQ(Version(r, "SSLv2"), false);
+  EXPECT_TRUE(r.weak_tested);
+  EXPECT_FALSE(r.weak_cipher_accepted);
+  EXPECT_TRUE(r.accepted_weak.empty());
+  EXPECT_FALSE(r.command_injection.has_value());  // implicit TLS: no STARTTLS to inject into
+  EXPECT_EQ(r.error, "");
+  // 6 versions, then TLS 1.2's weak suites: one OpenSSL handshake and one hand-built hello.
+  EXPECT_EQ(r.handshakes, 8);
+  EXPECT_EQ(VerdictOf(r, kScanSsl2Check), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanSsl3Check), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanLegacyTlsCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanModernTlsCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanTls13Check), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanCommandInjectionCheck), std::nullopt);
+  EXPECT_GT(r.finished_at, 0);
+}
+
+TEST_F(DeepScanTest, LegacyServerAtSecurityLevelZero) {
+  // Debian's OpenSSL 3 serves TLS 1.0 and 1.1 once the security level is 0.
+  SServer s({"-cipher", "DEFAULT:@SECLEVEL=0", "-no_tls1_3"});
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+  EXPECT_EQ(Version(r, "TLSv1"), true);
+  EXPECT_EQ(Version(r, "TLSv1.1"), true);
+  EXPECT_EQ(Version(r, "TLSv1.2"), true);
+  EXPECT_EQ(Version(r, "TLSv1.3"), false);
+  EXPECT_EQ(Version(r, "SSLv3"), false);
+  EXPECT_EQ(VerdictOf(r, kScanLegacyTlsCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanModernTlsCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanTls13Check), CheckVerdict::kWarn);
+  // DEFAULT excludes NULL and anonymous suites (ALL would include the anonymous ones).
+  EXPECT_FALSE(r.weak_cipher_accepted) << r.accepted_weak.size();
+}
+
+TEST_F(DeepScanTest, AnonymousSuitesAreWeak) {
+  SServer s({"-tls1_2", "-cipher", "aNULL:ALL:@SECLEVEL=0"});
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("pop3s", s.port()), TestOptions());
+  EXPECT_EQ(Version(r, "TLSv1.2"), true);
+  EXPECT_EQ(Version(r, "TLSv1.3"), false);
+  EXPECT_TRUE(r.weak_cipher_accepted);
+  ASSERT_FALSE(r.accepted_weak.empty());
+  for (const auto& [v, c] : r.accepted_weak) {
+    EXPECT_EQ(v, "TLSv1.2");
+    EXPECT_NE(c.find("anon"), std::string::npos) << c;
+  }
+  EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanModernTlsCheck), CheckVerdict::kPass);
+}
+
+// ---- hand-built hellos against canned answers ---------------------------------------------
+
+TEST_F(DeepScanTest, ScriptedSsl3ServerWithRc4And3Des) {
+  FakeServer fake([](int fd) { ServeLegacyHello(fd, {0x0005, 0x000A, 0x002F}, false); });
+  ScanResult r = Scan(Target("submissions", fake.port()), TestOptions());
+  EXPECT_EQ(Version(r, "SSLv3"), true);
+  EXPECT_EQ(Version(r, "SSLv2"), false);
+  EXPECT_EQ(Version(r, "TLSv1"), false);
+  EXPECT_EQ(Version(r, "TLSv1.2"), false);
+  EXPECT_EQ(Version(r, "TLSv1.3"), false);
+  EXPECT_TRUE(r.weak_tested);
+  EXPECT_TRUE(r.weak_cipher_accepted);
+  using P = std::pair<std::string, std::string>;
+  EXPECT_EQ(r.accepted_weak, (std::vector<P>{{"SSLv3", "TLS_RSA_WITH_RC4_128_SHA"},
+                                             {"SSLv3", "TLS_RSA_WITH_3DES_EDE_CBC_SHA"}}));
+  EXPECT_EQ(VerdictOf(r, kScanSsl3Check), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanModernTlsCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), CheckVerdict::kFail);
+  // 6 versions + 3 weak rounds (RC4, 3DES, then refused).
+  EXPECT_EQ(r.handshakes, 9);
+  EXPECT_EQ(fake.connections(), 9);
+}
+
+TEST_F(DeepScanTest, ScriptedSsl2Server) {
+  FakeServer fake([](int fd) { ServeLegacyHello(fd, {}, true); });
+  ScanResult r = Scan(Target("pop3s", fake.port()), TestOptions());
+  EXPECT_EQ(Version(r, "SSLv2"), true);
+  EXPECT_EQ(Version(r, "SSLv3"), false);
+  EXPECT_FALSE(r.weak_tested);
+  EXPECT_EQ(VerdictOf(r, kScanSsl2Check), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), std::nullopt);  // nothing to test it on
+}
+
+TEST_F(DeepScanTest, SilentServerRefusesNothingItWasNotAsked) {
+  // A plaintext banner on an "implicit TLS" port: no version can be judged.
+  FakeServer fake([](int fd) {
+    const std::string banner = "220 plaintext.test ESMTP\r\n";
+    ::send(fd, banner.data(), banner.size(), MSG_NOSIGNAL);
+    char sink[512];
+    (void)::read(fd, sink, sizeof sink);
+  });
+  ScanResult r = Scan(Target("submissions", fake.port()), TestOptions());
+  EXPECT_TRUE(r.versions.empty()) << r.versions.size();
+  EXPECT_EQ(VerdictOf(r, kScanLegacyTlsCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanModernTlsCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanSsl3Check), CheckVerdict::kError);
+  EXPECT_NE(r.error.find("SSLv3 untested"), std::string::npos) << r.error;
+}
+
+// ---- STARTTLS and command injection -------------------------------------------------------
+
+class InjectionTest : public DeepScanTest {
+ protected:
+  void SetUp() override {
+    DeepScanTest::SetUp();
+    ctx_.reset(SSL_CTX_new(TLS_server_method()));
+    ASSERT_TRUE(ctx_);
+    ASSERT_EQ(SSL_CTX_use_certificate_file(ctx_.get(), Certs().cert.c_str(), SSL_FILETYPE_PEM), 1);
+    ASSERT_EQ(SSL_CTX_use_PrivateKey_file(ctx_.get(), Certs().key.c_str(), SSL_FILETYPE_PEM), 1);
+  }
+  std::unique_ptr<SSL_CTX, SslCtxDeleter> ctx_;
+};
+
+TEST_F(InjectionTest, VulnerableServerAnswersInsideTls) {
+  SSL_CTX* ctx = ctx_.get();
+  FakeServer fake([ctx](int fd) { ServeStartTls(fd, ctx, /*vulnerable=*/true, /*imap=*/false); });
+  ScanResult r = Scan(Target("submission", fake.port()), TestOptions());
+  EXPECT_EQ(Version(r, "TLSv1.2"), true);  // through STARTTLS
+  EXPECT_EQ(Version(r, "TLSv1.3"), true);
+  ASSERT_TRUE(r.command_injection.has_value()) << r.error;
+  EXPECT_TRUE(*r.command_injection);
+  EXPECT_EQ(VerdictOf(r, kScanCommandInjectionCheck), CheckVerdict::kFail);
+  EXPECT_NE(r.error.find("250 2.0.0 OK"), std::string::npos) << r.error;
+}
+
+TEST_F(InjectionTest, SafeServerDropsPipelinedPlaintext) {
+  SSL_CTX* ctx = ctx_.get();
+  FakeServer fake([ctx](int fd) { ServeStartTls(fd, ctx, /*vulnerable=*/false, /*imap=*/false); });
+  ScanResult r = Scan(Target("smtp", fake.port()), TestOptions());
+  ASSERT_TRUE(r.command_injection.has_value()) << r.error;
+  EXPECT_FALSE(*r.command_injection);
+  EXPECT_EQ(VerdictOf(r, kScanCommandInjectionCheck), CheckVerdict::kPass);
+  EXPECT_EQ(r.error, "");
+}
+
+TEST_F(InjectionTest, ImapVulnerableAndSafe) {
+  SSL_CTX* ctx = ctx_.get();
+  for (bool vulnerable : {true, false}) {
+    SCOPED_TRACE(vulnerable ? "vulnerable" : "safe");
+    FakeServer fake([ctx, vulnerable](int fd) { ServeStartTls(fd, ctx, vulnerable, true); });
+    ScanResult r = Scan(Target("imap", fake.port()), TestOptions());
+    EXPECT_EQ(Version(r, "TLSv1.2"), true) << r.error;
+    ASSERT_TRUE(r.command_injection.has_value()) << r.error;
+    EXPECT_EQ(*r.command_injection, vulnerable);
+    EXPECT_EQ(VerdictOf(r, kScanCommandInjectionCheck),
+              vulnerable ? CheckVerdict::kFail : CheckVerdict::kPass);
+  }
+}
+
+TEST_F(InjectionTest, NoStartTlsStopsTheScan) {
+  testing::ScriptedServer server({{"", "220 x ESMTP\r\n"}, {"EHLO", "250 x\r\n"}, {"QUIT", ""}},
+                                 200);
+  ScanResult r = Scan(Target("smtp", server.port()), TestOptions());
+  EXPECT_TRUE(r.ran);
+  EXPECT_EQ(r.handshakes, 1);
+  EXPECT_TRUE(r.versions.empty());
+  EXPECT_NE(r.error.find("STARTTLS not offered"), std::string::npos) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanCommandInjectionCheck), CheckVerdict::kError);
+}
+
+// ---- pacing -------------------------------------------------------------------------------
+
+TEST_F(DeepScanTest, HandshakeCapAndPause) {
+  SServer s({"-no_tls1", "-no_tls1_1"});
+  ASSERT_TRUE(s.up());
+  ScanOptions o = TestOptions();
+  o.max_handshakes = 3;
+  o.pause = std::chrono::milliseconds(150);
+  const auto t0 = std::chrono::steady_clock::now();
+  ScanResult r = Scan(Target("imaps", s.port()), o);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.handshakes, 3);
+  EXPECT_EQ(r.versions.size(), 3u);  // TLSv1.3, TLSv1.2, TLSv1.1
+  EXPECT_NE(r.error.find("handshake cap of 3 reached"), std::string::npos) << r.error;
+  EXPECT_GE(took, std::chrono::milliseconds(300));  // two pauses between three connections
+  EXPECT_EQ(VerdictOf(r, kScanSsl3Check), CheckVerdict::kError);  // never tried: not "pass"
+}
+
+// ---- findings (pure) ----------------------------------------------------------------------
+
+TEST(ScanFindingsTest, Rules) {
+  config::EndpointTarget smtp{config::Service::kSmtp, "mx.test", 25, false};
+  config::EndpointTarget imaps{config::Service::kImaps, "mx.test", 993, false};
+  ScanResult r;
+  r.ran = true;
+  r.versions = {{"TLSv1", true}, {"TLSv1.1", false}, {"TLSv1.2", false}, {"TLSv1.3", true}};
+  auto f = ScanFindings(smtp, r);
+  r.findings = f;
+  EXPECT_EQ(VerdictOf(r, kScanLegacyTlsCheck), CheckVerdict::kWarn);  // port 25: opportunistic
+  EXPECT_EQ(VerdictOf(r, kScanModernTlsCheck), CheckVerdict::kWarn);  // 1.3 only
+  EXPECT_EQ(VerdictOf(r, kScanSsl3Check), CheckVerdict::kError);      // untested
+  EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanCommandInjectionCheck), CheckVerdict::kError);
+  r.findings = ScanFindings(imaps, r);
+  EXPECT_EQ(VerdictOf(r, kScanLegacyTlsCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanCommandInjectionCheck), std::nullopt);  // implicit TLS
+
+  r.versions = {{"TLSv1", false}, {"TLSv1.1", false}, {"TLSv1.2", false}, {"TLSv1.3", false}};
+  r.weak_tested = true;
+  r.command_injection = false;
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanModernTlsCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanLegacyTlsCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanCommandInjectionCheck), CheckVerdict::kPass);
+
+  ScanResult none;
+  EXPECT_TRUE(ScanFindings(smtp, none).empty());  // never connected: no series
+
+  // Every id is declared once.
+  std::set<std::string_view> ids(ScanCheckIds().begin(), ScanCheckIds().end());
+  EXPECT_EQ(ids.size(), ScanCheckIds().size());
+  EXPECT_TRUE(ids.count("starttls_command_injection"));
+}
+
+}  // namespace
+}  // namespace mailsec::probe

@@ -1,0 +1,205 @@
+#include "mailsec/tls/hello.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+namespace mailsec::tls {
+namespace {
+
+std::string Bytes(std::initializer_list<int> b) {
+  std::string s;
+  for (int x : b) s.push_back(static_cast<char>(x));
+  return s;
+}
+
+// A ServerHello record: version, cipher, a session id of sid_len bytes, null compression.
+std::string ServerHello(uint16_t version, uint16_t cipher, uint8_t sid_len = 0) {
+  std::string body = Bytes({version >> 8, version & 0xff});
+  body.append(32, '\x11');
+  body.push_back(static_cast<char>(sid_len));
+  body.append(sid_len, '\x22');
+  body += Bytes({cipher >> 8, cipher & 0xff, 0});
+  std::string hs =
+      Bytes({2, 0, static_cast<int>(body.size() >> 8), static_cast<int>(body.size() & 0xff)});
+  hs += body;
+  std::string rec = Bytes({22, version >> 8, version & 0xff, static_cast<int>(hs.size() >> 8),
+                           static_cast<int>(hs.size() & 0xff)});
+  return rec + hs;
+}
+
+TEST(HelloTest, VersionNames) {
+  EXPECT_EQ(VersionName(kSsl2), "SSLv2");
+  EXPECT_EQ(VersionName(kSsl3), "SSLv3");
+  EXPECT_EQ(VersionName(kTls10), "TLSv1");
+  EXPECT_EQ(VersionName(kTls11), "TLSv1.1");
+  EXPECT_EQ(VersionName(kTls12), "TLSv1.2");
+  EXPECT_EQ(VersionName(kTls13), "TLSv1.3");
+  EXPECT_EQ(VersionName(0x7f1c), "0x7f1c");
+}
+
+TEST(HelloTest, WeakTableIsConsistent) {
+  std::set<uint16_t> ids;
+  for (const SuiteInfo& s : WeakSuites()) {
+    EXPECT_TRUE(ids.insert(s.id).second) << s.iana;
+    EXPECT_TRUE(s.iana.starts_with("TLS_")) << s.iana;
+    EXPECT_FALSE(s.openssl.empty());
+  }
+  EXPECT_LE(ids.size(), kMaxSuitesPerHello);
+  ASSERT_NE(FindWeakSuite(0x0005), nullptr);
+  EXPECT_EQ(FindWeakSuite(0x0005)->iana, "TLS_RSA_WITH_RC4_128_SHA");
+  EXPECT_EQ(FindWeakSuite(0x000A)->kind, WeakKind::k3Des);
+  EXPECT_EQ(FindWeakSuite(0xC018)->openssl, "AECDH-AES128-SHA");
+  EXPECT_EQ(FindWeakSuite(0x002F), nullptr);  // AES128-SHA: obsolete CBC, not in this category
+  EXPECT_EQ(FindWeakSuite(0xC02F), nullptr);
+  EXPECT_EQ(WeakKindName(WeakKind::kExport), "EXPORT");
+}
+
+TEST(HelloTest, Tls12HelloLayout) {
+  HelloSpec spec;
+  spec.version = kTls12;
+  spec.suites = {0xC02F, 0x0005};
+  spec.sni = "mx.example.org";
+  Result<std::string> r = BuildClientHello(spec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::string& h = *r;
+  ASSERT_GT(h.size(), 50u);
+  EXPECT_EQ(h.substr(0, 3), Bytes({22, 3, 1}));  // handshake record, version TLS 1.0
+  const size_t rec_len = (static_cast<uint8_t>(h[3]) << 8) | static_cast<uint8_t>(h[4]);
+  EXPECT_EQ(rec_len + 5, h.size());
+  EXPECT_EQ(h[5], 1);  // client_hello
+  const size_t hs_len = (static_cast<uint8_t>(h[6]) << 16) | (static_cast<uint8_t>(h[7]) << 8) |
+                        static_cast<uint8_t>(h[8]);
+  EXPECT_EQ(hs_len + 4, rec_len);
+  EXPECT_EQ(h.substr(9, 2), Bytes({3, 3}));     // client_version
+  EXPECT_EQ(h.substr(11 + 32, 1), Bytes({0}));  // empty session id
+  EXPECT_EQ(h.substr(44, 6), Bytes({0, 4, 0xC0, 0x2F, 0, 5}));
+  EXPECT_NE(h.find("mx.example.org"), std::string::npos);
+  EXPECT_NE(h.find(Bytes({0x00, 0x0d})), std::string::npos);  // signature_algorithms
+  // Our parser refuses a ClientHello as an answer.
+  Result<ServerReply> p = ParseServerReply(h);
+  EXPECT_FALSE(p.ok());
+}
+
+TEST(HelloTest, Ssl3HelloHasNoExtensions) {
+  HelloSpec spec;
+  spec.version = kSsl3;
+  spec.suites = {0x000A};
+  spec.sni = "ignored.example";
+  Result<std::string> r = BuildClientHello(spec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->substr(0, 3), Bytes({22, 3, 0}));
+  EXPECT_EQ(r->substr(9, 2), Bytes({3, 0}));
+  // header 5 + hs 4 + version 2 + random 32 + sid 1 + suites 2+2 + compression 2
+  EXPECT_EQ(r->size(), 5u + 4 + 2 + 32 + 1 + 4 + 2);
+  EXPECT_EQ(r->find("ignored"), std::string::npos);
+}
+
+TEST(HelloTest, BuildRejectsBadSpecs) {
+  HelloSpec spec;
+  spec.suites = {};
+  EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.suites.assign(kMaxSuitesPerHello + 1, 0x002F);
+  EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.suites = {0x002F};
+  spec.version = kTls13;
+  EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.version = kSsl2;
+  EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.version = kTls12;
+  spec.sni.assign(300, 'a');
+  EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST(HelloTest, Ssl2HelloLayout) {
+  std::array<uint8_t, 32> random{};
+  random.fill(0x5a);
+  std::string h = BuildSsl2ClientHello(random);
+  ASSERT_GE(h.size(), 11u);
+  EXPECT_EQ(static_cast<uint8_t>(h[0]) & 0x80, 0x80);
+  const size_t len = ((static_cast<uint8_t>(h[0]) & 0x7f) << 8) | static_cast<uint8_t>(h[1]);
+  EXPECT_EQ(len + 2, h.size());
+  EXPECT_EQ(h.substr(2, 3), Bytes({1, 0, 2}));  // CLIENT-HELLO, version 2
+  EXPECT_EQ(h.substr(5, 6), Bytes({0, 21, 0, 0, 0, 16}));
+  EXPECT_EQ(h.substr(h.size() - 16), std::string(16, '\x5a'));
+}
+
+struct ParseCase {
+  const char* name;
+  std::string bytes;
+  bool ok;
+  ServerReply::Kind kind;
+  uint16_t version;
+  uint16_t cipher;
+};
+
+TEST(HelloTest, ParseServerReplyTable) {
+  const std::string sh3 = ServerHello(kSsl3, 0x0005, 32);
+  const std::string sh12 = ServerHello(kTls12, 0xC02F);
+  // The same ServerHello split over two handshake records.
+  std::string split;
+  {
+    const std::string hs = sh12.substr(5);
+    split = Bytes({22, 3, 3, 0, 10}) + hs.substr(0, 10);
+    const size_t rest = hs.size() - 10;
+    split += Bytes({22, 3, 3, 0, static_cast<int>(rest)}) + hs.substr(10);
+  }
+  std::string bad_sid = ServerHello(kTls12, 0xC02F, 32);
+  bad_sid[5 + 4 + 2 + 32] = 33;
+  const ParseCase cases[] = {
+      {"empty", "", true, ServerReply::Kind::kIncomplete, 0, 0},
+      {"sslv3 hello", sh3, true, ServerReply::Kind::kServerHello, kSsl3, 0x0005},
+      {"tls12 hello", sh12, true, ServerReply::Kind::kServerHello, kTls12, 0xC02F},
+      {"hello then more", sh12 + Bytes({22, 3, 3, 0, 4, 11, 0, 0, 0}), true,
+       ServerReply::Kind::kServerHello, kTls12, 0xC02F},
+      {"split over records", split, true, ServerReply::Kind::kServerHello, kTls12, 0xC02F},
+      {"header only", sh12.substr(0, 5), true, ServerReply::Kind::kIncomplete, 0, 0},
+      {"cut in random", sh12.substr(0, 20), true, ServerReply::Kind::kIncomplete, 0, 0},
+      {"alert", Bytes({21, 3, 1, 0, 2, 2, 40}), true, ServerReply::Kind::kAlert, 0, 0},
+      {"alert cut", Bytes({21, 3, 1, 0, 2, 2}), true, ServerReply::Kind::kIncomplete, 0, 0},
+      {"sslv2 server hello", Bytes({0x80, 14, 4, 0, 1, 0, 2, 0, 0, 0, 3, 0, 0, 1, 0, 0x80}), true,
+       ServerReply::Kind::kSsl2ServerHello, kSsl2, 0},
+      {"sslv2 error", Bytes({0x80, 3, 0, 0, 1}), true, ServerReply::Kind::kAlert, 0, 0},
+      {"plaintext banner", "220 mx.example.org ESMTP\r\n", false, {}, 0, 0},
+      {"sslv2 lengths lie", Bytes({0x80, 11, 4, 0, 1, 0, 2, 0, 9, 0, 3, 0, 0}), false, {}, 0, 0},
+      {"sslv2 other message", Bytes({0x80, 3, 7, 0, 0}), false, {}, 0, 0},
+      {"bad record version", Bytes({22, 7, 1, 0, 4, 2, 0, 0, 0}), false, {}, 0, 0},
+      {"zero length record", Bytes({22, 3, 1, 0, 0}), false, {}, 0, 0},
+      {"certificate first", Bytes({22, 3, 3, 0, 4, 11, 0, 0, 0}), false, {}, 0, 0},
+      {"session id too long", bad_sid, false, {}, 0, 0},
+      {"hello body too short", Bytes({22, 3, 3, 0, 6, 2, 0, 0, 2, 3, 3}), false, {}, 0, 0},
+  };
+  for (const ParseCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    Result<ServerReply> r = ParseServerReply(c.bytes);
+    ASSERT_EQ(r.ok(), c.ok) << r.status().ToString();
+    if (!c.ok) {
+      EXPECT_EQ(r.status().code(), Status::Code::kMalformed);
+      continue;
+    }
+    EXPECT_EQ(r->kind, c.kind);
+    EXPECT_EQ(r->version, c.version);
+    EXPECT_EQ(r->cipher, c.cipher);
+  }
+  Result<ServerReply> alert = ParseServerReply(Bytes({21, 3, 1, 0, 2, 2, 70}));
+  ASSERT_TRUE(alert.ok());
+  EXPECT_EQ(alert->alert_level, 2);
+  EXPECT_EQ(alert->alert_description, 70);
+}
+
+TEST(HelloTest, ParserStopsAtTheSizeLimit) {
+  // Valid-looking records that never finish a ServerHello: cut at the limit, then refused.
+  std::string junk;
+  while (junk.size() < kMaxServerReplyBytes + 100)
+    junk += Bytes({22, 3, 3, 0x40, 0}) + std::string(0x4000, '\x02');
+  Result<ServerReply> r = ParseServerReply(junk);
+  // The first record holds a ServerHello header claiming a huge body: decided, or refused,
+  // never an endless "incomplete".
+  if (r.ok()) {
+    EXPECT_NE(r->kind, ServerReply::Kind::kIncomplete);
+  }
+}
+
+}  // namespace
+}  // namespace mailsec::tls
