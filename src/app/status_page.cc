@@ -42,6 +42,20 @@ std::string Age(double now, double then) {
   return buf;
 }
 
+const char* VerdictWord(checks::CheckVerdict v) {
+  switch (v) {
+    case checks::CheckVerdict::kPass:
+      return "pass";
+    case checks::CheckVerdict::kWarn:
+      return "warn";
+    case checks::CheckVerdict::kFail:
+      return "fail";
+    case checks::CheckVerdict::kError:
+      return "error";
+  }
+  return "?";
+}
+
 std::string Findings(const probe::EndpointReport& r) {
   std::string out;
   for (int i = 0; i < probe::kSignalCount; ++i) {
@@ -58,7 +72,35 @@ std::string Findings(const probe::EndpointReport& r) {
     if (!out.empty()) out += ", ";
     out += "certificate does not match host";
   }
+  const auto add_checks = [&out](const std::vector<checks::Finding>& findings) {
+    for (const checks::Finding& f : findings) {
+      if (f.verdict == checks::CheckVerdict::kPass) continue;
+      if (!out.empty()) out += ", ";
+      out += std::string(f.check) + " " + VerdictWord(f.verdict);
+    }
+  };
+  add_checks(r.dane.findings);
+  if (r.scan) add_checks(r.scan->findings);
   return out;
+}
+
+// The non-passing domain checks, one per line: "check (verdict): detail".
+std::string DomainFindings(const probe::DomainReport& d) {
+  std::string out;
+  for (const checks::Finding& f : d.findings) {
+    if (f.verdict == checks::CheckVerdict::kPass) continue;
+    if (!out.empty()) out += "\n";
+    out += std::string(f.check) + " (" + VerdictWord(f.verdict) + "): " + Printable(f.detail, 200);
+  }
+  return out;
+}
+
+bool DomainOk(const probe::DomainReport& d) {
+  if (!d.dns_ok) return false;
+  for (const checks::Finding& f : d.findings) {
+    if (f.verdict == checks::CheckVerdict::kFail) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -76,14 +118,20 @@ std::string RenderStatusPage(const StatusPageData& d) {
        "<th>TLS</th><th>certificate expires</th><th>findings</th><th>error</th></tr>\n";
   for (const auto& t : d.plan.targets) {
     auto it = d.results.find(t.id);
-    if (it == d.results.end() || it->second.endpoints.empty()) {
-      const char* state = t.kind == plan::Kind::kDomain
-                              ? "not probed: domain checks arrive with the DNS layer"
-                              : "pending";
+    if (it == d.results.end() || (it->second.endpoints.empty() && !it->second.domain)) {
       h += "<tr><td>" + HtmlEscape(t.id) + "</td><td>" + std::string(plan::KindName(t.kind)) +
-           "</td><td></td><td>" + state +
-           "</td><td>never</td><td></td><td></td><td></td><td></td></tr>\n";
+           "</td><td></td><td>pending</td><td>never</td><td></td><td></td><td></td><td></td></tr>\n";
       continue;
+    }
+    if (const auto& dom = it->second.domain) {
+      std::string errors;
+      for (const auto& e : dom->dns_errors) errors += (errors.empty() ? "" : "\n") + e;
+      h += "<tr><td>" + HtmlEscape(t.id) + "</td><td>domain</td><td>" +
+           (dom->dnssec_secure ? "DNSSEC secure" : "DNSSEC not validated") + "</td><td class=\"" +
+           (DomainOk(*dom) ? "ok\">ok" : "fail\">failed") + "</td><td>" +
+           Age(d.now, dom->finished_at) + "</td><td></td><td></td><td><pre>" +
+           HtmlEscape(DomainFindings(*dom)) + "</pre></td><td><pre>" + HtmlEscape(errors) +
+           "</pre></td></tr>\n";
     }
     for (const auto& r : it->second.endpoints) {
       std::string expires;
@@ -93,7 +141,10 @@ std::string RenderStatusPage(const StatusPageData& d) {
                       (static_cast<double>(r.tls.leaf.not_after) - d.now) / 86400.0);
         expires = buf;
       }
-      h += "<tr><td>" + HtmlEscape(t.id) + "</td><td>" + std::string(plan::KindName(t.kind)) +
+      const std::string name =
+          r.discovered_by.empty() ? t.id : t.id + " \u2192 " + r.target.ToString();
+      h += "<tr><td>" + HtmlEscape(name) + "</td><td>" +
+           (r.discovered_by.empty() ? std::string(plan::KindName(t.kind)) : r.discovered_by) +
            "</td><td>" + HtmlEscape(r.ip) + "</td><td class=\"" +
            (r.success ? "ok\">ok" : "fail\">failed") + "</td><td>" + Age(d.now, r.finished_at) +
            "</td><td>" + HtmlEscape(r.tls.handshake_ok ? r.tls.version + " " + r.tls.cipher : "") +

@@ -31,9 +31,46 @@ TEST(StatusPageTest, EscapesAndListsEveryTarget) {
   EXPECT_NE(html.find("imaps://pending.example.org:993"), std::string::npos);
   EXPECT_NE(html.find("pending"), std::string::npos);
   EXPECT_NE(html.find("10s ago"), std::string::npos);
-  EXPECT_NE(html.find("not probed: domain checks arrive with the DNS layer"), std::string::npos);
+  EXPECT_NE(html.find("example.org"), std::string::npos);
   EXPECT_EQ(html.find("<script>"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;"), std::string::npos);
+}
+
+// A domain target: its checks that do not pass, its DNS errors, and the MX it probed.
+TEST(StatusPageTest, DomainShowsFailingChecksAndDiscoveredEndpoints) {
+  StatusPageData d;
+  plan::Target dom;
+  dom.id = "example.org";
+  dom.kind = plan::Kind::kDomain;
+  d.plan.targets = {dom};
+  probe::TargetResult& res = d.results[dom.id];
+  res.target_id = dom.id;
+  probe::DomainReport report;
+  report.domain = "example.org";
+  report.dns_ok = false;
+  report.dns_errors = {"TXT _dmarc.example.org: servfail"};
+  report.findings.push_back({"spf_lookup_limit", checks::CheckVerdict::kFail, "11 lookups <b>"});
+  report.findings.push_back({"dmarc_present", checks::CheckVerdict::kPass, "fine"});
+  report.finished_at = 95;
+  res.domain = report;
+  probe::EndpointReport mx;
+  mx.target.service = config::Service::kSmtp;
+  mx.target.host = "mx.example.org";
+  mx.target.port = 25;
+  mx.ip = "192.0.2.25";
+  mx.success = true;
+  mx.discovered_by = "mx";
+  mx.scan = probe::ScanReport{};
+  mx.scan->findings.push_back({"tls_weak_ciphers", checks::CheckVerdict::kFail, "RC4"});
+  res.endpoints.push_back(mx);
+  d.now = 100;
+  const std::string html = RenderStatusPage(d);
+  EXPECT_NE(html.find("spf_lookup_limit (fail): 11 lookups &lt;b&gt;"), std::string::npos) << html;
+  EXPECT_EQ(html.find("dmarc_present"), std::string::npos);  // passing checks are not listed
+  EXPECT_NE(html.find("TXT _dmarc.example.org: servfail"), std::string::npos);
+  EXPECT_NE(html.find("smtp://mx.example.org:25"), std::string::npos);
+  EXPECT_NE(html.find("tls_weak_ciphers fail"), std::string::npos);
+  EXPECT_NE(html.find("5s ago"), std::string::npos);
 }
 
 }  // namespace

@@ -374,7 +374,8 @@ TEST(MxAssess, DetailNamesFirstOffender) {
   MxInputs in = Good();
   in.ptrs[1].forward_confirmed = false;
   in.ptrs[2].forward_confirmed = false;
-  const Finding* f = Find(AssessMx(in), kFcrdnsCheck);
+  const MxAssessment a = AssessMx(in);  // Find points into it: keep it alive
+  const Finding* f = Find(a, kFcrdnsCheck);
   ASSERT_NE(f, nullptr);
   EXPECT_NE(f->detail.find("2606:2800:220:1::25"), std::string::npos) << f->detail;
   EXPECT_EQ(f->detail.find("93.184.216.35"), std::string::npos) << f->detail;
