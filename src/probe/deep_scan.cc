@@ -1,5 +1,7 @@
 #include "mailsec/probe/deep_scan.h"
 
+#include "probe/dialogue_factory.h"
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -37,23 +39,7 @@ constexpr const char* kCannotOffer = "the local OpenSSL cannot offer this";
 // Lines read while waiting for the STARTTLS go-ahead of the injection probe.
 constexpr int kMaxGoAheadLines = 50;
 
-std::unique_ptr<proto::Dialogue> MakeDialogue(Service s, net::Transport* t, const ProbeOptions& o) {
-  switch (s) {
-    case Service::kSmtp:
-    case Service::kSubmission:
-    case Service::kSubmissions:
-      return proto::MakeSmtpDialogue(t, o.helo_name, o.reply_limits, o.dialogue_limits);
-    case Service::kImap:
-    case Service::kImaps:
-      return proto::MakeImapDialogue(t, o.reply_limits, o.dialogue_limits);
-    case Service::kPop3:
-    case Service::kPop3s:
-      return proto::MakePop3Dialogue(t, o.reply_limits, o.dialogue_limits);
-    case Service::kSieve:
-      return proto::MakeSieveDialogue(t, o.reply_limits, o.dialogue_limits);
-  }
-  return nullptr;
-}
+using internal::MakeDialogue;
 
 // STRIP-04: STARTTLS and a harmless follow-up in one write (CHECKS.md; POP3 uses CAPA, valid
 // before login, where NOOP is not).

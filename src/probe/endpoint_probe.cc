@@ -1,5 +1,7 @@
 #include "mailsec/probe/endpoint_probe.h"
 
+#include "probe/dialogue_factory.h"
+
 #include <algorithm>
 #include <asio/ip/tcp.hpp>
 #include <asio/redirect_error.hpp>
@@ -12,12 +14,10 @@
 #include "mailsec/proto/dialogue.h"
 
 namespace mailsec::probe {
-namespace {
 
-using config::Service;
-using Steady = net::SteadyClock;
-
-std::unique_ptr<proto::Dialogue> MakeDialogue(Service s, net::Transport* t, const ProbeOptions& o) {
+std::unique_ptr<proto::Dialogue> internal::MakeDialogue(config::Service s, net::Transport* t,
+                                                        const ProbeOptions& o) {
+  using config::Service;
   switch (s) {
     case Service::kSmtp:
     case Service::kSubmission:
@@ -34,6 +34,12 @@ std::unique_ptr<proto::Dialogue> MakeDialogue(Service s, net::Transport* t, cons
   }
   return nullptr;
 }
+namespace {
+
+using config::Service;
+using internal::MakeDialogue;
+using Steady = net::SteadyClock;
+
 
 // Maps a dialogue step's error to the closed failure set.
 Failure StepFailure(const Status& s, Failure on_timeout) {
@@ -430,6 +436,11 @@ bool IsCritical(const EndpointReport& r) {
   if (r.tls.has_leaf && (!r.tls.trusted || !r.tls.hostname_match)) return true;
   for (bool s : r.signals) {
     if (s) return true;
+  }
+  if (r.scan) {
+    for (const checks::Finding& f : r.scan->findings) {
+      if (f.verdict == checks::CheckVerdict::kFail) return true;
+    }
   }
   return false;
 }

@@ -44,7 +44,8 @@ asio::awaitable<EndpointReport> ProbeAddress(config::EndpointTarget target,
                                              asio::ip::address address, ProbeOptions options);
 
 // True when the report shows something critical (for `check`'s exit status): probe failed,
-// certificate untrusted or expired or for another host, or any downgrade signal.
+// certificate untrusted or expired or for another host, any downgrade signal, or a failed check of
+// its deep scan.
 bool IsCritical(const EndpointReport& report);
 
 }  // namespace mailsec::probe

@@ -1,6 +1,7 @@
 // The MTA-STS policy fetch against HTTPS servers on 127.0.0.1 with a throw-away PKI made
 // in-process: statuses, redirects, certificate failures (including the names cpp-httplib 0.11.4
 // alone would wrongly accept), the size cap, and deadlines against silent and trickling peers.
+#include "testing/silent_listener.h"
 #include "mailsec/probe/policy_fetch.h"
 
 #include <gtest/gtest.h>
@@ -263,28 +264,7 @@ class HeaderTrickleServer {
   std::thread thread_;
 };
 
-// A TCP listener on 127.0.0.1 that never accepts: the kernel completes the handshake and the
-// ClientHello goes unanswered.
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    EXPECT_EQ(listen(fd_, 4), 0);
-    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentListener() { close(fd_); }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
+using testing::SilentListener;
 
 // --- Fixture ------------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // Revocation checks against an in-process PKI and HTTP servers on 127.0.0.1: an OCSP responder
 // that parses our request and answers it with OCSP_basic_sign (signed by the CA, a delegated
 // responder, or someone else), and a CRL server (X509_CRL_sign). Every wait is bounded.
+#include "testing/silent_listener.h"
 #include "mailsec/probe/revocation.h"
 
 #include <gtest/gtest.h>
@@ -340,28 +341,7 @@ void Fill(CrlSlot* slot, std::string body) {
   slot->body = std::move(body);
 }
 
-// A TCP listener on 127.0.0.1 that never accepts: the kernel completes the handshake, the
-// request goes unanswered.
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    EXPECT_EQ(listen(fd_, 4), 0);
-    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentListener() { close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
+using testing::SilentListener;
 
 // --- Fixture -------------------------------------------------------------------------------------
 
