@@ -25,6 +25,7 @@
 #include "mailsec/probe/domain_probe.h"
 #include "mailsec/probe/scan_target.h"
 #include "mailsec/findings/history.h"
+#include "mailsec/findings/verdicts.h"
 #include "mailsec/plan/plan.h"
 #include "mailsec/probe/endpoint_probe.h"
 #include "mailsec/sched/scheduler.h"
@@ -207,6 +208,22 @@ struct Exporter::Impl {
     results[target.id] = std::move(result);
   }
 
+  // CERT-17: the configured expectations of an endpoint target's leaf.
+  void ApplyPins(probe::TargetResult* result) {
+    config::CertPins pins;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!config) return;
+      for (const auto& e : config->endpoints) {
+        if (e.target.ToString() == result->target_id) pins = e.pins;
+      }
+    }
+    for (auto& e : result->endpoints) {
+      e.operator_findings.clear();
+      if (auto f = findings::EvaluatePins(e, pins)) e.operator_findings.push_back(std::move(*f));
+    }
+  }
+
   // Attaches the latest scan of each address to a fresh result. Caller holds mu.
   void AttachKeptScans(const std::string& id, probe::TargetResult* result) {
     auto kept = scans.find(id);
@@ -222,6 +239,7 @@ struct Exporter::Impl {
   // probe succeeded as a whole.
   bool Observe(probe::TargetResult* result) {
     for (auto& e : result->endpoints) history.Observe(&e, e.finished_at);
+    ApplyPins(result);
     bool ok = result->domain ? result->domain->dns_ok : !result->endpoints.empty();
     for (const auto& e : result->endpoints) ok = ok && e.success;
     if (result->domain && !result->domain->mta_sts_id.empty()) {

@@ -371,6 +371,22 @@ class Loader {
     return Status::Ok();
   }
 
+  // A SHA-256 certificate fingerprint: 64 hex digits, optionally in colon-separated pairs as
+  // `openssl x509 -fingerprint -sha256` prints it. Lower-cases it and drops the colons.
+  static std::string CheckFingerprint(std::string* fp) {
+    const std::string bad = "bad fingerprint " + Quote(*fp) + ": ";
+    std::string hex;
+    for (char c : *fp) {
+      if (c == ':') continue;
+      const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (!ok) return bad + "not hexadecimal";
+      hex.push_back(c);
+    }
+    if (hex.size() != 64) return bad + "a SHA-256 fingerprint has 64 hex digits";
+    *fp = AsciiLower(hex);
+    return "";
+  }
+
   // A DKIM selector (RFC 6376 §3.1): dot-separated labels. Underscores are allowed because DNS
   // owner names may carry them and some providers use them. Lower-cases it.
   static std::string CheckSelector(std::string* sel) {
@@ -479,6 +495,13 @@ class Loader {
               e.line = LineOf(v);
             }
           }
+        } else if (k.str() == "expect_fingerprint_sha256") {
+          s = GetStringArray(v, key, &e.pins.fingerprints_sha256, CheckFingerprint);
+          if (s.ok() && e.pins.fingerprints_sha256.empty()) {
+            s = Error(LineOf(v), key, "empty (leave the key out to expect nothing)");
+          }
+        } else if (k.str() == "expect_issuer_cn") {
+          s = GetNonEmptyString(v, key, &e.pins.issuer_cn);
         } else {
           s = UnknownKey(k, key);
         }

@@ -206,6 +206,9 @@ void AddEndpoint(FamilySet* set, const EndpointReport& r) {
   for (const checks::Finding& f : r.dane.findings) {
     w.Add(Metric::kCheckResult, static_cast<double>(f.verdict), {f.check});
   }
+  for (const checks::Finding& f : r.operator_findings) {
+    w.Add(Metric::kCheckResult, static_cast<double>(f.verdict), {f.check});
+  }
 }
 
 void AddDomain(FamilySet* set, const probe::DomainReport& d) {

@@ -1,6 +1,10 @@
 #include "mailsec/findings/verdicts.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
+
+#include "mailsec/base/text.h"
 
 namespace mailsec::findings {
 namespace {
@@ -388,6 +392,30 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
                    unstapled ? "must-staple certificate served without a staple" : ""});
   }
   return out;
+}
+
+std::optional<checks::Finding> EvaluatePins(const probe::EndpointReport& r,
+                                            const config::CertPins& pins) {
+  if (pins.empty() || !r.tls.has_leaf) return std::nullopt;
+  checks::Finding f;
+  f.check = "cert_pinned";
+  const tls::CertFacts& leaf = r.tls.leaf;
+  if (!pins.fingerprints_sha256.empty() &&
+      std::find(pins.fingerprints_sha256.begin(), pins.fingerprints_sha256.end(),
+                leaf.fingerprint_sha256) == pins.fingerprints_sha256.end()) {
+    f.verdict = checks::CheckVerdict::kFail;
+    f.detail = "served leaf " + leaf.fingerprint_sha256 + " is not an expected fingerprint";
+    return f;
+  }
+  if (!pins.issuer_cn.empty() &&
+      fnmatch(pins.issuer_cn.c_str(), leaf.issuer_cn.c_str(), 0) != 0) {
+    f.verdict = checks::CheckVerdict::kFail;
+    f.detail = "issuer CN \"" + Printable(leaf.issuer_cn, 80) + "\" does not match \"" +
+               Printable(pins.issuer_cn, 80) + "\"";
+    return f;
+  }
+  f.verdict = checks::CheckVerdict::kPass;
+  return f;
 }
 
 }  // namespace mailsec::findings

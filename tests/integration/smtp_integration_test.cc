@@ -305,6 +305,27 @@ TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
   EXPECT_LE(*handshakes, 80);
 }
 
+// CERT-17: the operator's expectations of the leaf, from the config, judged on every probe.
+TEST_F(ExporterTest, CertificatePinsAreChecked) {
+  ExporterProcess exporter(*g_fleet, "pins");
+  const std::string target = Target("smtp_good");
+  std::string toml = ExporterConfig(*g_fleet, exporter, "1h", "10s", {});
+  toml += "\n[[endpoint]]\ntarget = " + TomlString(target) +
+          "\nexpect_issuer_cn = \"Some Other CA*\"\n";
+  ASSERT_TRUE(exporter.WriteConfig(toml));
+  ASSERT_TRUE(exporter.StartAndWait());
+  HttpResponse r = exporter.Get("/probe?target=" + UrlEncode(target),
+                                {{"X-Prometheus-Scrape-Timeout-Seconds", "20"}});
+  ASSERT_EQ(r.status, 200) << r.error << r.body;
+  Labels check = EndpointLabels("smtp_good");
+  check["check"] = "cert_pinned";
+  EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", check, 2)) << r.body;
+  // Another endpoint without expectations has no such series.
+  Labels other = EndpointLabels("smtp_expired");
+  other["check"] = "cert_pinned";
+  EXPECT_TRUE(IsAbsent(r.body, "mailsec_check_result", other));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. Reload that removes a target.
 

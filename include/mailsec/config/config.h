@@ -43,8 +43,18 @@ struct DomainConfig {
   int line = 0;  // where it was declared, for messages
 };
 
+// Operator expectations of the served leaf (CHECKS.md CERT-17, check cert_pinned): a renewal
+// from another CA, or an interception, breaks them. Empty: no expectation.
+struct CertPins {
+  std::vector<std::string> fingerprints_sha256;  // lower-case hex, 64 digits; any one matches
+  std::string issuer_cn;                         // glob ('*', '?') on the leaf's issuer CN
+  bool empty() const { return fingerprints_sha256.empty() && issuer_cn.empty(); }
+  bool operator==(const CertPins&) const = default;
+};
+
 struct EndpointConfig {
   EndpointTarget target;
+  CertPins pins;  // expect_fingerprint_sha256, expect_issuer_cn
   int line = 0;
 };
 

@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <string_view>
 #include <vector>
 
+#include "mailsec/config/config.h"
 #include "mailsec/probe/report.h"
 
 namespace mailsec::findings {
@@ -34,5 +36,12 @@ std::vector<CheckVerdict> EvaluateEndpoint(const probe::EndpointReport& report, 
 
 // Every check id EvaluateEndpoint can yield, for docs and tests.
 const std::vector<std::string_view>& EndpointCheckIds();
+
+// CERT-17: the operator's expectations of the served leaf (config [[endpoint]]
+// expect_fingerprint_sha256, expect_issuer_cn). nullopt when there are none or no leaf was
+// served; else check "cert_pinned": pass when every expectation holds, fail (naming the first
+// that does not) otherwise.
+std::optional<checks::Finding> EvaluatePins(const probe::EndpointReport& report,
+                                            const config::CertPins& pins);
 
 }  // namespace mailsec::findings

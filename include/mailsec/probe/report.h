@@ -134,6 +134,8 @@ struct EndpointReport {
   std::string discovered_by;
   // The latest deep scan of this address, when one has run.
   std::optional<ScanReport> scan;
+  // Checks of the operator's expectations from the config (cert_pinned), added by the exporter.
+  std::vector<checks::Finding> operator_findings;
 };
 
 // What a domain target's DNS checks found (CONTRACT.md domain metrics). Facts for the contract

@@ -86,6 +86,16 @@ TEST(LoadConfigFileTest, EveryKey) {
   EXPECT_EQ(c.endpoints[3].line, 34);
   EXPECT_TRUE(c.endpoints[2].target.host_is_ip);
   EXPECT_FALSE(c.endpoints[1].target.host_is_ip);
+  EXPECT_TRUE(c.endpoints[0].pins.empty());
+  // Fingerprints as openssl prints them (upper case, colons) are normalized.
+  ASSERT_EQ(c.endpoints[3].pins.fingerprints_sha256.size(), 2u);
+  std::string ab;
+  for (int i = 0; i < 32; ++i) ab += "ab";
+  std::string of;
+  for (int i = 0; i < 32; ++i) of += "0f";
+  EXPECT_EQ(c.endpoints[3].pins.fingerprints_sha256[0], ab);
+  EXPECT_EQ(c.endpoints[3].pins.fingerprints_sha256[1], of);
+  EXPECT_EQ(c.endpoints[3].pins.issuer_cn, "R*");
 }
 
 TEST(LoadConfigFileTest, InlineTablesAndDottedKeys) {
@@ -144,6 +154,12 @@ TEST(LoadConfigFileTest, BadFiles) {
       {"bad-domain-name.toml", "2: domain[0].name: bad character \"_\" in label \"exa_mple\""},
       {"bad-dkim-selector.toml",
        "3: domain[0].dkim_selectors[1]: bad selector \"s 2\": bad character \" \""},
+      {"bad-fingerprint.toml",
+       "3: endpoint[0].expect_fingerprint_sha256[0]: bad fingerprint \"abcd\": a SHA-256 "
+       "fingerprint has 64 hex digits"},
+      {"bad-fingerprint-empty.toml",
+       "3: endpoint[0].expect_fingerprint_sha256: empty (leave the key out to expect nothing)"},
+      {"bad-issuer-empty.toml", "3: endpoint[0].expect_issuer_cn: empty"},
       {"bad-toml-syntax.toml",
        "3: toml: Error while parsing decimal integer: expected digit, saw 's'"},
   };

@@ -613,3 +613,43 @@ TEST(VerdictsTest, EveryIdIsDocumented) {
 
 }  // namespace
 }  // namespace mailsec::findings
+
+namespace mailsec::findings {
+namespace {
+
+// CERT-17: the operator's expectations (config expect_fingerprint_sha256, expect_issuer_cn).
+TEST(EvaluatePinsTest, FingerprintAndIssuer) {
+  probe::EndpointReport r;
+  r.tls.has_leaf = true;
+  r.tls.leaf.fingerprint_sha256 = std::string(64, 'a');
+  r.tls.leaf.issuer_cn = "R11";
+  config::CertPins none;
+  EXPECT_FALSE(EvaluatePins(r, none).has_value());
+
+  config::CertPins pins;
+  pins.fingerprints_sha256 = {std::string(64, 'b'), std::string(64, 'a')};
+  pins.issuer_cn = "R1?";
+  auto f = EvaluatePins(r, pins);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->check, "cert_pinned");
+  EXPECT_EQ(f->verdict, checks::CheckVerdict::kPass);
+
+  pins.issuer_cn = "E*";
+  f = EvaluatePins(r, pins);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->verdict, checks::CheckVerdict::kFail);
+  EXPECT_NE(f->detail.find("R11"), std::string::npos) << f->detail;
+
+  pins.issuer_cn.clear();
+  pins.fingerprints_sha256 = {std::string(64, 'b')};
+  f = EvaluatePins(r, pins);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->verdict, checks::CheckVerdict::kFail);
+  EXPECT_NE(f->detail.find("not an expected fingerprint"), std::string::npos) << f->detail;
+
+  r.tls.has_leaf = false;  // nothing served: nothing to judge
+  EXPECT_FALSE(EvaluatePins(r, pins).has_value());
+}
+
+}  // namespace
+}  // namespace mailsec::findings
