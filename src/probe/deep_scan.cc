@@ -30,7 +30,7 @@ using Verdict = checks::CheckVerdict;
 
 constexpr std::string_view kIds[] = {
     kScanSsl2Check,  kScanSsl3Check,        kScanLegacyTlsCheck,       kScanModernTlsCheck,
-    kScanTls13Check, kScanWeakCiphersCheck, kScanCommandInjectionCheck};
+    kScanTls13Check, kScanWeakCiphersCheck, kScanCommandInjectionCheck, kScanImplicitTlsCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
@@ -179,12 +179,62 @@ class Scanner {
         scan_deadline_(Steady::now() + o.budget) {}
 
   asio::awaitable<void> Run() {
+    co_await ImplicitSibling();
     co_await Versions();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
   }
 
  private:
+  // TX-10 (RFC 8314 §3.3, §4.1): does the same address offer the implicit-TLS variant of this
+  // STARTTLS service? One connection and a handshake; a refusal or a failed handshake is "no",
+  // and neither stops the scan (the port is another service).
+  asio::awaitable<void> ImplicitSibling() {
+    config::Service sibling;
+    switch (target_.service) {
+      case config::Service::kSubmission:
+        sibling = config::Service::kSubmissions;
+        break;
+      case config::Service::kImap:
+        sibling = config::Service::kImaps;
+        break;
+      case config::Service::kPop3:
+        sibling = config::Service::kPop3s;
+        break;
+      default:
+        co_return;
+    }
+    uint16_t port = o_.implicit_sibling_port;
+    if (port == 0) {
+      if (target_.port != config::DefaultPort(target_.service)) co_return;
+      port = config::DefaultPort(sibling);
+    }
+    if (r_->handshakes >= o_.max_handshakes || Steady::now() >= scan_deadline_) co_return;
+    ++r_->handshakes;
+    r_->ran = true;
+    r_->implicit_tls_sibling_port = port;
+    Conn c;
+    c.deadline = std::min(scan_deadline_, Steady::now() + o_.probe.timeout);
+    net::ConnectOutcome out = co_await net::Connect(asio::ip::tcp::endpoint(address_, port),
+                                                    Phase(c, o_.probe.phases.connect), &c.tcp);
+    if (out.error != net::ConnectError::kNone) {
+      r_->implicit_tls_sibling = false;
+      last_close_ = Steady::now();
+      co_return;
+    }
+    tls::HandshakeRequest req;
+    if (!target_.host_is_ip) req.sni = target_.host;
+    req.verify_host = target_.host;
+    req.deadline = Phase(c, o_.probe.phases.handshake);
+    req.now_unix = static_cast<int64_t>(ToUnixSeconds(o_.probe.clock->Now()));
+    tls::TlsFacts facts;
+    std::unique_ptr<net::Transport> tls_transport;
+    Status hs = co_await tls::Handshake(*o_.probe.tls, *c.tcp, req, &facts, &tls_transport);
+    r_->implicit_tls_sibling = hs.ok() || facts.handshake_ok;
+    tls_transport.reset();
+    Closed(&c);
+  }
+
   net::Deadline Phase(const Conn& c, std::chrono::milliseconds budget) const {
     return std::min(c.deadline, Steady::now() + budget);
   }
@@ -650,6 +700,16 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
            *r.command_injection ? "a command pipelined before STARTTLS was answered inside TLS"
                                 : ""});
     }
+  }
+  // TX-10
+  if (r.implicit_tls_sibling.has_value()) {
+    const std::string port = std::to_string(r.implicit_tls_sibling_port);
+    out.push_back({kScanImplicitTlsCheck, *r.implicit_tls_sibling ? Verdict::kPass : Verdict::kWarn,
+                   *r.implicit_tls_sibling
+                       ? "implicit TLS on port " + port + " too"
+                       : "no implicit TLS on port " + port +
+                             ": only the STARTTLS variant, which an on-path attacker can strip "
+                             "(RFC 8314 prefers implicit TLS)"});
   }
   return out;
 }

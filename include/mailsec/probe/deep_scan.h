@@ -38,6 +38,7 @@ inline constexpr std::string_view kScanModernTlsCheck = "tls_modern_version_offe
 inline constexpr std::string_view kScanTls13Check = "tls13_offered";                    // TLSV-05
 inline constexpr std::string_view kScanWeakCiphersCheck =
     "tls_weak_ciphers";  // CIPH-02/04, TLSF-11/12
+inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";  // TX-10
 inline constexpr std::string_view kScanCommandInjectionCheck =
     "starttls_command_injection";  // STRIP-04
 
@@ -59,6 +60,10 @@ struct ScanOptions {
   std::chrono::milliseconds injection_wait{2'000};
   // Weak suites named per scan at most (accepted_weak).
   size_t max_weak_reported = 16;
+  // TX-10: the port of the implicit-TLS sibling to try for submission, imap and pop3 targets.
+  // 0: the default (465, 993, 995), tried only when the target is on its own default port (on
+  // another port there is no telling where the sibling would be).
+  uint16_t implicit_sibling_port = 0;
 };
 
 // The scan's result is the report's plain data (probe/report.h), so it can ride along with the

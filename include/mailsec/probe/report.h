@@ -79,6 +79,10 @@ struct ScanReport {
   std::vector<std::pair<std::string, std::string>> accepted_weak;
   // STARTTLS services only; nullopt: not tested.
   std::optional<bool> command_injection;
+  // TX-10, submission/imap/pop3 on their default ports: the implicit-TLS sibling (465, 993, 995)
+  // on the same address completed a TLS handshake. nullopt: not tried.
+  std::optional<bool> implicit_tls_sibling;
+  uint16_t implicit_tls_sibling_port = 0;
   // Revocation of the served leaf (staple, OCSP responder, CRL): nullopt when untested.
   std::optional<bool> revoked;
   std::string revocation_source;  // "ocsp_staple", "ocsp", "crl"

@@ -528,6 +528,42 @@ TEST_F(InjectionTest, NoStartTlsStopsTheScan) {
   EXPECT_EQ(VerdictOf(r, kScanCommandInjectionCheck), CheckVerdict::kError);
 }
 
+// ---- TX-10: the implicit-TLS sibling of a STARTTLS service -----------------------------------
+
+TEST_F(DeepScanTest, ImplicitTlsSiblingOffered) {
+  SServer sibling({"-no_tls1", "-no_tls1_1"});
+  ASSERT_TRUE(sibling.up());
+  testing::ScriptedServer server({{"", "220 x ESMTP\r\n"}, {"EHLO", "250 x\r\n"}, {"QUIT", ""}},
+                                 200);
+  ScanOptions o = TestOptions();
+  o.implicit_sibling_port = static_cast<uint16_t>(sibling.port());
+  ScanResult r = Scan(Target("submission", server.port()), o);
+  ASSERT_TRUE(r.implicit_tls_sibling.has_value()) << r.error;
+  EXPECT_TRUE(*r.implicit_tls_sibling);
+  EXPECT_EQ(VerdictOf(r, kScanImplicitTlsCheck), CheckVerdict::kPass);
+  // The sibling costs one connection, then the STARTTLS service's own (which offers none here).
+  EXPECT_EQ(r.handshakes, 2);
+}
+
+TEST_F(DeepScanTest, ImplicitTlsSiblingMissingIsAWarning) {
+  testing::ScriptedServer server({{"", "+OK ready\r\n"}, {"CAPA", "+OK\r\nUSER\r\n.\r\n"},
+                                  {"QUIT", "+OK\r\n"}},
+                                 200);
+  ScanOptions o = TestOptions();
+  o.implicit_sibling_port = static_cast<uint16_t>(testing::UnusedLoopbackPort());
+  ScanResult r = Scan(Target("pop3", server.port()), o);
+  ASSERT_TRUE(r.implicit_tls_sibling.has_value()) << r.error;
+  EXPECT_FALSE(*r.implicit_tls_sibling);
+  EXPECT_EQ(VerdictOf(r, kScanImplicitTlsCheck), CheckVerdict::kWarn);
+
+  // SMTP on port 25 has no implicit-TLS variant to prefer: not tried.
+  testing::ScriptedServer smtp({{"", "220 x ESMTP\r\n"}, {"EHLO", "250 x\r\n"}, {"QUIT", ""}},
+                               200);
+  r = Scan(Target("smtp", smtp.port()), o);
+  EXPECT_FALSE(r.implicit_tls_sibling.has_value());
+  EXPECT_EQ(VerdictOf(r, kScanImplicitTlsCheck), std::nullopt);
+}
+
 // ---- pacing -------------------------------------------------------------------------------
 
 TEST_F(DeepScanTest, HandshakeCapAndPause) {
