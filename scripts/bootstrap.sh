@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libasio-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
   postfix dovecot-imapd dovecot-pop3d dovecot-managesieved nsd unbound nginx-light ldnsutils
   bind9-dnsutils
-  curl procps
+  curl procps python3
   prometheus
 )
 

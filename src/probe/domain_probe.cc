@@ -80,12 +80,10 @@ std::vector<std::string> Addresses(const dns::DnsAnswer& a) {
   return out;
 }
 
+// A host name as the checks compare it: lower case, no trailing dot (the root stays ".").
 std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  if (!out.empty() && out.back() == '.' && out.size() > 1) out.pop_back();
+  std::string out = AsciiLower(s);
+  if (out.size() > 1 && out.back() == '.') out.pop_back();
   return out;
 }
 

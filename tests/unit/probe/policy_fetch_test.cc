@@ -1,6 +1,7 @@
 // The MTA-STS policy fetch against HTTPS servers on 127.0.0.1 with a throw-away PKI made
 // in-process: statuses, redirects, certificate failures (including the names cpp-httplib 0.11.4
 // alone would wrongly accept), the size cap, and deadlines against silent and trickling peers.
+#include "testing/http_test_server.h"
 #include "testing/silent_listener.h"
 #include "mailsec/probe/policy_fetch.h"
 
@@ -186,12 +187,7 @@ class PolicyServer {
       port_ = port;
     }
     EXPECT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // stop() before the accept loop runs would be lost: wait (bounded) until it runs.
-    for (int i = 0; i < 400 && !server_.is_running(); ++i) {
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    EXPECT_TRUE(server_.is_running());
+    thread_ = testing::ListenInBackground(server_);
   }
   ~PolicyServer() {
     server_.stop();

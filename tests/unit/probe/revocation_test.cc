@@ -1,6 +1,7 @@
 // Revocation checks against an in-process PKI and HTTP servers on 127.0.0.1: an OCSP responder
 // that parses our request and answers it with OCSP_basic_sign (signed by the CA, a delegated
 // responder, or someone else), and a CRL server (X509_CRL_sign). Every wait is bounded.
+#include "testing/http_test_server.h"
 #include "testing/silent_listener.h"
 #include "mailsec/probe/revocation.h"
 
@@ -201,12 +202,7 @@ class HttpServer {
     setup(server_);
     port_ = server_.bind_to_any_port("127.0.0.1");
     EXPECT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // stop() before the accept loop runs would be lost: wait (bounded) until it runs.
-    for (int i = 0; i < 400 && !server_.is_running(); ++i) {
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    EXPECT_TRUE(server_.is_running());
+    thread_ = testing::ListenInBackground(server_);
   }
   ~HttpServer() {
     server_.stop();
