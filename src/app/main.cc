@@ -61,10 +61,16 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
   j["capabilities"] = r.capabilities;
   j["tls_capabilities"] = r.tls_capabilities;
   nlohmann::json signals = nlohmann::json::array();
+  nlohmann::json evidence = nlohmann::json::object();
   for (int i = 0; i < probe::kSignalCount; ++i) {
-    if (r.signals[i]) signals.push_back(probe::SignalName(static_cast<probe::Signal>(i)));
+    if (!r.signals[i]) continue;
+    const auto s = static_cast<probe::Signal>(i);
+    signals.push_back(probe::SignalName(s));
+    evidence[std::string(probe::SignalName(s))] = {{"description", probe::SignalDescription(s)},
+                                                   {"evidence", r.signal_evidence[i]}};
   }
   j["downgrade_signals"] = signals;
+  j["downgrade_evidence"] = evidence;
   if (r.tls.handshake_ok || r.tls.has_leaf) {
     nlohmann::json t;
     t["handshake_success"] = r.tls.handshake_ok;
@@ -160,7 +166,9 @@ void PrintReport(const probe::EndpointReport& r, std::ostream& out) {
   }
   for (int i = 0; i < probe::kSignalCount; ++i) {
     if (r.signals[i]) {
-      out << "  downgrade:     " << probe::SignalName(static_cast<probe::Signal>(i)) << "\n";
+      const auto s = static_cast<probe::Signal>(i);
+      out << "  downgrade:     " << probe::SignalName(s) << ": " << probe::SignalDescription(s)
+          << (r.signal_evidence[i].empty() ? "" : " (" + r.signal_evidence[i] + ")") << "\n";
     }
   }
   if (r.scan && r.scan->ran) {

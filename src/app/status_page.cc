@@ -61,7 +61,9 @@ std::string Findings(const probe::EndpointReport& r) {
   for (int i = 0; i < probe::kSignalCount; ++i) {
     if (r.signals[i]) {
       if (!out.empty()) out += ", ";
-      out += SignalName(static_cast<probe::Signal>(i));
+      const auto s = static_cast<probe::Signal>(i);
+      out += std::string(SignalName(s)) + " (" + std::string(probe::SignalDescription(s)) +
+             (r.signal_evidence[i].empty() ? "" : ": " + r.signal_evidence[i]) + ")";
     }
   }
   if (r.tls.has_leaf && !r.tls.trusted) {

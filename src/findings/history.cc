@@ -7,7 +7,10 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <ctime>
 #include <sstream>
+
+#include "mailsec/base/text.h"
 
 namespace mailsec::findings {
 namespace {
@@ -16,6 +19,32 @@ constexpr int kStateVersion = 1;
 
 bool Reached(const probe::EndpointReport& r, probe::Phase p) {
   return r.phase_seconds[static_cast<int>(p)] >= 0;
+}
+
+std::string IsoTime(double unix_seconds) {
+  const time_t t = static_cast<time_t>(unix_seconds);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string RankName(int rank) {
+  switch (rank) {
+    case 13:
+      return "TLSv1.3";
+    case 12:
+      return "TLSv1.2";
+    case 11:
+      return "TLSv1.1";
+    case 10:
+      return "TLSv1";
+    case 3:
+      return "SSLv3";
+    default:
+      return "an older version";
+  }
 }
 
 std::string Errno(const std::string& what, const std::string& path) {
@@ -31,6 +60,19 @@ int TlsVersionRank(std::string_view v) {
   if (v == "TLSv1") return 10;
   if (v == "SSLv3") return 3;
   return 0;
+}
+
+std::string UnexpectedCertChange(const CertSeen& before, const tls::CertFacts& now,
+                                 bool seen_before) {
+  if (seen_before) return "a leaf served earlier is back (swapped back from a newer one)";
+  if (before.issuer_cn != now.issuer_cn) {
+    return "issuer changed from \"" + Printable(before.issuer_cn, 60) + "\" to \"" +
+           Printable(now.issuer_cn, 60) + "\"";
+  }
+  if (now.not_after <= before.not_after) {
+    return "the new leaf expires no later than the one it replaced";
+  }
+  return "";
 }
 
 std::string HistoryKey(const probe::EndpointReport& r) { return r.target.ToString() + " " + r.ip; }
@@ -51,27 +93,39 @@ void History::Observe(probe::EndpointReport* r, double now) {
       h.starttls_last_seen = now;
     } else if (h.starttls_last_seen > 0) {
       // Offered before, missing now: stays raised until STARTTLS comes back.
-      r->signals[static_cast<int>(probe::Signal::kStartTlsLost)] = true;
+      probe::RaiseSignal(r, probe::Signal::kStartTlsLost,
+                         "offered from " + IsoTime(h.starttls_first_seen) + " until " +
+                             IsoTime(h.starttls_last_seen) + ", missing since");
     }
   }
 
   if (r->tls.handshake_ok) {
     const int rank = TlsVersionRank(r->tls.version);
     if (rank > 0 && rank < h.best_tls_version) {
-      r->signals[static_cast<int>(probe::Signal::kTlsDowngraded)] = true;
+      probe::RaiseSignal(r, probe::Signal::kTlsDowngraded,
+                         r->tls.version + " negotiated; " + RankName(h.best_tls_version) +
+                             " was negotiated before");
     }
     if (rank > h.best_tls_version) h.best_tls_version = rank;
   }
 
   if (r->tls.has_leaf && !r->tls.leaf.fingerprint_sha256.empty()) {
     const std::string& fp = r->tls.leaf.fingerprint_sha256;
-    if (!h.certs.empty() && h.certs.back().fingerprint_sha256 != fp) ++h.cert_changes;
     CertSeen* seen = nullptr;
     for (auto& c : h.certs) {
       if (c.fingerprint_sha256 == fp) seen = &c;
     }
+    if (!h.certs.empty() && h.certs.back().fingerprint_sha256 != fp) {
+      ++h.cert_changes;
+      std::string why = UnexpectedCertChange(h.certs.back(), r->tls.leaf, seen != nullptr);
+      if (!why.empty()) {
+        h.unexpected_change = std::move(why);
+        h.unexpected_change_at = now;
+      }
+    }
     if (seen == nullptr) {
-      h.certs.push_back({fp, r->tls.leaf.issuer_cn, r->tls.leaf.not_after, now, now});
+      h.certs.push_back({fp, r->tls.leaf.spki_sha256, r->tls.leaf.issuer_cn,
+                         r->tls.leaf.not_after, now, now});
       seen = &h.certs.back();
     } else {
       seen->last_seen = now;
@@ -83,6 +137,9 @@ void History::Observe(probe::EndpointReport* r, double now) {
     }
     if (h.certs.size() > kMaxCertsPerEndpoint) h.certs.erase(h.certs.begin());
     r->cert_first_seen = h.certs.back().first_seen;
+    if (!h.unexpected_change.empty() && now - h.unexpected_change_at < kUnexpectedChangeWarnSeconds) {
+      r->cert_unexpected_change = h.unexpected_change + " (" + IsoTime(h.unexpected_change_at) + ")";
+    }
   }
   r->cert_changes = h.cert_changes;
 }
@@ -130,6 +187,7 @@ std::string History::Serialize() const {
       nlohmann::json certs = nlohmann::json::array();
       for (const auto& c : h.certs) {
         certs.push_back({{"fingerprint_sha256", c.fingerprint_sha256},
+                         {"spki_sha256", c.spki_sha256},
                          {"issuer_cn", c.issuer_cn},
                          {"not_after", c.not_after},
                          {"first_seen", c.first_seen},
@@ -141,6 +199,10 @@ std::string History::Serialize() const {
                         {"cert_changes", h.cert_changes},
                         {"last_probe", h.last_probe},
                         {"certs", certs}};
+      if (!h.unexpected_change.empty()) {
+        endpoints[key]["unexpected_change"] = h.unexpected_change;
+        endpoints[key]["unexpected_change_at"] = h.unexpected_change_at;
+      }
       if (!h.mta_sts_id.empty()) {
         endpoints[key]["mta_sts_id"] = h.mta_sts_id;
         endpoints[key]["mta_sts_body_hash"] = h.mta_sts_body_hash;
@@ -168,11 +230,14 @@ Result<std::map<std::string, EndpointHistory>> History::Parse(std::string_view t
       h.best_tls_version = e.at("best_tls_version").get<int>();
       h.cert_changes = e.at("cert_changes").get<uint64_t>();
       h.last_probe = e.at("last_probe").get<double>();
+      h.unexpected_change = e.value("unexpected_change", std::string());
+      h.unexpected_change_at = e.value("unexpected_change_at", 0.0);
       h.mta_sts_id = e.value("mta_sts_id", std::string());
       h.mta_sts_body_hash = e.value("mta_sts_body_hash", uint64_t{0});
       for (const auto& c : e.at("certs")) {
         if (h.certs.size() >= kMaxCertsPerEndpoint) break;
         h.certs.push_back({c.at("fingerprint_sha256").get<std::string>(),
+                           c.value("spki_sha256", std::string()),
                            c.at("issuer_cn").get<std::string>(), c.at("not_after").get<int64_t>(),
                            c.at("first_seen").get<double>(), c.at("last_seen").get<double>()});
       }

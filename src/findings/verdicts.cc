@@ -41,6 +41,14 @@ constexpr std::string_view kCertKeyUsage = "cert_extended_key_usage";
 constexpr std::string_view kCertMustStaple = "cert_must_staple";
 constexpr std::string_view kCleartextOnly = "cleartext_only";
 constexpr std::string_view kReachable = "endpoint_reachable";
+constexpr std::string_view kCapsAfterTls = "capabilities_after_tls";
+constexpr std::string_view kStartTlsConsistent = "starttls_consistent_across_addresses";
+constexpr std::string_view kCertChangeUnexpected = "cert_change_unexpected";
+constexpr std::string_view kPolicyViolation = "policy_violation";
+
+const std::string& Evidence(const EndpointReport& r, probe::Signal s) {
+  return r.signal_evidence[static_cast<int>(s)];
+}
 
 bool Reached(const EndpointReport& r, Phase p) { return r.phase_seconds[static_cast<int>(p)] >= 0; }
 bool Has(const EndpointReport& r, probe::Signal s) { return r.signals[static_cast<int>(s)]; }
@@ -179,7 +187,8 @@ const std::vector<std::string_view>& EndpointCheckIds() {
       kCertChain,         kCertSelfSigned, kCertExpiry,    kCertHostname,   kCertSan,
       kCertKeyStrength,   kCertSignature,  kCertRevoked,   kCertChainOrder, kCertValidityPeriod,
       kCertKeyUsage,      kCertMustStaple, kPreauth,       kStartTlsLost,   kTlsDowngraded,
-      kCertSct,           kCertConsistent};
+      kCertSct,           kCertConsistent, kCapsAfterTls,  kStartTlsConsistent,
+      kCertChangeUnexpected, kPolicyViolation};
   return ids;
 }
 
@@ -223,14 +232,15 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
   }
   if (starttls_service && Reached(r, Phase::kCapabilities)) {
     // STRIP-01
-    out.push_back(
-        {kStartTlsMasked, Has(r, probe::Signal::kStartTlsMasked) ? Verdict::kFail : Verdict::kPass,
-         Has(r, probe::Signal::kStartTlsMasked) ? "a capability looks like an overwritten STARTTLS"
-                                                : ""});
+    const bool masked = Has(r, probe::Signal::kStartTlsMasked);
+    out.push_back({kStartTlsMasked, masked ? Verdict::kFail : Verdict::kPass,
+                   masked ? "STARTTLS masked on the path: " +
+                                Evidence(r, probe::Signal::kStartTlsMasked)
+                          : ""});
     // STRIP-09: credentials offered before TLS.
     bool plain = Has(r, probe::Signal::kPlaintextAuth);
     out.push_back({kPlaintextAuth, plain ? Verdict::kFail : Verdict::kPass,
-                   plain ? "authentication offered before TLS" : ""});
+                   plain ? "login offered " + Evidence(r, probe::Signal::kPlaintextAuth) : ""});
   }
   const Service svc = r.target.service;
   if ((svc == Service::kImap || svc == Service::kPop3 || svc == Service::kSubmission) &&
@@ -251,19 +261,56 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
     // STRIP-02 (a): offered in earlier probes (persisted history), missing now.
     const bool lost = Has(r, probe::Signal::kStartTlsLost);
     out.push_back({kStartTlsLost, lost ? Verdict::kFail : Verdict::kPass,
-                   lost ? "STARTTLS was offered in earlier probes and is missing now" : ""});
+                   lost ? "STARTTLS " + Evidence(r, probe::Signal::kStartTlsLost) : ""});
+  }
+  if (starttls_service && CapabilitiesRead(r) && r.starttls_compared) {
+    // STRIP-02: one address offers STARTTLS, this one does not: stripped on one path?
+    const bool odd = !r.starttls_offered && !r.starttls_offered_elsewhere.empty();
+    out.push_back({kStartTlsConsistent, odd ? Verdict::kWarn : Verdict::kPass,
+                   odd ? "STARTTLS missing here but offered on " + r.starttls_offered_elsewhere
+                       : ""});
   }
   if (r.tls.handshake_ok) {
     // A version weaker than this endpoint negotiated before (persisted history).
     const bool down = Has(r, probe::Signal::kTlsDowngraded);
     out.push_back({kTlsDowngraded, down ? Verdict::kFail : Verdict::kPass,
-                   down ? "negotiated " + r.tls.version + ", weaker than seen before" : ""});
+                   down ? Evidence(r, probe::Signal::kTlsDowngraded) : ""});
   }
-  if (starttls_service && Reached(r, Phase::kStartTls) && r.failure_phase != Phase::kStartTls) {
-    // STRIP-05
-    bool injected = Has(r, probe::Signal::kResponseInjection);
-    out.push_back({kResponseInjection, injected ? Verdict::kFail : Verdict::kPass,
-                   injected ? "bytes after the STARTTLS go-ahead, before the handshake" : ""});
+  if (starttls_service &&
+      ((Reached(r, Phase::kStartTls) && r.failure_phase != Phase::kStartTls) ||
+       !r.unsolicited_before_tls.empty())) {
+    // STRIP-05: after the go-ahead fails; unasked replies before STARTTLS warn.
+    if (!r.injected_after_go_ahead.empty()) {
+      out.push_back({kResponseInjection, Verdict::kFail,
+                     "after the STARTTLS go-ahead, before the handshake: " +
+                         r.injected_after_go_ahead});
+    } else if (!r.unsolicited_before_tls.empty()) {
+      out.push_back({kResponseInjection, Verdict::kWarn,
+                     "sent unasked before STARTTLS: " + r.unsolicited_before_tls});
+    } else {
+      out.push_back({kResponseInjection, Verdict::kPass, ""});
+    }
+  }
+  if (starttls_service && r.tls.handshake_ok) {
+    // STRIP-08: the capabilities must be askable again over TLS (RFC 3207 §4.2, RFC 2595 §3.1,
+    // RFC 5804 §2.2: ManageSieve sends them unasked).
+    if (r.failure != Failure::kNone && r.failure_phase == Phase::kTlsCapabilities) {
+      out.push_back({kCapsAfterTls, Verdict::kFail,
+                     "capabilities not given again after TLS: " + r.error});
+    } else if (r.success && r.auth_mechanisms.empty() && !r.capabilities.empty() &&
+               r.capabilities == r.tls_capabilities) {
+      out.push_back({kCapsAfterTls, Verdict::kWarn,
+                     "the same capabilities before and after TLS, without AUTH before: a "
+                     "TLS-terminating proxy hiding the server?"});
+    } else if (r.success) {
+      out.push_back({kCapsAfterTls, Verdict::kPass, ""});
+    }
+  }
+  if (!r.tls_required_by.empty() && !CouldNotTest(r)) {
+    // RFC 8461 §5, RFC 7672 §2.2: a policy obliges senders to verified TLS here.
+    const bool violated = Has(r, probe::Signal::kPolicyViolation);
+    out.push_back({kPolicyViolation, violated ? Verdict::kFail : Verdict::kPass,
+                   violated ? Evidence(r, probe::Signal::kPolicyViolation) : ""});
   }
   if (starttls_service && r.success) {
     // STRIP-06: RFC 3207 §4.2, the server must not offer STARTTLS again inside TLS.
@@ -317,6 +364,12 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
     if (t.trusted) {
       out.push_back({kCertSct, t.leaf.has_embedded_sct ? Verdict::kPass : Verdict::kWarn,
                      t.leaf.has_embedded_sct ? "" : "no embedded Signed Certificate Timestamps"});
+    }
+    // STRIP-03: a change that does not look like a renewal (persisted history).
+    if (r.cert_first_seen > 0) {
+      const bool odd = !r.cert_unexpected_change.empty();
+      out.push_back({kCertChangeUnexpected, odd ? Verdict::kWarn : Verdict::kPass,
+                     odd ? "leaf changed: " + r.cert_unexpected_change : ""});
     }
     // CERT-16
     if (r.cert_compared) {

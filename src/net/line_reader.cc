@@ -15,6 +15,13 @@ std::string LineReader::SetTransport(Transport* transport) {
   return left;
 }
 
+std::string LineReader::TakeBuffered() {
+  std::string left = buf_.substr(pos_);
+  buf_.clear();
+  pos_ = 0;
+  return left;
+}
+
 asio::awaitable<Result<std::string>> LineReader::ReadLine(Deadline deadline) {
   std::array<char, 4096> chunk;
   // Bounded: every turn either returns or reads at least one byte, and total_ is capped.

@@ -541,7 +541,24 @@ class DomainRun {
           bool covered = false;
           for (const std::string& p : a.policy->mx) covered = covered || checks::MxMatchesPattern(e.target.host, p);
           const bool valid = e.success && e.tls.handshake_ok && e.tls.trusted && e.tls.hostname_match;
-          if (covered && !valid) e.signals[static_cast<int>(Signal::kPolicyViolation)] = true;
+          if (covered) {
+            e.tls_required_by = "MTA-STS " + std::string(checks::MtaStsModeName(a.policy->mode)) +
+                                " policy of " + r_->domain;
+          }
+          // An MX that could not be reached is not a TLS failure: senders move on to the next.
+          const bool unreachable =
+              e.failure == Failure::kResolve || e.failure == Failure::kConnectRefused ||
+              e.failure == Failure::kConnectTimeout || e.failure == Failure::kConnectError ||
+              e.failure == Failure::kGreetingTimeout;
+          if (covered && !valid && !unreachable) {
+            std::string why = !e.tls.handshake_ok ? (e.error.empty() ? "no TLS" : e.error)
+                              : !e.tls.trusted    ? "certificate not trusted (" + e.tls.verify_result + ")"
+                              : !e.tls.hostname_match ? "certificate does not match " + e.target.host
+                                                      : e.error;
+            RaiseSignal(&e, Signal::kPolicyViolation,
+                        "MTA-STS " + std::string(checks::MtaStsModeName(a.policy->mode)) +
+                            " policy of " + r_->domain + " covers this MX; " + why);
+          }
         }
       }
     }

@@ -66,6 +66,18 @@ class AddressProbe {
   }
 
   asio::awaitable<void> Run(const asio::ip::address& address) {
+    co_await Converse(address);
+    // STRIP-05: plaintext nobody asked for, found when the next command was due (it was
+    // dropped, never read as a reply).
+    if (dialogue_ != nullptr && !dialogue_->unsolicited().empty()) {
+      r_->unsolicited_before_tls = Printable(dialogue_->unsolicited(), 200);
+      RaiseSignal(r_, Signal::kResponseInjection,
+                  "unasked before STARTTLS: " + r_->unsolicited_before_tls);
+    }
+  }
+
+ private:
+  asio::awaitable<void> Converse(const asio::ip::address& address) {
     r_->ip = address.to_string();
 
     Begin(Phase::kConnect);
@@ -86,7 +98,8 @@ class AddressProbe {
       if (!co_await DoHandshake(*tcp, &tls_transport)) co_return;
     }
     net::Transport* transport = tls_transport ? tls_transport.get() : tcp.get();
-    std::unique_ptr<proto::Dialogue> dialogue = MakeDialogue(target_.service, transport, o_);
+    dialogue_ = MakeDialogue(target_.service, transport, o_);
+    proto::Dialogue* dialogue = dialogue_.get();
 
     Begin(Phase::kGreeting);
     net::Deadline greeting_deadline = Deadline(o_.phases.greeting);
@@ -120,8 +133,12 @@ class AddressProbe {
       r_->capabilities = caps->keywords;
       r_->auth_mechanisms = caps->auth;
       r_->starttls_offered = caps->starttls;
-      if (caps->plaintext_login) Signal(Signal::kPlaintextAuth);
-      if (caps->starttls_masked && !caps->starttls) Signal(Signal::kStartTlsMasked);
+      if (caps->plaintext_login) {
+        RaiseSignal(r_, Signal::kPlaintextAuth, PlaintextLoginEvidence(*caps));
+      }
+      if (caps->starttls_masked && !caps->starttls) {
+        RaiseSignal(r_, Signal::kStartTlsMasked, "capability " + MaskedKeyword(*caps));
+      }
       if (dialogue->preauth()) {
         // IMAP PREAUTH: the session is authenticated in plaintext and STARTTLS is no longer
         // allowed (RFC 9051 §7.1.4; USX21's PREAUTH downgrade).
@@ -131,7 +148,8 @@ class AddressProbe {
         co_return;
       }
       if (!caps->starttls) {
-        Signal(Signal::kStartTlsMissing);
+        RaiseSignal(r_, Signal::kStartTlsMissing,
+                    "not in the capabilities: " + Join(caps->keywords, " ", 160));
         Fail(Failure::kStartTlsRefused, "STARTTLS not offered", Phase::kStartTls);
         co_await Quit(*dialogue);
         co_return;
@@ -142,7 +160,12 @@ class AddressProbe {
       End();
       if (!s.ok()) {
         if (s.code() == Status::Code::kRefused) {
-          Signal(Signal::kStartTlsRejected);
+          RaiseSignal(r_, Signal::kStartTlsRejected, s.message());
+          if (dialogue->starttls_unrecognized()) {
+            // Advertised, then "command not recognized": something on the path rewrote the
+            // command (Cisco "inspect esmtp" answers 500 to the XXXXXXXA it made of it).
+            RaiseSignal(r_, Signal::kStartTlsMasked, "advertised, then " + s.message());
+          }
           Fail(Failure::kStartTlsRefused, s.message());
           co_await Quit(*dialogue);
         } else {
@@ -153,7 +176,11 @@ class AddressProbe {
       // Bytes the server sent after its go-ahead but before the handshake were read in
       // plaintext: a man in the middle could have put them there. Report, then forget them.
       std::string injected = dialogue->SwitchTransport(nullptr);
-      if (!injected.empty()) Signal(Signal::kResponseInjection);
+      if (!injected.empty()) {
+        r_->injected_after_go_ahead = Printable(injected, 200);
+        RaiseSignal(r_, Signal::kResponseInjection,
+                    "after the STARTTLS go-ahead: " + r_->injected_after_go_ahead);
+      }
       if (!co_await DoHandshake(*tcp, &tls_transport)) co_return;
       dialogue->SwitchTransport(tls_transport.get());
 
@@ -172,7 +199,6 @@ class AddressProbe {
     tcp->Close();
   }
 
- private:
   net::Deadline Deadline(std::chrono::milliseconds budget) const {
     return std::min(overall_, Steady::now() + budget);
   }
@@ -197,7 +223,36 @@ class AddressProbe {
     r_->failure_phase = p;
     r_->error = std::string(PhaseName(p)) + ": " + Printable(message, 200);
   }
-  void Signal(probe::Signal s) { r_->signals[static_cast<int>(s)] = true; }
+  static std::string Join(const std::vector<std::string>& words, const char* sep, size_t max) {
+    std::string out;
+    for (const auto& w : words) {
+      if (out.size() >= max) break;
+      out += (out.empty() ? "" : sep) + w;
+    }
+    return out.empty() ? "(none)" : out;
+  }
+  // What made the capabilities a plaintext login offer, in the protocol's words.
+  std::string PlaintextLoginEvidence(const proto::Capabilities& caps) const {
+    switch (target_.service) {
+      case Service::kImap:
+        return "before TLS: " +
+               std::string(std::find(caps.keywords.begin(), caps.keywords.end(),
+                                     "LOGINDISABLED") == caps.keywords.end()
+                               ? "no LOGINDISABLED"
+                               : "LOGINDISABLED") +
+               ", AUTH=" + Join(caps.auth, " AUTH=", 80);
+      case Service::kPop3:
+        return "before STLS: " + Join(caps.keywords, " ", 120);
+      default:
+        return "before TLS: AUTH " + Join(caps.auth, " ", 120);
+    }
+  }
+  static std::string MaskedKeyword(const proto::Capabilities& caps) {
+    for (const auto& k : caps.keywords) {
+      if (proto::LooksMasked(k, 8) || proto::LooksMasked(k, 4)) return k;
+    }
+    return "(masked)";
+  }
 
   asio::awaitable<bool> DoHandshake(net::TcpTransport& tcp, std::unique_ptr<net::Transport>* out) {
     tls::HandshakeRequest req;
@@ -255,6 +310,7 @@ class AddressProbe {
   const ProbeOptions& o_;
   const bool implicit_ = config::ServiceTlsMode(target_.service) == config::TlsMode::kImplicit;
   EndpointReport* r_;
+  std::unique_ptr<proto::Dialogue> dialogue_;
   net::Deadline overall_;
   Phase phase_ = Phase::kResolve;
   Steady::time_point phase_start_;
@@ -347,8 +403,14 @@ void ApplyDane(const config::EndpointTarget& target, const dns::DnsAnswer& a,
     r.dane.findings = std::move(d.findings);
     // A secure, usable TLSA RRset obliges DANE senders to TLS with a matching chain (RFC 7672
     // §2.2): an endpoint that fails that is a policy violation.
+    if (d.usable && in.tlsa_secure && r.tls_required_by.empty()) {
+      r.tls_required_by = "DANE TLSA at " + name;
+    }
     if (d.usable && in.tlsa_secure && !d.match) {
-      r.signals[static_cast<int>(Signal::kPolicyViolation)] = true;
+      RaiseSignal(&r, Signal::kPolicyViolation,
+                  "DNSSEC-signed TLSA at " + name + " requires TLS with a matching chain; " +
+                      (r.tls.handshake_ok ? "no usable record matches the served chain"
+                                          : "TLS failed: " + r.error));
     }
   }
 }
@@ -420,6 +482,22 @@ asio::awaitable<TargetResult> ProbeEndpointTarget(config::EndpointTarget target,
       if (&other == &r || !r.tls.has_leaf || !other.tls.has_leaf) continue;
       r.cert_compared = true;
       if (other.tls.leaf.fingerprint_sha256 != r.tls.leaf.fingerprint_sha256) r.cert_differs = true;
+    }
+  }
+  // STRIP-02: STARTTLS offered on one address of the host but not on another is stripping on
+  // one path (or one half-configured server).
+  if (config::ServiceTlsMode(target.service) == config::TlsMode::kStartTls) {
+    for (auto& r : result.endpoints) {
+      if (r.phase_seconds[static_cast<int>(Phase::kCapabilities)] < 0) continue;
+      for (const auto& other : result.endpoints) {
+        if (&other == &r || other.phase_seconds[static_cast<int>(Phase::kCapabilities)] < 0) {
+          continue;
+        }
+        r.starttls_compared = true;
+        if (!r.starttls_offered && other.starttls_offered && r.starttls_offered_elsewhere.empty()) {
+          r.starttls_offered_elsewhere = other.ip;
+        }
+      }
     }
   }
   if (!target.host_is_ip && options.resolver != nullptr) {

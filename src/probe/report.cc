@@ -1,6 +1,8 @@
 // Names of the report enums: each value maps to one stable, low-cardinality label value.
 #include "mailsec/probe/report.h"
 
+#include "mailsec/base/text.h"
+
 namespace mailsec::probe {
 
 std::string_view PhaseName(Phase p) {
@@ -81,6 +83,36 @@ std::string_view SignalName(Signal s) {
       return "policy_violation";
   }
   return "unknown";
+}
+
+std::string_view SignalDescription(Signal s) {
+  switch (s) {
+    case Signal::kStartTlsMissing:
+      return "STARTTLS not offered";
+    case Signal::kStartTlsMasked:
+      return "STARTTLS masked by a device on the path";
+    case Signal::kStartTlsRejected:
+      return "STARTTLS offered, then refused";
+    case Signal::kStartTlsLost:
+      return "STARTTLS offered in earlier probes, missing now";
+    case Signal::kTlsDowngraded:
+      return "TLS version weaker than negotiated before";
+    case Signal::kPlaintextAuth:
+      return "login offered before TLS";
+    case Signal::kResponseInjection:
+      return "plaintext injected around STARTTLS";
+    case Signal::kCommandInjection:
+      return "plaintext sent before STARTTLS executed inside TLS";
+    case Signal::kPolicyViolation:
+      return "TLS required by MTA-STS or DANE, and not given";
+  }
+  return "unknown signal";
+}
+
+void RaiseSignal(EndpointReport* report, Signal s, std::string_view evidence) {
+  const int i = static_cast<int>(s);
+  report->signals[i] = true;
+  if (report->signal_evidence[i].empty()) report->signal_evidence[i] = Printable(evidence, 200);
 }
 
 }  // namespace mailsec::probe

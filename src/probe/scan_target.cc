@@ -37,7 +37,11 @@ void AddRevocation(const RevocationResult& rev, ScanReport* scan) {
 void AttachScan(const ScanReport& scan, EndpointReport* report) {
   report->scan = scan;
   if (scan.command_injection.value_or(false)) {
-    report->signals[static_cast<int>(Signal::kCommandInjection)] = true;
+    std::string detail = "a command pipelined behind STARTTLS was answered inside TLS";
+    for (const checks::Finding& f : scan.findings) {
+      if (f.check == kScanCommandInjectionCheck && !f.detail.empty()) detail = f.detail;
+    }
+    RaiseSignal(report, Signal::kCommandInjection, detail);
   }
   // With a staple, the endpoint's own cert_revoked check decided (findings/verdicts.cc).
   if (report->tls.ocsp_stapled || scan.revocation_source.empty() ||

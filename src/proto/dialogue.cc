@@ -1,5 +1,7 @@
 #include "mailsec/proto/dialogue.h"
 
+#include <algorithm>
+
 namespace mailsec::proto {
 
 Dialogue::Dialogue(net::Transport* transport, const ReplyLimits& reply,
@@ -22,6 +24,13 @@ std::string Dialogue::SwitchTransport(net::Transport* transport) {
 asio::awaitable<Status> Dialogue::Send(std::string_view line, net::Deadline deadline) {
   if (++commands_sent_ > dialogue_limits_.max_commands) {
     co_return Status::Internal("too many commands in one dialogue");
+  }
+  if (!switched_ && reader_.buffered() > 0) {
+    // Plaintext nobody asked for: read as the answer to this command it would let whoever put
+    // it there speak for the server. Drop it; keep the start as evidence.
+    std::string extra = reader_.TakeBuffered();
+    const size_t room = kMaxUnsolicitedKept - std::min(kMaxUnsolicitedKept, unsolicited_.size());
+    unsolicited_.append(extra, 0, std::min(room, extra.size()));
   }
   std::string wire(line);
   wire += "\r\n";

@@ -49,6 +49,7 @@ class ImapDialogue final : public Dialogue {
     Result<ImapResponse> r = co_await Command("STARTTLS", deadline);
     if (!r.ok()) co_return r.status();
     if (r->status != "OK") {
+      starttls_unrecognized_ = r->status == "BAD";  // an unknown command (RFC 9051 §7.1.5)
       co_return Status::Refused("STARTTLS answered " + r->status + " " + Printable(r->text, 100));
     }
     co_return Status::Ok();

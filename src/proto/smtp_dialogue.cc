@@ -62,6 +62,8 @@ class SmtpDialogue final : public Dialogue {
     Result<SmtpReply> r = co_await ReadReply(deadline);
     if (!r.ok()) co_return r.status();
     if (r->code != 220) {
+      // 500: "command not recognized" for a command the server just advertised.
+      starttls_unrecognized_ = r->code == 500;
       co_return Status::Refused("STARTTLS answered " + std::to_string(r->code) + " " +
                                 Printable(r->FirstLine(), 100));
     }

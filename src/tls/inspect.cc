@@ -403,6 +403,11 @@ CertFacts ExtractCertFacts(X509* cert) {
   f.has_embedded_sct = X509_get_ext_by_NID(cert, NID_ct_precert_scts, -1) >= 0;
   f.der = DerOf(cert, i2d_X509);
   f.spki_der = DerOf(X509_get_X509_PUBKEY(cert), i2d_X509_PUBKEY);
+  if (!f.spki_der.empty() &&
+      EVP_Digest(f.spki_der.data(), f.spki_der.size(), md.data(), &md_len, EVP_sha256(),
+                 nullptr) == 1) {
+    f.spki_sha256 = HexBytes(md.data(), md_len, "0123456789abcdef");
+  }
   ERR_clear_error();  // X509_get0_pubkey and the extension decoders may leave noise on failure
   return f;
 }

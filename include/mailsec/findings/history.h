@@ -27,6 +27,7 @@ inline constexpr size_t kMaxCertsPerEndpoint = 8;
 
 struct CertSeen {
   std::string fingerprint_sha256;
+  std::string spki_sha256;  // "" in state files written before it was recorded
   std::string issuer_cn;
   int64_t not_after = 0;
   double first_seen = 0;
@@ -39,12 +40,25 @@ struct EndpointHistory {
   int best_tls_version = 0;     // TlsVersionRank of the best version ever negotiated
   std::vector<CertSeen> certs;  // oldest first
   uint64_t cert_changes = 0;    // times the served leaf differed from the previous probe's
+  // The latest change that did not look like a renewal (CHECKS.md STRIP-03), and when.
+  std::string unexpected_change;
+  double unexpected_change_at = 0;
   double last_probe = 0;
   // A domain's entry (key "DOMAIN mta-sts") holds what its MTA-STS policy looked like last
   // (CHECKS.md STS-09); endpoint entries leave these empty.
   std::string mta_sts_id;
   uint64_t mta_sts_body_hash = 0;
 };
+
+// How long a certificate change that does not look like a renewal keeps the check
+// cert_change_unexpected at warn (long enough for an alert's `for:` and a human to look).
+inline constexpr double kUnexpectedChangeWarnSeconds = 24 * 3600;
+
+// Why a change from the leaf served before (`before`) to the one served now is not a normal
+// renewal, or "" when it is one: a renewal keeps the issuer and moves notAfter forward.
+// `seen_before` is true when the new leaf was served earlier already (a swap back).
+std::string UnexpectedCertChange(const CertSeen& before, const tls::CertFacts& now,
+                                 bool seen_before);
 
 // "TLSv1" -> 10, "TLSv1.1" -> 11, "TLSv1.2" -> 12, "TLSv1.3" -> 13, "SSLv3" -> 3; else 0.
 int TlsVersionRank(std::string_view version);

@@ -24,6 +24,9 @@ class LineReader {
   asio::awaitable<Result<std::string>> ReadLine(Deadline deadline);
 
   size_t buffered() const { return buf_.size() - pos_; }
+  // Removes and returns what is buffered but not yet read as a line (bytes the peer sent
+  // unasked); the transport stays.
+  std::string TakeBuffered();
   size_t total_read() const { return total_; }
 
  private:

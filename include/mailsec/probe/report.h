@@ -62,6 +62,8 @@ enum class Signal : uint8_t {
 };
 inline constexpr int kSignalCount = 9;
 std::string_view SignalName(Signal s);  // "starttls_missing", ...
+// The signal in words, for `check` and the status page ("STARTTLS masked on the path").
+std::string_view SignalDescription(Signal s);
 
 // The deep TLS scan of one endpoint address (probe/deep_scan.h), run every scan_interval; the
 // latest one rides along with every fast probe's report until the next scan replaces it.
@@ -120,10 +122,25 @@ struct EndpointReport {
   // Across the addresses of the same host and port, probed together (CHECKS.md CERT-16):
   bool cert_compared = false;  // another address of this target also served a leaf
   bool cert_differs = false;   // ... and it was a different certificate
+  // The same for STARTTLS (CHECKS.md STRIP-02): another address's capabilities were read too,
+  // and the address of one that offered STARTTLS when this one did not ("" otherwise).
+  bool starttls_compared = false;
+  std::string starttls_offered_elsewhere;
   // From the persisted history (findings::History), not from this probe alone.
   double cert_first_seen = 0;  // when the served leaf was first seen (Unix seconds); 0: unknown
   uint64_t cert_changes = 0;   // times the leaf differed from the one served the probe before
+  // The leaf changed within the last day in a way that does not look like a renewal (another
+  // issuer, an earlier notAfter, a swap back to an older leaf): why, printable; "" otherwise.
+  std::string cert_unexpected_change;
   std::array<bool, kSignalCount> signals{};
+  // Why each raised signal was raised, printable, for `check` and the status page: the masked
+  // keyword, the refusal, the injected bytes, the policy violated ("" when not raised).
+  std::array<std::string, kSignalCount> signal_evidence{};
+  // STRIP-05: plaintext that arrived after the STARTTLS go-ahead and before the handshake, and
+  // plaintext that arrived before STARTTLS unasked (an extra greeting or reply); printable.
+  // Both were dropped unread.
+  std::string injected_after_go_ahead;
+  std::string unsolicited_before_tls;
 
   // DANE (RFC 7672) for _PORT._tcp.HOST; looked up for host names, not for IP literals.
   struct Dane {
@@ -134,6 +151,10 @@ struct EndpointReport {
     bool match = false;         // a usable record matches the served chain, answer secure
     std::vector<checks::Finding> findings;
   } dane;
+  // What obliges senders to verified TLS here, "" when nothing does: "MTA-STS enforce policy
+  // of example.org" (an MX the domain's policy covers) or "DANE TLSA at _25._tcp.HOST" (a
+  // secure, usable TLSA RRset). The policy_violation check and signal judge against it.
+  std::string tls_required_by;
   // Why this endpoint is probed: "" configured; "mx" or "srv" when a domain target found it.
   std::string discovered_by;
   // The latest deep scan of this address, when one has run.
@@ -141,6 +162,10 @@ struct EndpointReport {
   // Checks of the operator's expectations from the config (cert_pinned), added by the exporter.
   std::vector<checks::Finding> operator_findings;
 };
+
+// Raises `s` on `report` with a line of evidence (made printable and cut short; the first
+// evidence given is kept when a signal is raised twice).
+void RaiseSignal(EndpointReport* report, Signal s, std::string_view evidence);
 
 // What a domain target's DNS checks found (CONTRACT.md domain metrics). Facts for the contract
 // metrics, plus every check's finding.

@@ -41,6 +41,15 @@ class Dialogue {
 
   // Findings a dialogue can make on its own (for example IMAP PREAUTH on a STARTTLS port).
   bool preauth() const { return preauth_; }
+  // STARTTLS was answered as an unknown command (SMTP 500, IMAP BAD) although the server had
+  // advertised it: the signature of a middlebox that rewrote the command (CHECKS.md STRIP-01).
+  bool starttls_unrecognized() const { return starttls_unrecognized_; }
+  // Bytes the server sent before TLS that no command asked for (a second greeting, an extra
+  // reply), found already buffered when the next command was about to be sent. They are
+  // dropped, never read as a reply (CHECKS.md STRIP-05); at most kMaxUnsolicitedKept are kept
+  // here as evidence.
+  const std::string& unsolicited() const { return unsolicited_; }
+  static constexpr size_t kMaxUnsolicitedKept = 512;
 
  protected:
   // Called by SwitchTransport once the new transport is in place (ManageSieve must then read
@@ -56,6 +65,8 @@ class Dialogue {
   size_t commands_sent_ = 0;
   std::string greeting_line_;
   bool preauth_ = false;
+  bool starttls_unrecognized_ = false;
+  std::string unsolicited_;
   bool switched_ = false;  // SwitchTransport to a non-null transport happened
 };
 

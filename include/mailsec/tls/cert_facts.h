@@ -31,6 +31,7 @@ struct CertFacts {
   std::string issuer;              // whole issuer name, same form
   std::string serial;              // upper-case hex, no separators
   std::string fingerprint_sha256;  // lower-case hex, no separators
+  std::string spki_sha256;         // SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex
   std::string key_type;            // "RSA", "EC", "ED25519", "ED448", "DSA", "unknown"
   int key_bits = 0;
   std::string curve;                // EC only: OpenSSL's group name ("prime256v1", "secp384r1",

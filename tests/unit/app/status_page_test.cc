@@ -23,6 +23,7 @@ TEST(StatusPageTest, EscapesAndListsEveryTarget) {
   r.success = false;
   r.error = "greeting: <script>alert(1)</script>";
   r.finished_at = 90;
+  probe::RaiseSignal(&r, probe::Signal::kStartTlsMasked, "capability <XXXXXXXA>");
   d.now = 100;
   d.results[a.id].target_id = a.id;
   d.results[a.id].endpoints.push_back(r);
@@ -34,6 +35,10 @@ TEST(StatusPageTest, EscapesAndListsEveryTarget) {
   EXPECT_NE(html.find("example.org"), std::string::npos);
   EXPECT_EQ(html.find("<script>"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("starttls_masked (STARTTLS masked by a device on the path: capability "
+                      "&lt;XXXXXXXA&gt;)"),
+            std::string::npos)
+      << html;
 }
 
 // A domain target: its checks that do not pass, its DNS errors, and the MX it probed.

@@ -156,6 +156,7 @@ mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="starttls_lost"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="tls_downgraded"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="starttls_response_injection"} 0
+mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="capabilities_after_tls"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="starttls_after_tls"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="tls_version"} 0
 mailsec_check_result{service="smtp",host="mx.example.org",port="25",ip="192.0.2.10",check="cert_trusted"} 0

@@ -102,6 +102,75 @@ TEST(HistoryTest, CertificateSwapIsCountedAndDated) {
   EXPECT_EQ(r.cert_changes, 2u);
 }
 
+TEST(HistoryTest, SignalsCarryEvidence) {
+  History h;
+  EndpointReport r = Report(true, "TLSv1.3", "aa");
+  h.Observe(&r, 1'700'000'000);
+  r = Report(false, "", "");
+  h.Observe(&r, 1'700'000'600);
+  EXPECT_EQ(r.signal_evidence[static_cast<int>(Signal::kStartTlsLost)],
+            "offered from 2023-11-14T22:13:20Z until 2023-11-14T22:13:20Z, missing since");
+  r = Report(true, "TLSv1.2", "aa");
+  h.Observe(&r, 1'700'001'200);
+  EXPECT_EQ(r.signal_evidence[static_cast<int>(Signal::kTlsDowngraded)],
+            "TLSv1.2 negotiated; TLSv1.3 was negotiated before");
+}
+
+// STRIP-03: what a renewal looks like, and what does not.
+TEST(HistoryTest, UnexpectedCertificateChanges) {
+  auto serve = [](History& h, const std::string& fp, const std::string& issuer, int64_t not_after,
+                  double now) {
+    EndpointReport r = Report(true, "TLSv1.3", fp);
+    r.tls.leaf.issuer_cn = issuer;
+    r.tls.leaf.not_after = not_after;
+    r.tls.leaf.spki_sha256 = "spki-" + fp;
+    h.Observe(&r, now);
+    return r;
+  };
+  const double t0 = 1'700'000'000;
+  {
+    History h;
+    serve(h, "aa", "R3", 2000, t0);
+    EndpointReport r = serve(h, "bb", "R3", 3000, t0 + 60);  // renewal: same issuer, later
+    EXPECT_EQ(r.cert_changes, 1u);
+    EXPECT_EQ(r.cert_unexpected_change, "");
+  }
+  {
+    History h;
+    serve(h, "aa", "R3", 2000, t0);
+    EndpointReport r = serve(h, "bb", "Evil Proxy CA", 3000, t0 + 60);
+    EXPECT_NE(r.cert_unexpected_change.find("issuer changed from \"R3\" to \"Evil Proxy CA\""),
+              std::string::npos)
+        << r.cert_unexpected_change;
+    r = serve(h, "bb", "Evil Proxy CA", 3000, t0 + 3600);
+    EXPECT_NE(r.cert_unexpected_change, "") << "stays for a day";
+    r = serve(h, "bb", "Evil Proxy CA", 3000, t0 + 60 + kUnexpectedChangeWarnSeconds);
+    EXPECT_EQ(r.cert_unexpected_change, "") << "and then ends";
+  }
+  {
+    History h;
+    serve(h, "aa", "R3", 3000, t0);
+    EndpointReport r = serve(h, "bb", "R3", 2000, t0 + 60);  // expires earlier
+    EXPECT_NE(r.cert_unexpected_change.find("expires no later"), std::string::npos);
+  }
+  {
+    History h;
+    serve(h, "aa", "R3", 2000, t0);
+    serve(h, "bb", "R3", 3000, t0 + 60);
+    EndpointReport r = serve(h, "aa", "R3", 2000, t0 + 120);  // back to the old one
+    EXPECT_NE(r.cert_unexpected_change.find("swapped back"), std::string::npos);
+    EXPECT_EQ(r.cert_changes, 2u);
+    // The SPKI fingerprint and the change survive a save and a load.
+    Result<std::map<std::string, EndpointHistory>> parsed = History::Parse(h.Serialize());
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    const EndpointHistory& e = parsed->begin()->second;
+    ASSERT_EQ(e.certs.size(), 2u);
+    EXPECT_EQ(e.certs.back().spki_sha256, "spki-aa");
+    EXPECT_NE(e.unexpected_change.find("swapped back"), std::string::npos);
+    EXPECT_EQ(e.unexpected_change_at, t0 + 120);
+  }
+}
+
 TEST(HistoryTest, CertificatesPerEndpointAreBounded) {
   History h;
   for (int i = 0; i < 50; ++i) {

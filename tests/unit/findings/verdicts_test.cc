@@ -157,6 +157,7 @@ TEST(VerdictsTest, SignalsAndVersions) {
   r.signals[static_cast<int>(probe::Signal::kStartTlsMasked)] = true;
   r.signals[static_cast<int>(probe::Signal::kPlaintextAuth)] = true;
   r.signals[static_cast<int>(probe::Signal::kResponseInjection)] = true;
+  r.injected_after_go_ahead = "250 OK\\x0D\\x0A";
   r.tls_capabilities = {"PIPELINING", "STARTTLS"};
   r.tls.version = "TLSv1";
   auto m = Eval(r);
@@ -580,6 +581,75 @@ TEST(VerdictsTest, HistorySignals) {
   EXPECT_EQ(m["starttls_lost"], Verdict::kFail);
   EXPECT_FALSE(m.count("tls_downgraded"));
   EXPECT_EQ(Eval(Good(config::Service::kImaps)).count("starttls_lost"), 0u);
+}
+
+TEST(VerdictsTest, DowngradeEvidenceAndTheirChecks) {
+  using probe::Signal;
+  // STRIP-05: bytes after the go-ahead fail; unasked bytes before STARTTLS warn; none pass.
+  EndpointReport r = Good(config::Service::kSmtp);
+  auto m = Eval(r);
+  EXPECT_EQ(m["starttls_response_injection"], Verdict::kPass);
+  EXPECT_EQ(m["capabilities_after_tls"], Verdict::kPass);
+  EXPECT_FALSE(m.count("policy_violation")) << "nothing requires TLS here";
+  EXPECT_FALSE(m.count("starttls_consistent_across_addresses")) << "a single address";
+  EXPECT_FALSE(m.count("cert_change_unexpected")) << "no history";
+  r.unsolicited_before_tls = "220 second greeting\\x0D\\x0A";
+  probe::RaiseSignal(&r, Signal::kResponseInjection, "unasked: 220 second greeting");
+  EXPECT_EQ(Eval(r)["starttls_response_injection"], Verdict::kWarn);
+  r.injected_after_go_ahead = "250 OK";
+  EXPECT_EQ(Eval(r)["starttls_response_injection"], Verdict::kFail);
+  EXPECT_EQ(r.signal_evidence[static_cast<int>(Signal::kResponseInjection)],
+            "unasked: 220 second greeting")
+      << "the first evidence stays";
+
+  // Masked: the evidence is in the detail.
+  EndpointReport masked = Good(config::Service::kSmtp);
+  probe::RaiseSignal(&masked, Signal::kStartTlsMasked, "capability XXXXXXXA");
+  for (const auto& v : EvaluateEndpoint(masked, kNow)) {
+    if (v.check == "starttls_masked") {
+      EXPECT_EQ(v.verdict, Verdict::kFail);
+      EXPECT_NE(v.detail.find("XXXXXXXA"), std::string::npos) << v.detail;
+    }
+  }
+
+  // STRIP-08: capabilities could not be asked again over TLS; identical lists without AUTH.
+  EndpointReport caps = Good(config::Service::kImap);
+  caps.success = false;
+  caps.failure = probe::Failure::kCommandTimeout;
+  caps.failure_phase = probe::Phase::kTlsCapabilities;
+  caps.error = "tls_capabilities: timeout";
+  EXPECT_EQ(Eval(caps)["capabilities_after_tls"], Verdict::kFail);
+  EndpointReport same = Good(config::Service::kSmtp);
+  same.auth_mechanisms.clear();
+  same.capabilities = {"PIPELINING", "SIZE"};
+  same.tls_capabilities = same.capabilities;
+  EXPECT_EQ(Eval(same)["capabilities_after_tls"], Verdict::kWarn);
+  EXPECT_FALSE(Eval(Good(config::Service::kImaps)).count("capabilities_after_tls"))
+      << "implicit TLS asks only once";
+
+  // STRIP-02: STARTTLS on one address of the host only.
+  EndpointReport split = Good(config::Service::kSmtp);
+  split.starttls_compared = true;
+  EXPECT_EQ(Eval(split)["starttls_consistent_across_addresses"], Verdict::kPass);
+  split.starttls_offered = false;
+  split.starttls_offered_elsewhere = "192.0.2.7";
+  EXPECT_EQ(Eval(split)["starttls_consistent_across_addresses"], Verdict::kWarn);
+
+  // STRIP-03: with a history behind the report.
+  EndpointReport swap = Good(config::Service::kSmtp);
+  swap.cert_first_seen = kNow - 60;
+  EXPECT_EQ(Eval(swap)["cert_change_unexpected"], Verdict::kPass);
+  swap.cert_unexpected_change = "issuer changed";
+  EXPECT_EQ(Eval(swap)["cert_change_unexpected"], Verdict::kWarn);
+
+  // Policy: judged only where a policy requires TLS; unreachable is no verdict.
+  EndpointReport sts = Good(config::Service::kSmtp);
+  sts.tls_required_by = "MTA-STS enforce policy of example.org";
+  EXPECT_EQ(Eval(sts)["policy_violation"], Verdict::kPass);
+  probe::RaiseSignal(&sts, Signal::kPolicyViolation, "certificate not trusted");
+  EXPECT_EQ(Eval(sts)["policy_violation"], Verdict::kFail);
+  sts.failure = probe::Failure::kConnectRefused;
+  EXPECT_FALSE(Eval(sts).count("policy_violation"));
 }
 
 TEST(VerdictsTest, SctAndCrossAddressConsistency) {

@@ -85,6 +85,47 @@ TEST(EndpointProbeTest, StartTlsRejected) {
   EXPECT_EQ(r.failure_phase, Phase::kStartTls);
 }
 
+TEST(EndpointProbeTest, StartTlsAnswered500AfterAdvertisingIsMasked) {
+  // Cisco "inspect esmtp" and STRIPTLS boxes rewrite the command: the server then says 500.
+  ScriptedServer server({{"", "220 mx.test ESMTP\r\n"},
+                         {"EHLO", "250-mx.test\r\n250 STARTTLS\r\n"},
+                         {"STARTTLS", "500 5.5.1 command not recognized\r\n"},
+                         {"QUIT", "221 bye\r\n"}});
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(server.error(), "");
+  EXPECT_TRUE(Has(r, Signal::kStartTlsRejected));
+  EXPECT_TRUE(Has(r, Signal::kStartTlsMasked));
+  EXPECT_NE(r.signal_evidence[static_cast<int>(Signal::kStartTlsMasked)].find("500"),
+            std::string::npos)
+      << r.signal_evidence[static_cast<int>(Signal::kStartTlsMasked)];
+}
+
+TEST(EndpointProbeTest, StartTls454IsRejectedNotMasked) {
+  ScriptedServer server({{"", "220 mx.test ESMTP\r\n"},
+                         {"EHLO", "250-mx.test\r\n250 STARTTLS\r\n"},
+                         {"STARTTLS", "454 4.7.0 TLS not available\r\n"},
+                         {"QUIT", "221 bye\r\n"}});
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(5));
+  EXPECT_TRUE(Has(r, Signal::kStartTlsRejected));
+  EXPECT_FALSE(Has(r, Signal::kStartTlsMasked));
+  EXPECT_NE(r.signal_evidence[static_cast<int>(Signal::kStartTlsRejected)].find("454"),
+            std::string::npos);
+}
+
+TEST(EndpointProbeTest, UnaskedExtraReplyIsDroppedNotTakenAsTheEhloAnswer) {
+  // A second greeting arrives with the first: read as the EHLO answer, it would hide the real
+  // capabilities (no STARTTLS in "220"). It is dropped, and the real EHLO answer is read.
+  ScriptedServer server({{"", "220 mx.test ESMTP\r\n220 mx.test again\r\n"},
+                         {"EHLO", "250-mx.test\r\n250 PIPELINING\r\n"},
+                         {"QUIT", "221 bye\r\n"}});
+  EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(server.error(), "");
+  EXPECT_EQ(r.capabilities, (std::vector<std::string>{"PIPELINING"}));
+  EXPECT_TRUE(Has(r, Signal::kResponseInjection));
+  EXPECT_EQ(r.unsolicited_before_tls, "220 mx.test again\\x0d\\x0a");
+  EXPECT_TRUE(r.injected_after_go_ahead.empty());
+}
+
 TEST(EndpointProbeTest, ResponseInjectionIsReportedAndDiscarded) {
   // The go-ahead and a forged reply arrive together; the handshake then fails (the script speaks
   // no TLS), but the injected bytes were seen in plaintext first.
@@ -95,6 +136,7 @@ TEST(EndpointProbeTest, ResponseInjectionIsReportedAndDiscarded) {
   EndpointReport r = Probe(config::Service::kSmtp, server.port(), std::chrono::seconds(3));
   EXPECT_EQ(server.error(), "");
   EXPECT_TRUE(Has(r, Signal::kResponseInjection));
+  EXPECT_EQ(r.injected_after_go_ahead, "250 injected\\x0d\\x0a");
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.failure_phase, Phase::kHandshake);
 }
