@@ -68,8 +68,8 @@ struct Exporter::Impl {
   exporter::ExporterState state;
   bool ready = false;
 
-  // Persisted history (thread-safe on its own). Written by `saver` every kSaveEvery when it
-  // changed, and once more at Stop.
+  // Persisted history (thread-safe on its own). Written by `saver` every
+  // global.state_save_interval when it changed, and once more at Stop.
   findings::History history;
   std::thread saver;
   std::mutex saver_mu;  // guards saver_stop
@@ -77,7 +77,11 @@ struct Exporter::Impl {
   bool saver_stop = false;
   std::string last_save_error;  // touched by the saver thread only
 
-  static constexpr std::chrono::seconds kSaveEvery{60};
+  std::chrono::milliseconds SaveEvery() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!config) return std::chrono::seconds(60);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(config->global.state_save_interval);
+  }
 
   void SaveHistory() {
     std::string path;
@@ -103,7 +107,10 @@ struct Exporter::Impl {
     std::unique_lock<std::mutex> lock(saver_mu);
     // Bounded by Stop(), which sets saver_stop and notifies.
     while (!saver_stop) {
-      saver_cv.wait_for(lock, kSaveEvery, [this] { return saver_stop; });
+      lock.unlock();
+      const std::chrono::milliseconds every = SaveEvery();  // a reload may change it
+      lock.lock();
+      saver_cv.wait_for(lock, every, [this] { return saver_stop; });
       lock.unlock();
       SaveHistory();
       lock.lock();

@@ -17,6 +17,7 @@
 #include "mailsec/base/text.h"
 #include "mailsec/config/config.h"
 #include "mailsec/dns/resolver.h"
+#include "mailsec/findings/verdicts.h"
 #include "mailsec/http/server.h"
 #include "mailsec/probe/domain_probe.h"
 #include "mailsec/probe/scan_target.h"
@@ -37,6 +38,28 @@ std::string FormatTime(int64_t unix_seconds) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
   return buf;
+}
+
+struct CheckLine {
+  std::string check;
+  int verdict = 0;  // mailsec_check_result's value
+  std::string detail;
+};
+
+// Every endpoint-scoped check of one report, as the exporter reports them (without the deep
+// scan's, which are listed with the scan).
+std::vector<CheckLine> EndpointChecks(const probe::EndpointReport& r) {
+  std::vector<CheckLine> out;
+  const auto now = static_cast<int64_t>(ToUnixSeconds(SystemClock().Now()));
+  for (const auto& v : findings::EvaluateEndpoint(r, now)) {
+    out.push_back({std::string(v.check), static_cast<int>(v.verdict), v.detail});
+  }
+  for (const auto* list : {&r.dane.findings, &r.operator_findings}) {
+    for (const auto& f : *list) {
+      out.push_back({std::string(f.check), static_cast<int>(f.verdict), f.detail});
+    }
+  }
+  return out;
 }
 
 nlohmann::json ReportJson(const probe::EndpointReport& r) {
@@ -71,6 +94,11 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
   }
   j["downgrade_signals"] = signals;
   j["downgrade_evidence"] = evidence;
+  nlohmann::json endpoint_checks = nlohmann::json::array();
+  for (const auto& v : EndpointChecks(r)) {
+    endpoint_checks.push_back({{"check", v.check}, {"verdict", v.verdict}, {"detail", v.detail}});
+  }
+  j["checks"] = endpoint_checks;
   if (r.tls.handshake_ok || r.tls.has_leaf) {
     nlohmann::json t;
     t["handshake_success"] = r.tls.handshake_ok;
@@ -197,6 +225,12 @@ void PrintReport(const probe::EndpointReport& r, std::ostream& out) {
       }
     }
     if (!sc.error.empty()) out << "  scan stopped:  " << Printable(sc.error, 200) << "\n";
+  }
+  for (const auto& c : EndpointChecks(r)) {
+    if (c.verdict == 0) continue;
+    static constexpr const char* kNames[] = {"pass", "warn", "fail", "error"};
+    out << "  " << kNames[c.verdict & 3] << " " << c.check << ": " << Printable(c.detail, 200)
+        << "\n";
   }
   if (!r.success) {
     out << "  failure:       " << probe::FailureName(r.failure) << ": " << r.error << "\n";

@@ -234,6 +234,8 @@ class Loader {
         s = GetString(v, key, &g->state_file);
       } else if (name == "history_retention") {
         s = GetDuration(v, key, /*positive=*/true, &g->history_retention);
+      } else if (name == "state_save_interval") {
+        s = GetDuration(v, key, /*positive=*/true, &g->state_save_interval);
       } else if (name == "ip_family") {
         s = LoadIpFamily(v, key, &g->ip_family);
       } else {

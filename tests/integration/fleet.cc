@@ -573,6 +573,7 @@ Fleet::Fleet(std::string base_dir, FleetOptions options)
       {"smtp_nointermediate", kSmtpNointermediatePort, false},
       {"smtp_expiring", kSmtpExpiringPort, false},
       {"smtp_rsa", kSmtpRsaPort, false},
+      {"smtp_tls12", kSmtpTls12Port, false},
       {"submission_selfsigned", kSubmissionSelfsignedPort, false},
   };
   if (options_.dovecot) {
@@ -1036,6 +1037,9 @@ std::string Fleet::PostfixMasterCf() const {
      << " -o smtpd_tls_security_level=may" << tls("expiring") << "\n"
      << inet(kSmtpRsaPort, "-") << "smtpd -o syslog_name=postfix/smtp_rsa"
      << " -o smtpd_tls_security_level=may" << tls("rsa") << "\n"
+     << inet(kSmtpTls12Port, "-") << "smtpd -o syslog_name=postfix/smtp_tls12"
+     << " -o smtpd_tls_security_level=may -o smtpd_tls_protocols=!SSLv2,!SSLv3,!TLSv1.3"
+     << tls("good") << "\n"
      << inet(kSubmissionSelfsignedPort, "-") << "smtpd -o syslog_name=postfix/submission_selfsigned"
      << " -o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes" << tls("selfsigned")
      << "\n"

@@ -133,6 +133,7 @@ class Fleet {
   static constexpr std::uint16_t kSmtpNointermediatePort = 10032;    // STARTTLS, leaf only
   static constexpr std::uint16_t kSmtpExpiringPort = 10033;          // STARTTLS, expires in 3 d
   static constexpr std::uint16_t kSmtpRsaPort = 10034;               // STARTTLS, RSA-2048 leaf
+  static constexpr std::uint16_t kSmtpTls12Port = 10035;             // STARTTLS, at most TLS 1.2
   static constexpr std::uint16_t kSubmissionSelfsignedPort = 10588;  // as submission, self-signed
   // Dovecot "dovecot" (good certificate; only with FleetOptions::dovecot).
   static constexpr std::uint16_t kImapPort = 10143;   // STARTTLS

@@ -29,6 +29,8 @@ struct GlobalConfig {
   std::string state_file = "/var/lib/mailsec_exporter/state.json";  // empty: keep no history
   // How long the history of an endpoint that left the config is kept before it is pruned.
   Duration history_retention = std::chrono::hours(24 * 30);
+  // How often the history is written to state_file when it changed (and once at shutdown).
+  Duration state_save_interval = std::chrono::seconds(60);
   IpFamily ip_family = IpFamily::kAny;  // "any", "ipv4", "ipv6"
 };
 

@@ -63,6 +63,7 @@ TEST(LoadConfigFileTest, EveryKey) {
                                                           "[2001:db8::53]:5353", "2001:db8::1"}));
   EXPECT_EQ(c.global.ca_file, "/etc/ssl/certs/ca-certificates.crt");
   EXPECT_EQ(c.global.state_file, "/tmp/mailsec-state.json");
+  EXPECT_EQ(c.global.state_save_interval, seconds(15));
   EXPECT_EQ(c.global.ip_family, IpFamily::kIpv4);
   EXPECT_EQ(c.web.listen_address, "127.0.0.1:9525");
   EXPECT_EQ(c.web.probe_allow, (std::vector<std::string>{"smtp://*.example.org", "example.*"}));
@@ -70,10 +71,10 @@ TEST(LoadConfigFileTest, EveryKey) {
   ASSERT_EQ(c.domains.size(), 2u);
   EXPECT_EQ(c.domains[0].name, "example.org");
   EXPECT_EQ(c.domains[0].dkim_selectors, (std::vector<std::string>{"s1", "s2"}));
-  EXPECT_EQ(c.domains[0].line, 18);
+  EXPECT_EQ(c.domains[0].line, 19);
   EXPECT_EQ(c.domains[1].name, "example.net");
   EXPECT_TRUE(c.domains[1].dkim_selectors.empty());
-  EXPECT_EQ(c.domains[1].line, 22);
+  EXPECT_EQ(c.domains[1].line, 23);
 
   EXPECT_EQ(Targets(c), (std::vector<std::string>{
                             "imaps://mail.example.org:993",
@@ -82,8 +83,8 @@ TEST(LoadConfigFileTest, EveryKey) {
                             "sieve://192.0.2.10:4190",
                         }));
   ASSERT_EQ(c.endpoints.size(), 4u);
-  EXPECT_EQ(c.endpoints[0].line, 25);
-  EXPECT_EQ(c.endpoints[3].line, 34);
+  EXPECT_EQ(c.endpoints[0].line, 26);
+  EXPECT_EQ(c.endpoints[3].line, 35);
   EXPECT_TRUE(c.endpoints[2].target.host_is_ip);
   EXPECT_FALSE(c.endpoints[1].target.host_is_ip);
   EXPECT_TRUE(c.endpoints[0].pins.empty());
@@ -131,6 +132,8 @@ TEST(LoadConfigFileTest, BadFiles) {
       {"bad-duration-negative.toml", "2: global.timeout: bad duration \"-1s\": negative"},
       {"bad-duration-order.toml",
        "2: global.scan_interval: bad duration \"30m6h\": unit \"h\" out of order"},
+      {"bad-state-save-interval.toml",
+       "2: global.state_save_interval: bad duration \"0s\": must be greater than zero"},
       {"bad-interval-zero.toml",
        "2: global.interval: bad duration \"0s\": must be greater than zero"},
       {"bad-concurrency.toml", "2: global.concurrency: 0 is out of range 1..100000"},
