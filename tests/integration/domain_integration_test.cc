@@ -23,10 +23,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "check_run.h"
 #include "exporter_process.h"
 #include "fleet.h"
 #include "fleet_main.h"
 #include "metrics_assert.h"
+#include "testing/mock_dns_server.h"
+#include "testing/tls_smtp_server.h"
 
 #ifndef MAILSEC_FLEET_BASE_DIR
 #error "MAILSEC_FLEET_BASE_DIR must name a directory in the build tree"
@@ -531,6 +534,46 @@ TEST(DomainCheckCommandTest, ReportsDomainAsJsonAndExitsOnFindings) {
 
   r = RunCommand({bin, "check", "--resolver", "not-an-address", "good.test"}, seconds(20));
   EXPECT_EQ(r.exit_code, 2) << r.output;
+}
+
+// RFC 8461 §5: good.test's MTA-STS policy (enforce, mx: mx.good.test, fetched for real from
+// nginx) covers an MX that serves a self-signed certificate. A mock DNS server stands in for the
+// zone so that mx.good.test can point at a hostile server on a side address's port 25.
+TEST(DomainCheckCommandTest, MtaStsEnforceMxWithInvalidCertificateIsAPolicyViolation) {
+  const std::string& a = g_fleet->address();
+  const std::string side = "127.81" + a.substr(a.find('.', 4));
+  TlsSmtpServer mx(side, {.cert_file = g_fleet->cert_path("selfsigned"),
+                          .key_file = g_fleet->key_path("selfsigned"),
+                          .ehlo_after_tls = "250-hostile.test\r\n250 PIPELINING\r\n"},
+                   25);
+  ASSERT_EQ(mx.error(), "");
+  MockDnsServer dns;
+  auto answer = [](std::vector<MockRr> rrs) {
+    MockDnsReply r;
+    r.answers = std::move(rrs);
+    return r;
+  };
+  dns.Set("good.test", 15 /* MX */, answer({{"good.test", 15, RdataMx(10, "mx.good.test")}}));
+  dns.Set("mx.good.test", 1 /* A */, answer({{"mx.good.test", 1, RdataA(side)}}));
+  dns.Set("_mta-sts.good.test", 16 /* TXT */,
+          answer({{"_mta-sts.good.test", 16, RdataTxt({"v=STSv1; id=20261123"})}}));
+  dns.Set("mta-sts.good.test", 1 /* A */, answer({{"mta-sts.good.test", 1, RdataA(a)}}));
+  CheckRun r = RunCheck(g_fleet->ca_bundle_path(), {"good.test"}, {"--resolver", dns.address()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  bool seen = false;
+  for (const auto& e : r.reports) {
+    if (e.value("host", "") != "mx.good.test") continue;
+    seen = true;
+    EXPECT_TRUE(HasSignal(e, "policy_violation")) << e.dump(2);
+    EXPECT_EQ(CheckVerdict(e, "policy_violation"), 2) << e.dump(2);
+    EXPECT_NE(SignalEvidence(e, "policy_violation").find("MTA-STS enforce policy of good.test"),
+              std::string::npos)
+        << e.dump(2);
+    EXPECT_NE(SignalEvidence(e, "policy_violation").find("not trusted"), std::string::npos)
+        << e.dump(2);
+  }
+  EXPECT_TRUE(seen) << r.output;
+  EXPECT_GE(mx.connections(), 1);
 }
 
 }  // namespace

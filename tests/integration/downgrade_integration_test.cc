@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "check_run.h"
 #include "exporter_process.h"
 #include "fleet.h"
 #include "fleet_main.h"
@@ -40,51 +41,14 @@ std::string SideAddress(int n) {
   return "127." + std::to_string(77 + n) + a.substr(a.find('.', 4));
 }
 
-// One `check --json` run: the endpoint reports it printed.
-struct CheckRun {
-  int exit_code = -1;
-  std::string output;
-  std::vector<nlohmann::json> endpoints;
-};
-
 CheckRun Check(const std::vector<std::string>& targets, const std::vector<std::string>& extra = {},
                const std::string& timeout = "8s") {
-  std::vector<std::string> argv = {MAILSEC_EXPORTER_BIN, "check", "--json", "--timeout", timeout,
-                                   "--ca-file", g_fleet->ca_bundle_path()};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  argv.insert(argv.end(), targets.begin(), targets.end());
-  CommandResult r = RunCommand(argv, seconds(60));
-  CheckRun out;
-  out.exit_code = r.exit_code;
-  out.output = r.output;
-  // stdout is the JSON array; log lines (stderr) come before it.
-  const size_t start = r.output.find("[\n");
-  if (start == std::string::npos) return out;
-  nlohmann::json all = nlohmann::json::parse(r.output.substr(start), nullptr, false);
-  if (all.is_array()) {
-    for (auto& e : all) out.endpoints.push_back(e);
-  }
-  return out;
+  return RunCheck(g_fleet->ca_bundle_path(), targets, extra, timeout);
 }
 
-bool HasSignal(const nlohmann::json& e, const std::string& signal) {
-  for (const auto& s : e.value("downgrade_signals", nlohmann::json::array())) {
-    if (s == signal) return true;
-  }
-  return false;
-}
-
+int Verdict(const nlohmann::json& e, const std::string& check) { return CheckVerdict(e, check); }
 std::string Evidence(const nlohmann::json& e, const std::string& signal) {
-  const auto& ev = e.value("downgrade_evidence", nlohmann::json::object());
-  return ev.contains(signal) ? ev[signal].value("evidence", "") : "";
-}
-
-// The verdict of `check` (0..3), or -1 when the check has no series.
-int Verdict(const nlohmann::json& e, const std::string& check) {
-  for (const auto& c : e.value("checks", nlohmann::json::array())) {
-    if (c.value("check", "") == check) return c.value("verdict", -1);
-  }
-  return -1;
+  return SignalEvidence(e, signal);
 }
 
 std::string Target(const std::string& service, const std::string& address, uint16_t port) {
@@ -108,8 +72,8 @@ TEST(MitmTest, CleanProxyChangesNothing) {
   auto proxy = ProxyFor(MitmProtocol::kSmtp, "smtp_good", {});
   ASSERT_EQ(proxy->error(), "");
   CheckRun r = Check({Target("smtp", SideAddress(1), proxy->port())});
-  ASSERT_EQ(r.endpoints.size(), 1u) << r.output;
-  const auto& e = r.endpoints[0];
+  ASSERT_EQ(r.reports.size(), 1u) << r.output;
+  const auto& e = r.reports[0];
   EXPECT_TRUE(e["downgrade_signals"].empty()) << e.dump(2);
   EXPECT_EQ(Verdict(e, "starttls_available"), 0) << e.dump(2);
   EXPECT_EQ(Verdict(e, "starttls_response_injection"), 0);
@@ -126,8 +90,8 @@ TEST(MitmTest, StrippedStartTlsIsMissing) {
     SCOPED_TRACE(service);
     auto proxy = ProxyFor(protocol, fleet_service, {.strip_starttls = true});
     CheckRun r = Check({Target(service, SideAddress(1), proxy->port())});
-    ASSERT_EQ(r.endpoints.size(), 1u) << r.output;
-    const auto& e = r.endpoints[0];
+    ASSERT_EQ(r.reports.size(), 1u) << r.output;
+    const auto& e = r.reports[0];
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_FALSE(e.value("starttls_offered", true)) << e.dump(2);
     EXPECT_TRUE(HasSignal(e, "starttls_missing")) << e.dump(2);
@@ -145,8 +109,8 @@ TEST(MitmTest, MaskedStartTlsIsNamed) {
     SCOPED_TRACE(service);
     auto proxy = ProxyFor(protocol, fleet_service, {.mask_starttls = true});
     CheckRun r = Check({Target(service, SideAddress(1), proxy->port())});
-    ASSERT_EQ(r.endpoints.size(), 1u) << r.output;
-    const auto& e = r.endpoints[0];
+    ASSERT_EQ(r.reports.size(), 1u) << r.output;
+    const auto& e = r.reports[0];
     EXPECT_TRUE(HasSignal(e, "starttls_masked")) << e.dump(2);
     EXPECT_TRUE(HasSignal(e, "starttls_missing")) << e.dump(2);
     EXPECT_NE(Evidence(e, "starttls_masked").find(mask), std::string::npos) << e.dump(2);
@@ -158,8 +122,8 @@ TEST(MitmTest, StartTlsAnswered500AfterAdvertisingIsMasked) {
   auto proxy = ProxyFor(MitmProtocol::kSmtp, "smtp_good",
                         {.answer_starttls = "500 5.5.1 command not recognized\r\n"});
   CheckRun r = Check({Target("smtp", SideAddress(1), proxy->port())});
-  ASSERT_EQ(r.endpoints.size(), 1u) << r.output;
-  const auto& e = r.endpoints[0];
+  ASSERT_EQ(r.reports.size(), 1u) << r.output;
+  const auto& e = r.reports[0];
   EXPECT_TRUE(e.value("starttls_offered", false));
   EXPECT_TRUE(HasSignal(e, "starttls_masked")) << e.dump(2);
   EXPECT_TRUE(HasSignal(e, "starttls_rejected")) << e.dump(2);
@@ -170,8 +134,8 @@ TEST(MitmTest, StartTls454IsRejected) {
   auto proxy = ProxyFor(MitmProtocol::kSmtp, "smtp_good",
                         {.answer_starttls = "454 4.7.0 TLS not available due to local problem\r\n"});
   CheckRun r = Check({Target("smtp", SideAddress(1), proxy->port())});
-  ASSERT_EQ(r.endpoints.size(), 1u) << r.output;
-  const auto& e = r.endpoints[0];
+  ASSERT_EQ(r.reports.size(), 1u) << r.output;
+  const auto& e = r.reports[0];
   EXPECT_TRUE(HasSignal(e, "starttls_rejected")) << e.dump(2);
   EXPECT_FALSE(HasSignal(e, "starttls_masked")) << e.dump(2);
   EXPECT_NE(Evidence(e, "starttls_rejected").find("454"), std::string::npos) << e.dump(2);
@@ -181,8 +145,8 @@ TEST(MitmTest, StartTls454IsRejected) {
 TEST(MitmTest, ReplyInjectedAfterGoAheadIsDiscardedAndReported) {
   auto proxy = ProxyFor(MitmProtocol::kSmtp, "smtp_good", {.after_go_ahead = "250 OK\r\n"});
   CheckRun r = Check({Target("smtp", SideAddress(1), proxy->port())});
-  ASSERT_EQ(r.endpoints.size(), 1u) << r.output;
-  const auto& e = r.endpoints[0];
+  ASSERT_EQ(r.reports.size(), 1u) << r.output;
+  const auto& e = r.reports[0];
   EXPECT_TRUE(HasSignal(e, "response_injection")) << e.dump(2);
   EXPECT_NE(Evidence(e, "response_injection").find("250 OK"), std::string::npos) << e.dump(2);
   EXPECT_EQ(Verdict(e, "starttls_response_injection"), 2);
@@ -195,8 +159,8 @@ TEST(MitmTest, UnaskedReplyBeforeStartTlsWarns) {
   auto proxy = ProxyFor(MitmProtocol::kSmtp, "smtp_good",
                         {.after_greeting = "250 pipelined before anyone asked\r\n"});
   CheckRun r = Check({Target("smtp", SideAddress(1), proxy->port())});
-  ASSERT_EQ(r.endpoints.size(), 1u) << r.output;
-  const auto& e = r.endpoints[0];
+  ASSERT_EQ(r.reports.size(), 1u) << r.output;
+  const auto& e = r.reports[0];
   EXPECT_TRUE(HasSignal(e, "response_injection")) << e.dump(2);
   EXPECT_EQ(Verdict(e, "starttls_response_injection"), 1) << e.dump(2);
   EXPECT_TRUE(e.value("starttls_offered", false)) << "the real EHLO answer was read";
@@ -207,8 +171,8 @@ TEST(MitmTest, ImapPreauthGreeting) {
   auto proxy = ProxyFor(MitmProtocol::kImap, "imap",
                         {.replace_greeting = "* PREAUTH [CAPABILITY IMAP4rev1] logged in as root"});
   CheckRun r = Check({Target("imap", SideAddress(1), proxy->port())});
-  ASSERT_EQ(r.endpoints.size(), 1u) << r.output;
-  const auto& e = r.endpoints[0];
+  ASSERT_EQ(r.reports.size(), 1u) << r.output;
+  const auto& e = r.reports[0];
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(Verdict(e, "imap_preauth"), 2) << e.dump(2);
   EXPECT_EQ(Verdict(e, "starttls_available"), 2) << e.dump(2);
@@ -222,8 +186,8 @@ TEST(HostileServerTest, StartTlsAdvertisedAgainAfterTls) {
                                         .key_file = g_fleet->key_path("good")});
   ASSERT_EQ(server.error(), "");
   CheckRun r = Check({Target("smtp", SideAddress(1), server.port())});
-  ASSERT_EQ(r.endpoints.size(), 1u) << r.output;
-  const auto& e = r.endpoints[0];
+  ASSERT_EQ(r.reports.size(), 1u) << r.output;
+  const auto& e = r.reports[0];
   EXPECT_EQ(Verdict(e, "starttls_after_tls"), 2) << e.dump(2);
 }
 
@@ -233,8 +197,8 @@ TEST(HostileServerTest, SilentAfterTlsFailsCapabilitiesAfterTls) {
                                         .silent_after_tls = true});
   ASSERT_EQ(server.error(), "");
   CheckRun r = Check({Target("smtp", SideAddress(1), server.port())}, {}, "4s");
-  ASSERT_EQ(r.endpoints.size(), 1u) << r.output;
-  const auto& e = r.endpoints[0];
+  ASSERT_EQ(r.reports.size(), 1u) << r.output;
+  const auto& e = r.reports[0];
   EXPECT_EQ(Verdict(e, "capabilities_after_tls"), 2) << e.dump(2);
   EXPECT_EQ(e["failure"].value("phase", ""), "tls_capabilities") << e.dump(2);
 }
@@ -254,8 +218,8 @@ TEST(HostileServerTest, StartTlsStrippedOnOneAddressOnly) {
   dns.Set("split.test", 1 /* A */, a);
   dns.Set("split.test", 28 /* AAAA */, MockDnsReply{});
   CheckRun r = Check({"smtp://split.test:" + std::to_string(port)}, {"--resolver", dns.address()});
-  ASSERT_EQ(r.endpoints.size(), 2u) << r.output;
-  for (const auto& e : r.endpoints) {
+  ASSERT_EQ(r.reports.size(), 2u) << r.output;
+  for (const auto& e : r.reports) {
     if (e.value("ip", "") == SideAddress(1)) {
       EXPECT_TRUE(HasSignal(e, "starttls_missing")) << e.dump(2);
       EXPECT_EQ(Verdict(e, "starttls_consistent_across_addresses"), 1) << e.dump(2);

@@ -47,7 +47,7 @@ bool StartsWithNoCase(const std::string& s, const char* prefix) {
 
 }  // namespace
 
-TlsSmtpServer::TlsSmtpServer(const std::string& address, TlsSmtpScript script)
+TlsSmtpServer::TlsSmtpServer(const std::string& address, TlsSmtpScript script, uint16_t port)
     : script_(std::move(script)) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr ||
@@ -61,6 +61,7 @@ TlsSmtpServer::TlsSmtpServer(const std::string& address, TlsSmtpScript script)
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
   if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
     error_ = "bad address " + address;
     return;

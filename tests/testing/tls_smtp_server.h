@@ -22,7 +22,8 @@ struct TlsSmtpScript {
 
 class TlsSmtpServer {
  public:
-  TlsSmtpServer(const std::string& address, TlsSmtpScript script);
+  // port 0: a free one.
+  TlsSmtpServer(const std::string& address, TlsSmtpScript script, uint16_t port = 0);
   ~TlsSmtpServer();
   TlsSmtpServer(const TlsSmtpServer&) = delete;
   TlsSmtpServer& operator=(const TlsSmtpServer&) = delete;
