@@ -50,6 +50,8 @@ const std::string& Evidence(const EndpointReport& r, probe::Signal s) {
   return r.signal_evidence[static_cast<int>(s)];
 }
 
+bool IsSmtp(Service s) { return s == Service::kSmtp || s == Service::kSubmission; }
+
 bool Reached(const EndpointReport& r, Phase p) { return r.phase_seconds[static_cast<int>(p)] >= 0; }
 bool Has(const EndpointReport& r, probe::Signal s) { return r.signals[static_cast<int>(s)]; }
 
@@ -314,8 +316,12 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
   }
   if (starttls_service && r.success) {
     // STRIP-06: RFC 3207 §4.2, the server must not offer STARTTLS again inside TLS.
+    // IMAP, POP3 and ManageSieve have no such MUST (RFC 2595 §3.1 only forbids a second
+    // STARTTLS): a warning there.
     bool again = Contains(r.tls_capabilities, "STARTTLS") || Contains(r.tls_capabilities, "STLS");
-    out.push_back({kStartTlsAfterTls, again ? Verdict::kFail : Verdict::kPass,
+    const bool smtp = IsSmtp(r.target.service);
+    out.push_back({kStartTlsAfterTls,
+                   again ? (smtp ? Verdict::kFail : Verdict::kWarn) : Verdict::kPass,
                    again ? "STARTTLS offered again after TLS" : ""});
   }
 

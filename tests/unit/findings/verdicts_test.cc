@@ -166,6 +166,9 @@ TEST(VerdictsTest, SignalsAndVersions) {
   EXPECT_EQ(m["starttls_response_injection"], Verdict::kFail);
   EXPECT_EQ(m["starttls_after_tls"], Verdict::kFail);
   EXPECT_EQ(m["tls_version"], Verdict::kWarn);
+  EndpointReport imap = Good(config::Service::kImap);
+  imap.tls_capabilities = {"IMAP4REV1", "STARTTLS"};
+  EXPECT_EQ(Eval(imap)["starttls_after_tls"], Verdict::kWarn) << "no MUST NOT for IMAP";
   r.target.service = config::Service::kSubmission;
   EXPECT_EQ(Eval(r)["tls_version"], Verdict::kFail);
 }
