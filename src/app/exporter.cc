@@ -413,6 +413,11 @@ std::string Exporter::ConfiguredListenAddress() const {
   return impl_->config ? impl_->config->web.listen_address : std::string(":9525");
 }
 
+config::WebConfig Exporter::ConfiguredWeb() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->config ? impl_->config->web : config::WebConfig{};
+}
+
 http::ProbeReply Exporter::ProbeNow(const std::string& text, bool scan, double budget_seconds) {
   const bool is_domain = text.find("://") == std::string::npos;
   std::string id;
@@ -546,6 +551,7 @@ http::Handlers Exporter::MakeHandlers() {
   };
   h.status_page = [this] { return StatusPage(); };
   h.ready = [this] { return Ready(); };
+  h.basic_auth_users = [this] { return ConfiguredWeb().basic_auth_users; };
   h.reload = [this] { return Reload(); };
   return h;
 }

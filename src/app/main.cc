@@ -441,21 +441,28 @@ int RunDaemon(const std::string& config_path, const std::string& listen_flag) {
     spdlog::critical("{}", s.message());
     return 1;
   }
-  std::string listen = listen_flag.empty() ? exporter.ConfiguredListenAddress() : listen_flag;
+  const config::WebConfig web = exporter.ConfiguredWeb();
+  std::string listen = listen_flag.empty() ? web.listen_address : listen_flag;
   http::Server server(exporter.MakeHandlers());
-  s = server.Start(listen);
+  http::ServerOptions web_options;
+  web_options.listen_address = listen;
+  web_options.tls_cert_file = web.tls_cert_file;
+  web_options.tls_key_file = web.tls_key_file;
+  web_options.max_concurrent_probes = web.max_concurrent_probes;
+  s = server.Start(web_options);
   if (!s.ok()) {
     spdlog::critical("{}", s.message());
     exporter.Stop();
     return 1;
   }
-  spdlog::info("listening on {}", listen);
+  spdlog::info("listening on {}{}{}", web.tls_cert_file.empty() ? "http://" : "https://", listen,
+               web.basic_auth_users.empty() ? "" : " (basic auth)");
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) {
       spdlog::info("SIGHUP: reloading");
-      (void)exporter.Reload();
+      if (exporter.Reload().ok()) server.SetBasicAuthUsers(exporter.ConfiguredWeb().basic_auth_users);
       continue;
     }
     spdlog::info("signal {}: shutting down", sig);

@@ -365,11 +365,61 @@ class Loader {
         s = GetStringArray(v, key, &w->probe_allow, [](std::string* glob) -> std::string {
           return glob->empty() ? "empty glob" : "";
         });
+      } else if (name == "tls_cert_file") {
+        s = GetReadableFile(v, key, &w->tls_cert_file);
+      } else if (name == "tls_key_file") {
+        s = GetReadableFile(v, key, &w->tls_key_file);
+      } else if (name == "max_concurrent_probes") {
+        s = LoadConcurrency(v, key, &w->max_concurrent_probes);
+      } else if (name == "basic_auth_users") {
+        s = LoadBasicAuthUsers(v, key, &w->basic_auth_users);
       } else {
         s = UnknownKey(k, key);
       }
       if (!s.ok()) return s;
     }
+    if (w->tls_cert_file.empty() != w->tls_key_file.empty()) {
+      return Error(LineOf(n), "web",
+                   "tls_cert_file and tls_key_file go together: set both for HTTPS, or neither");
+    }
+    return Status::Ok();
+  }
+
+  // A path the exporter must be able to read now (a typo is refused at load, not at first use).
+  Status GetReadableFile(const toml::node& n, std::string_view key, std::string* out) const {
+    if (Status s = GetNonEmptyString(n, key, out); !s.ok()) return s;
+    if (::access(out->c_str(), R_OK) != 0) {
+      return Error(LineOf(n), key, "cannot read " + Quote(*out) + ": " + std::strerror(errno));
+    }
+    return Status::Ok();
+  }
+
+  // [web.basic_auth_users]: user = "bcrypt hash". Only bcrypt ($2a$, $2b$, $2y$): a fast or
+  // plaintext hash on a network-facing endpoint is refused. The hash itself is never echoed.
+  Status LoadBasicAuthUsers(const toml::node& n, std::string_view key,
+                            std::map<std::string, std::string>* out) const {
+    const toml::table* t = nullptr;
+    if (Status s = GetTable(n, key, &t); !s.ok()) return s;
+    std::map<std::string, std::string> users;
+    for (auto&& [user, hash] : *t) {
+      const std::string ukey = Join(std::string(key), user);
+      const std::string name(user.str());
+      if (name.empty() || name.find(':') != std::string::npos ||
+          name.find_first_of(std::string("\0\r\n", 3)) != std::string::npos) {
+        return Error(LineOf(hash), ukey, "a user name must be non-empty, without ':'");
+      }
+      std::string h;
+      if (Status s = GetString(hash, ukey, &h); !s.ok()) return s;
+      const bool bcrypt = h.size() == 60 && h[0] == '$' && h[1] == '2' &&
+                          (h[2] == 'a' || h[2] == 'b' || h[2] == 'y') && h[3] == '$';
+      if (!bcrypt) {
+        return Error(LineOf(hash), ukey,
+                     "not a bcrypt hash (want \"$2y$...\", 60 characters, as htpasswd -nB "
+                     "prints it)");
+      }
+      users[name] = h;
+    }
+    *out = std::move(users);
     return Status::Ok();
   }
 

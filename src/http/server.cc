@@ -1,8 +1,19 @@
 #include "mailsec/http/server.h"
 
+#include <crypt.h>
 #include <httplib.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
 #include <charconv>
+#include <cstring>
+#include <mutex>
 #include <thread>
 
 namespace mailsec::http {
@@ -29,18 +40,120 @@ Result<std::pair<std::string, int>> ParseListenAddress(const std::string& addres
   return std::make_pair(host, port);
 }
 
+bool ParseBasicAuth(std::string_view header, std::string* user, std::string* password) {
+  constexpr std::string_view kScheme = "Basic ";
+  if (header.size() < kScheme.size() || header.size() > 1024) return false;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) !=
+        std::tolower(static_cast<unsigned char>(kScheme[i]))) {
+      return false;
+    }
+  }
+  std::string_view b64 = header.substr(kScheme.size());
+  while (!b64.empty() && b64.front() == ' ') b64.remove_prefix(1);
+  while (!b64.empty() && b64.back() == ' ') b64.remove_suffix(1);
+  if (b64.empty() || b64.size() % 4 != 0) return false;
+  std::string decoded;
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t pad = 0;
+  for (size_t i = 0; i < b64.size(); ++i) {
+    const char c = b64[i];
+    int v = -1;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    if (c >= '0' && c <= '9') v = c - '0' + 52;
+    if (c == '+') v = 62;
+    if (c == '/') v = 63;
+    if (c == '=') {
+      if (i + 2 < b64.size()) return false;  // padding only at the end
+      ++pad;
+      continue;
+    }
+    if (v < 0 || pad > 0) return false;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      decoded.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  const size_t colon = decoded.find(':');
+  if (colon == std::string::npos) return false;
+  *user = decoded.substr(0, colon);
+  *password = decoded.substr(colon + 1);
+  return true;
+}
+
+bool BcryptMatches(const std::string& password, const std::string& hash) {
+  if (hash.size() != 60 || password.find('\0') != std::string::npos) return false;
+  auto data = std::make_unique<crypt_data>();  // large: keep it off the stack
+  const char* out = crypt_rn(password.c_str(), hash.c_str(), data.get(), sizeof(crypt_data));
+  if (out == nullptr || std::strlen(out) != hash.size()) return false;
+  return CRYPTO_memcmp(out, hash.data(), hash.size()) == 0;
+}
+
 struct Server::Impl {
   Handlers handlers;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;
   std::thread thread;
   int port = 0;
+  int max_probes = 8;
+  std::atomic<int> probes_in_flight{0};
+
+  std::mutex auth_mu;  // guards users and verified
+  std::map<std::string, std::string> users;
+  // user -> SHA-256 of the password last verified for it: bcrypt is slow on purpose, and a
+  // scraper sends the same credentials every few seconds.
+  std::map<std::string, std::array<unsigned char, 32>> verified;
+
+  static std::array<unsigned char, 32> Digest(const std::string& password) {
+    std::array<unsigned char, 32> md{};
+    unsigned int len = 0;
+    EVP_Digest(password.data(), password.size(), md.data(), &len, EVP_sha256(), nullptr);
+    return md;
+  }
+
+  bool Authorized(const httplib::Request& req) {
+    std::string hash;
+    std::string user;
+    std::string password;
+    {
+      std::lock_guard<std::mutex> lock(auth_mu);
+      if (users.empty()) return true;
+    }
+    if (!ParseBasicAuth(req.get_header_value("Authorization"), &user, &password)) return false;
+    const std::array<unsigned char, 32> md = Digest(password);
+    {
+      std::lock_guard<std::mutex> lock(auth_mu);
+      auto it = users.find(user);
+      if (it == users.end()) return false;
+      hash = it->second;
+      auto v = verified.find(user);
+      if (v != verified.end() && CRYPTO_memcmp(v->second.data(), md.data(), md.size()) == 0) {
+        return true;
+      }
+    }
+    if (!BcryptMatches(password, hash)) return false;
+    std::lock_guard<std::mutex> lock(auth_mu);
+    auto it = users.find(user);
+    if (it != users.end() && it->second == hash) verified[user] = md;  // not replaced meanwhile
+    return true;
+  }
+
+  void Install(httplib::Server& s);
 };
 
-Server::Server(Handlers handlers) : impl_(std::make_unique<Impl>()) {
-  impl_->handlers = std::move(handlers);
-  auto& s = impl_->server;
-  Impl* impl = impl_.get();
-
+void Server::Impl::Install(httplib::Server& s) {
+  Impl* impl = this;
+  // Every path, health included, is behind the credentials when users are configured.
+  s.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    if (impl->Authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Basic realm=\"mailsec_exporter\", charset=\"UTF-8\"");
+    res.set_content("unauthorized\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   s.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
     res.set_content(impl->handlers.metrics(), "text/plain; version=0.0.4; charset=utf-8");
   });
@@ -74,6 +187,18 @@ Server::Server(Handlers handlers) : impl_(std::make_unique<Impl>()) {
       // Leave half a second (or a tenth of short budgets) to send the answer back in time.
       budget = v > 5 ? v - 0.5 : v * 0.9;
     }
+    if (impl->probes_in_flight.fetch_add(1) >= impl->max_probes) {
+      impl->probes_in_flight.fetch_sub(1);
+      res.status = 503;
+      res.set_content("too many /probe requests at once (web.max_concurrent_probes = " +
+                          std::to_string(impl->max_probes) + ")\n",
+                      "text/plain");
+      return;
+    }
+    struct Release {
+      std::atomic<int>* n;
+      ~Release() { n->fetch_sub(1); }
+    } release{&impl->probes_in_flight};
     ProbeReply r = impl->handlers.probe(req.get_param_value("target"), scan, budget);
     res.status = r.status;
     res.set_content(r.body,
@@ -92,6 +217,12 @@ Server::Server(Handlers handlers) : impl_(std::make_unique<Impl>()) {
   });
   auto reload = [impl](const httplib::Request&, httplib::Response& res) {
     Status st = impl->handlers.reload();
+    if (st.ok() && impl->handlers.basic_auth_users) {
+      std::map<std::string, std::string> fresh = impl->handlers.basic_auth_users();
+      std::lock_guard<std::mutex> lock(impl->auth_mu);
+      impl->users = std::move(fresh);
+      impl->verified.clear();
+    }
     res.status = st.ok() ? 200 : 500;
     res.set_content(st.ok() ? "reloaded\n" : st.message() + "\n", "text/plain");
   };
@@ -109,32 +240,65 @@ Server::Server(Handlers handlers) : impl_(std::make_unique<Impl>()) {
         res.status = 500;
         res.set_content(what + "\n", "text/plain");
       });
+  // A scrape needs no body and a few small headers: keep what a client may send small.
   s.set_payload_max_length(64 * 1024);
   s.set_read_timeout(10, 0);
   s.set_write_timeout(60, 0);
+  s.set_keep_alive_max_count(100);
+  s.set_keep_alive_timeout(30);
+}
+
+Server::Server(Handlers handlers) : impl_(std::make_unique<Impl>()) {
+  impl_->handlers = std::move(handlers);
 }
 
 Server::~Server() { Stop(); }
 
-Status Server::Start(const std::string& listen_address) {
-  Result<std::pair<std::string, int>> addr = ParseListenAddress(listen_address);
+Status Server::Start(const ServerOptions& options) {
+  Result<std::pair<std::string, int>> addr = ParseListenAddress(options.listen_address);
   if (!addr.ok()) return addr.status();
-  auto& s = impl_->server;
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return Status::InvalidArgument("web TLS needs both a certificate and a key file");
+  }
+  if (!options.tls_cert_file.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
+                                                    options.tls_key_file.c_str());
+    if (!tls->is_valid()) {
+      ERR_clear_error();
+      return Status::InvalidArgument("web TLS: cannot load " + options.tls_cert_file + " and " +
+                                     options.tls_key_file);
+    }
+    SSL_CTX_set_min_proto_version(tls->ssl_context(), TLS1_2_VERSION);
+    impl_->server = std::move(tls);
+  } else {
+    impl_->server = std::make_unique<httplib::Server>();
+  }
+  impl_->max_probes = std::max(1, options.max_concurrent_probes);
+  if (impl_->handlers.basic_auth_users) SetBasicAuthUsers(impl_->handlers.basic_auth_users());
+  impl_->Install(*impl_->server);
+  auto& s = *impl_->server;
   if (addr->second == 0) {
     impl_->port = s.bind_to_any_port(addr->first.c_str());
   } else {
     impl_->port = s.bind_to_port(addr->first.c_str(), addr->second) ? addr->second : -1;
   }
   if (impl_->port < 0) {
-    return Status::IoError("cannot listen on " + listen_address + ": " + std::strerror(errno));
+    return Status::IoError("cannot listen on " + options.listen_address + ": " +
+                           std::strerror(errno));
   }
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
   return Status::Ok();
+}
+
+void Server::SetBasicAuthUsers(std::map<std::string, std::string> users) {
+  std::lock_guard<std::mutex> lock(impl_->auth_mu);
+  impl_->users = std::move(users);
+  impl_->verified.clear();
 }
 
 void Server::Stop() {
   if (impl_ && impl_->thread.joinable()) {
-    impl_->server.stop();
+    impl_->server->stop();
     impl_->thread.join();
   }
 }

@@ -1,6 +1,7 @@
 // Integration tests: the exporter against a real Postfix fleet on 127.77.y.z (see fleet.h).
 // The fleet starts once for the whole binary; each test runs its own exporter process.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -458,6 +459,49 @@ TEST_F(ExporterTest, HistorySurvivesRestartAndCorruptStateIsMovedAside) {
     aside += f.path().filename().string().rfind("state.json.corrupt-", 0) == 0;
   }
   EXPECT_EQ(aside, 1);
+}
+
+// The web front with HTTPS and basic auth, as the daemon wires it from [web].
+TEST_F(ExporterTest, WebServesHttpsWithBasicAuth) {
+  ExporterProcess exporter(*g_fleet, "web-tls");
+  ConfigOptions only_good;
+  for (const auto& e : AllEndpoints()) {
+    if (e.fleet_service != "smtp_good") only_good.skip.push_back(e.fleet_service);
+  }
+  // bcrypt (cost 4) of "pw"
+  const std::string hash = "$2b$04$ZW2e1oxf0c1nLq7BAJXvfuJEE25qnbmlCYVW5.s9LwTH50dVl1zkG";
+  std::string toml = MakeConfig(exporter, only_good);
+  toml.insert(toml.find("\n[[endpoint]]"),
+              "\n[web]\ntls_cert_file = " + TomlString(g_fleet->cert_path("good")) +
+                  "\ntls_key_file = " + TomlString(g_fleet->key_path("good")) +
+                  "\n[web.basic_auth_users]\nprometheus = " + TomlString(hash) + "\n");
+  ASSERT_TRUE(exporter.WriteConfig(toml));
+  ASSERT_TRUE(exporter.Start());
+  const std::string host = g_fleet->address();
+  const int port = std::stoi(exporter.listen_address().substr(host.size() + 1));
+  httplib::SSLClient tls(host, port);
+  tls.set_ca_cert_path(g_fleet->ca_bundle_path().c_str());
+  tls.enable_server_certificate_verification(true);
+  tls.set_connection_timeout(2);
+  tls.set_read_timeout(10);
+  // Bounded: 40 tries, 250 ms apart.
+  int status = -1;
+  for (int i = 0; i < 40 && status != 401; ++i) {
+    auto ready = tls.Get("/-/ready");
+    status = ready ? ready->status : -1;
+    if (status != 401) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_EQ(status, 401) << "health is behind the credentials too; log:\n" << exporter.LogTail();
+  tls.set_basic_auth("prometheus", "pw");
+  auto r = tls.Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("mailsec_build_info"), std::string::npos);
+  tls.set_basic_auth("prometheus", "wrong");
+  EXPECT_EQ(tls.Get("/metrics")->status, 401);
+  HttpResponse plain = exporter.Get("/metrics");
+  EXPECT_NE(plain.status, 200) << "plain HTTP on the HTTPS port";
+  EXPECT_EQ(exporter.LogTail(400).find(hash), std::string::npos) << "the hash was logged";
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ class Exporter {
 
   // The listen address from the config (flags may override it).
   std::string ConfiguredListenAddress() const;
+  // The [web] section of the running config.
+  config::WebConfig ConfiguredWeb() const;
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,14 @@ struct GlobalConfig {
 struct WebConfig {
   std::string listen_address = ":9525";
   std::vector<std::string> probe_allow;  // globs ('*', '?') of extra /probe targets
+  // HTTPS (TLS 1.2 and later) when both are set; read at start (a change needs a restart).
+  std::string tls_cert_file;  // PEM chain, leaf first
+  std::string tls_key_file;   // PEM private key
+  // HTTP basic auth on every path when not empty: user -> bcrypt hash ("$2y$..."), as
+  // `htpasswd -nBC 10 USER` prints it. Reloadable.
+  std::map<std::string, std::string> basic_auth_users;
+  // /probe requests served at once; more are answered 503.
+  int max_concurrent_probes = 8;
 };
 
 struct DomainConfig {

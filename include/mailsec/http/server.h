@@ -3,8 +3,10 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "mailsec/base/status.h"
 
@@ -22,7 +24,25 @@ struct Handlers {
   std::function<std::string()> status_page;  // a whole HTML document
   std::function<bool()> ready;               // first plan loaded
   std::function<Status()> reload;            // error message names FILE:LINE: KEY
+  // The basic-auth users of the running config (user -> bcrypt hash); asked at Start and after
+  // every successful reload through /-/reload. May be empty (no authentication).
+  std::function<std::map<std::string, std::string>()> basic_auth_users;
 };
+
+struct ServerOptions {
+  std::string listen_address;
+  // HTTPS when both are set (TLS 1.2 at least); plain HTTP when both are empty.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // /probe requests served at once; more are answered 503 at once.
+  int max_concurrent_probes = 8;
+};
+
+// RFC 7617 basic credentials from an Authorization header value; false when malformed.
+bool ParseBasicAuth(std::string_view header, std::string* user, std::string* password);
+
+// Whether `password` matches a bcrypt `hash` (crypt(3), constant-time comparison).
+bool BcryptMatches(const std::string& password, const std::string& hash);
 
 // Splits ":9525", "0.0.0.0:9525", "[::1]:9525", "localhost:9525" into host and port.
 // An empty host means every IPv4 address ("0.0.0.0").
@@ -32,8 +52,12 @@ class Server {
  public:
   explicit Server(Handlers handlers);
   ~Server();
-  // Binds and starts serving on a background thread. Error when the address cannot be bound.
-  Status Start(const std::string& listen_address);
+  // Binds and starts serving on a background thread. Error when the address cannot be bound
+  // or the TLS files do not load.
+  Status Start(const ServerOptions& options);
+  Status Start(const std::string& listen_address) { return Start(ServerOptions{listen_address}); }
+  // Replaces the basic-auth users (after a reload); empty: no authentication.
+  void SetBasicAuthUsers(std::map<std::string, std::string> users);
   void Stop();
   int port() const;
 

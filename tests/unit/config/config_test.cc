@@ -218,6 +218,21 @@ TEST(ParseConfigTest, Messages) {
   } cases[] = {
       {"[[global]]\ninterval = \"5m\"", "t.toml:1: global: expected a table, got array"},
       {"web = 1", "t.toml:1: web: expected a table, got integer"},
+      {"[web]\ntls_cert_file = \"/nonexistent/cert.pem\"",
+       "t.toml:2: web.tls_cert_file: cannot read \"/nonexistent/cert.pem\": No such file or "
+       "directory"},
+      {"[web]\ntls_cert_file = \"/dev/null\"",
+       "t.toml:1: web: tls_cert_file and tls_key_file go together: set both for HTTPS, or "
+       "neither"},
+      {"[web]\nmax_concurrent_probes = 0",
+       "t.toml:2: web.max_concurrent_probes: 0 is out of range 1..100000"},
+      {"[web.basic_auth_users]\nprom = \"plaintext\"",
+       "t.toml:2: web.basic_auth_users.prom: not a bcrypt hash (want \"$2y$...\", 60 "
+       "characters, as htpasswd -nB prints it)"},
+      {"[web.basic_auth_users]\n\"a:b\" = \"$2y$04$ZW2e1oxf0c1nLq7BAJXvfuJEE25qnbmlCYVW5.s9LwTH50dVl1zkG\"",
+       "t.toml:2: web.basic_auth_users.a:b: a user name must be non-empty, without ':'"},
+      {"[web]\nbasic_auth_users = [\"prom\"]",
+       "t.toml:2: web.basic_auth_users: expected a table, got array"},
       {"[domain]\nname = \"example.org\"",
        "t.toml:1: domain: expected an array of tables, got table"},
       {"endpoint = [\"smtp://a\"]", "t.toml:1: endpoint[0]: expected a table, got string"},
@@ -282,6 +297,20 @@ TEST(ParseConfigTest, Messages) {
     EXPECT_EQ(cfg.status().code(), Status::Code::kInvalidArgument);
     EXPECT_EQ(cfg.status().message(), c.message);
   }
+}
+
+TEST(ParseConfigTest, ProtectedWeb) {
+  const std::string hash = "$2y$04$ZW2e1oxf0c1nLq7BAJXvfuJEE25qnbmlCYVW5.s9LwTH50dVl1zkG";
+  Result<Config> c = ParseConfig("[web]\ntls_cert_file = \"/dev/null\"\n"
+                                 "tls_key_file = \"/dev/null\"\nmax_concurrent_probes = 3\n"
+                                 "[web.basic_auth_users]\nprom = \"" + hash + "\"\n",
+                                 "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->web.tls_cert_file, "/dev/null");
+  EXPECT_EQ(c->web.tls_key_file, "/dev/null");
+  EXPECT_EQ(c->web.max_concurrent_probes, 3);
+  EXPECT_EQ(c->web.basic_auth_users, (std::map<std::string, std::string>{{"prom", hash}}));
+  EXPECT_EQ(MustLoad("good-empty.toml").web.max_concurrent_probes, 8);
 }
 
 TEST(ParseConfigTest, SameTargetOnDifferentPortsOrServicesIsFine) {
