@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: once in a normal build, once more under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Exits non-zero on any failure.
+# AddressSanitizer + UndefinedBehaviorSanitizer, then every fuzz target for a few seconds.
+# Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +29,22 @@ run_suite build -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEB
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DMAILSEC_SANITIZE=ON
 
+# Every libFuzzer target of tests/fuzz/ for a short bounded time (MAILSEC_FUZZ_SECONDS each,
+# clang); `tests/fuzz/CMakeLists.txt` says how to run one for longer.
+echo "=== configure build-fuzz (clang, libFuzzer)"
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DMAILSEC_FUZZ=ON -DMAILSEC_FUZZ_SECONDS=5 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" >/dev/null
+echo "=== build build-fuzz"
+cmake --build build-fuzz --target fuzz_all -j "$jobs"
+echo "=== fuzz build-fuzz"
+if ! ctest --test-dir build-fuzz -L fuzz --output-on-failure --timeout 120 -j "$jobs"; then
+  status=1
+fi
+
 if [[ $status -ne 0 ]]; then
   echo "=== FAILED"
 else
-  echo "=== all tests passed (normal and ASan+UBSan builds)"
+  echo "=== all tests passed (normal and ASan+UBSan builds, fuzz targets)"
 fi
 exit $status

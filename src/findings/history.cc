@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <ctime>
 #include <sstream>
@@ -214,36 +216,87 @@ std::string History::Serialize() const {
   return doc.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+
+// Typed reads of the state file that refuse what a hand-edited or hostile file may hold: a
+// float where an integer belongs, a number beyond the target type (nlohmann's get<int>() on
+// 1e85 is undefined behaviour), a string where a number belongs.
+struct BadField : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+double Real(const nlohmann::json& e, const char* key, bool required = true) {
+  if (!e.contains(key) && !required) return 0;
+  const nlohmann::json& v = e.at(key);
+  if (!v.is_number()) throw BadField(std::string(key) + " is not a number");
+  return v.get<double>();
+}
+
+int64_t Integer(const nlohmann::json& e, const char* key, int64_t lo, int64_t hi) {
+  const nlohmann::json& v = e.at(key);
+  if (!v.is_number_integer()) throw BadField(std::string(key) + " is not an integer");
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) {
+    throw BadField(std::string(key) + " is out of range");
+  }
+  const int64_t x = v.get<int64_t>();
+  if (x < lo || x > hi) throw BadField(std::string(key) + " is out of range");
+  return x;
+}
+
+uint64_t Unsigned(const nlohmann::json& e, const char* key, bool required = true) {
+  if (!e.contains(key) && !required) return 0;
+  const nlohmann::json& v = e.at(key);
+  if (!v.is_number_unsigned()) throw BadField(std::string(key) + " is not a non-negative integer");
+  return v.get<uint64_t>();
+}
+
+std::string Text(const nlohmann::json& e, const char* key, bool required = true) {
+  if (!e.contains(key) && !required) return "";
+  const nlohmann::json& v = e.at(key);
+  if (!v.is_string()) throw BadField(std::string(key) + " is not a string");
+  return v.get<std::string>();
+}
+
+}  // namespace
+
 Result<std::map<std::string, EndpointHistory>> History::Parse(std::string_view text) {
   std::map<std::string, EndpointHistory> out;
   try {
     nlohmann::json doc = nlohmann::json::parse(text);
-    if (!doc.is_object() || doc.value("version", 0) != kStateVersion) {
+    if (!doc.is_object() || !doc.contains("version") ||
+        Integer(doc, "version", 0, 1'000'000) != kStateVersion) {
       return Status::Malformed("state file: unknown version");
     }
     const nlohmann::json& endpoints = doc.at("endpoints");
     if (!endpoints.is_object()) return Status::Malformed("state file: endpoints is not an object");
     for (const auto& [key, e] : endpoints.items()) {
       EndpointHistory h;
-      h.starttls_first_seen = e.at("starttls_first_seen").get<double>();
-      h.starttls_last_seen = e.at("starttls_last_seen").get<double>();
-      h.best_tls_version = e.at("best_tls_version").get<int>();
-      h.cert_changes = e.at("cert_changes").get<uint64_t>();
-      h.last_probe = e.at("last_probe").get<double>();
-      h.unexpected_change = e.value("unexpected_change", std::string());
-      h.unexpected_change_at = e.value("unexpected_change_at", 0.0);
-      h.mta_sts_id = e.value("mta_sts_id", std::string());
-      h.mta_sts_body_hash = e.value("mta_sts_body_hash", uint64_t{0});
-      for (const auto& c : e.at("certs")) {
+      if (!e.is_object()) throw BadField("an entry is not an object");
+      h.starttls_first_seen = Real(e, "starttls_first_seen");
+      h.starttls_last_seen = Real(e, "starttls_last_seen");
+      h.best_tls_version = static_cast<int>(Integer(e, "best_tls_version", 0, 100));
+      h.cert_changes = Unsigned(e, "cert_changes");
+      h.last_probe = Real(e, "last_probe");
+      h.unexpected_change = Text(e, "unexpected_change", false);
+      h.unexpected_change_at = Real(e, "unexpected_change_at", false);
+      h.mta_sts_id = Text(e, "mta_sts_id", false);
+      h.mta_sts_body_hash = Unsigned(e, "mta_sts_body_hash", false);
+      const nlohmann::json& certs = e.at("certs");
+      if (!certs.is_array()) throw BadField("certs is not an array");
+      for (const auto& c : certs) {
         if (h.certs.size() >= kMaxCertsPerEndpoint) break;
-        h.certs.push_back({c.at("fingerprint_sha256").get<std::string>(),
-                           c.value("spki_sha256", std::string()),
-                           c.at("issuer_cn").get<std::string>(), c.at("not_after").get<int64_t>(),
-                           c.at("first_seen").get<double>(), c.at("last_seen").get<double>()});
+        if (!c.is_object()) throw BadField("a certificate is not an object");
+        h.certs.push_back({Text(c, "fingerprint_sha256"), Text(c, "spki_sha256", false),
+                           Text(c, "issuer_cn"),
+                           Integer(c, "not_after", std::numeric_limits<int64_t>::min(),
+                                   std::numeric_limits<int64_t>::max()),
+                           Real(c, "first_seen"), Real(c, "last_seen")});
       }
       out[key] = std::move(h);
     }
   } catch (const nlohmann::json::exception& e) {
+    return Status::Malformed(std::string("state file: ") + e.what());
+  } catch (const BadField& e) {
     return Status::Malformed(std::string("state file: ") + e.what());
   }
   return out;

@@ -18,73 +18,6 @@
 
 namespace mailsec::http {
 
-Result<std::pair<std::string, int>> ParseListenAddress(const std::string& address) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return Status::InvalidArgument("listen address \"" + address + "\": missing :PORT");
-  }
-  std::string host = address.substr(0, colon);
-  std::string port_text = address.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string::npos) {
-    return Status::InvalidArgument("listen address \"" + address + "\": IPv6 needs brackets");
-  }
-  int port = 0;
-  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || p != port_text.data() + port_text.size() || port < 0 || port > 65535 ||
-      port_text.empty()) {
-    return Status::InvalidArgument("listen address \"" + address + "\": bad port");
-  }
-  if (host.empty()) host = "0.0.0.0";
-  return std::make_pair(host, port);
-}
-
-bool ParseBasicAuth(std::string_view header, std::string* user, std::string* password) {
-  constexpr std::string_view kScheme = "Basic ";
-  if (header.size() < kScheme.size() || header.size() > 1024) return false;
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) !=
-        std::tolower(static_cast<unsigned char>(kScheme[i]))) {
-      return false;
-    }
-  }
-  std::string_view b64 = header.substr(kScheme.size());
-  while (!b64.empty() && b64.front() == ' ') b64.remove_prefix(1);
-  while (!b64.empty() && b64.back() == ' ') b64.remove_suffix(1);
-  if (b64.empty() || b64.size() % 4 != 0) return false;
-  std::string decoded;
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t pad = 0;
-  for (size_t i = 0; i < b64.size(); ++i) {
-    const char c = b64[i];
-    int v = -1;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    if (c >= '0' && c <= '9') v = c - '0' + 52;
-    if (c == '+') v = 62;
-    if (c == '/') v = 63;
-    if (c == '=') {
-      if (i + 2 < b64.size()) return false;  // padding only at the end
-      ++pad;
-      continue;
-    }
-    if (v < 0 || pad > 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      decoded.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  const size_t colon = decoded.find(':');
-  if (colon == std::string::npos) return false;
-  *user = decoded.substr(0, colon);
-  *password = decoded.substr(colon + 1);
-  return true;
-}
-
 bool BcryptMatches(const std::string& password, const std::string& hash) {
   if (hash.size() != 60 || password.find('\0') != std::string::npos) return false;
   auto data = std::make_unique<crypt_data>();  // large: keep it off the stack
@@ -158,34 +91,19 @@ void Server::Impl::Install(httplib::Server& s) {
     res.set_content(impl->handlers.metrics(), "text/plain; version=0.0.4; charset=utf-8");
   });
   s.Get("/probe", [impl](const httplib::Request& req, httplib::Response& res) {
-    if (!req.has_param("target") || req.get_param_value("target").empty()) {
-      res.status = 400;
-      res.set_content("missing parameter \"target\"\n", "text/plain");
-      return;
-    }
-    bool scan = false;
-    if (req.has_param("scan")) {
-      std::string v = req.get_param_value("scan");
-      if (v == "1" || v == "true") {
-        scan = true;
-      } else if (v != "0" && v != "false" && !v.empty()) {
-        res.status = 400;
-        res.set_content("bad parameter \"scan\": want 0 or 1\n", "text/plain");
-        return;
-      }
-    }
-    double budget = 0;  // 0: the configured timeout
+    auto param = [&req](const char* name) -> std::optional<std::string> {
+      if (!req.has_param(name)) return std::nullopt;
+      return req.get_param_value(name);
+    };
+    std::optional<std::string> timeout;
     if (req.has_header("X-Prometheus-Scrape-Timeout-Seconds")) {
-      std::string h = req.get_header_value("X-Prometheus-Scrape-Timeout-Seconds");
-      char* end = nullptr;
-      double v = std::strtod(h.c_str(), &end);
-      if (end == h.c_str() || *end != '\0' || !(v > 0) || v > 86400) {
-        res.status = 400;
-        res.set_content("bad header X-Prometheus-Scrape-Timeout-Seconds\n", "text/plain");
-        return;
-      }
-      // Leave half a second (or a tenth of short budgets) to send the answer back in time.
-      budget = v > 5 ? v - 0.5 : v * 0.9;
+      timeout = req.get_header_value("X-Prometheus-Scrape-Timeout-Seconds");
+    }
+    Result<ProbeQuery> q = ParseProbeQuery(param("target"), param("scan"), timeout);
+    if (!q.ok()) {
+      res.status = 400;
+      res.set_content(q.status().message() + "\n", "text/plain");
+      return;
     }
     if (impl->probes_in_flight.fetch_add(1) >= impl->max_probes) {
       impl->probes_in_flight.fetch_sub(1);
@@ -199,7 +117,7 @@ void Server::Impl::Install(httplib::Server& s) {
       std::atomic<int>* n;
       ~Release() { n->fetch_sub(1); }
     } release{&impl->probes_in_flight};
-    ProbeReply r = impl->handlers.probe(req.get_param_value("target"), scan, budget);
+    ProbeReply r = impl->handlers.probe(q->target, q->scan, q->budget_seconds);
     res.status = r.status;
     res.set_content(r.body,
                     r.status == 200 ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain");

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "mailsec/base/status.h"
+#include "mailsec/http/request.h"
 
 namespace mailsec::http {
 
@@ -38,15 +39,9 @@ struct ServerOptions {
   int max_concurrent_probes = 8;
 };
 
-// RFC 7617 basic credentials from an Authorization header value; false when malformed.
-bool ParseBasicAuth(std::string_view header, std::string* user, std::string* password);
-
 // Whether `password` matches a bcrypt `hash` (crypt(3), constant-time comparison).
 bool BcryptMatches(const std::string& password, const std::string& hash);
 
-// Splits ":9525", "0.0.0.0:9525", "[::1]:9525", "localhost:9525" into host and port.
-// An empty host means every IPv4 address ("0.0.0.0").
-Result<std::pair<std::string, int>> ParseListenAddress(const std::string& address);
 
 class Server {
  public:

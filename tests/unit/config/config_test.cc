@@ -218,6 +218,20 @@ TEST(ParseConfigTest, Messages) {
   } cases[] = {
       {"[[global]]\ninterval = \"5m\"", "t.toml:1: global: expected a table, got array"},
       {"web = 1", "t.toml:1: web: expected a table, got integer"},
+      // toml++ 3.3 has undefined behaviour on these (found by fuzzing).
+      {"d\xcc\x9c" "4m5s6ms",
+       "t.toml:1: toml: character U+031C is not accepted (the TOML parser mishandles "
+       "it); write it as \\u031C in a \"basic string\""},
+      {"\xe2\xbb\xbfimap://v",
+       "t.toml:1: toml: character U+2EFF is not accepted (the TOML parser mishandles "
+       "it); write it as \\u2EFF in a \"basic string\""},
+      {"\xef\xbb\xa2O",
+       "t.toml:1: toml: character U+FEE2 is not accepted (the TOML parser mishandles "
+       "it); write it as \\uFEE2 in a \"basic string\""},
+      {"# ok\n[global]\nstate_file = \"/tmp/caf\xc3\xa9.json\"",
+       "t.toml:3: toml: character U+00E9 is not accepted (the TOML parser mishandles "
+       "it); write it as \\u00E9 in a \"basic string\""},
+      {"[global]\nstate_file = \"a\x01b\"", "t.toml:2: toml: control character"},
       {"[web]\ntls_cert_file = \"/nonexistent/cert.pem\"",
        "t.toml:2: web.tls_cert_file: cannot read \"/nonexistent/cert.pem\": No such file or "
        "directory"},
@@ -297,6 +311,15 @@ TEST(ParseConfigTest, Messages) {
     EXPECT_EQ(cfg.status().code(), Status::Code::kInvalidArgument);
     EXPECT_EQ(cfg.status().message(), c.message);
   }
+}
+
+TEST(ParseConfigTest, OtherNonAsciiAndEscapesAreFine) {
+  Result<Config> c = ParseConfig(
+      "# \xe2\x9c\x93 \xc2\xa0\n[global] # \xe4\xb8\xad\n"
+      "state_file = \"/tmp/caf\\u00E9 \xe4\xb8\xad.json\"\n",
+      "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->global.state_file, "/tmp/caf\xc3\xa9 \xe4\xb8\xad.json");
 }
 
 TEST(ParseConfigTest, ProtectedWeb) {

@@ -241,7 +241,20 @@ TEST_F(HistoryFileTest, WrongShapesAreRejectedNotCrashed) {
   for (const char* text : {"", "[]", "{\"version\": 2, \"endpoints\": {}}", "{\"version\": 1}",
                            "{\"version\": 1, \"endpoints\": {\"k\": {\"starttls_first_seen\": "
                            "\"x\"}}}",
-                           "\xff\xfe"}) {
+                           "\xff\xfe",
+                           // Numbers a type cannot hold (found by tests/fuzz/state_file_fuzz.cc).
+                           "{\"version\": 1e85, \"endpoints\": {}}",
+                           "{\"version\": 1, \"endpoints\": {\"k\": {\"starttls_first_seen\": 0, "
+                           "\"starttls_last_seen\": 0, \"best_tls_version\": 5.5e85, "
+                           "\"cert_changes\": 0, \"last_probe\": 0, \"certs\": []}}}",
+                           "{\"version\": 1, \"endpoints\": {\"k\": {\"starttls_first_seen\": 0, "
+                           "\"starttls_last_seen\": 0, \"best_tls_version\": 13, "
+                           "\"cert_changes\": -1, \"last_probe\": 0, \"certs\": []}}}",
+                           "{\"version\": 1, \"endpoints\": {\"k\": {\"starttls_first_seen\": 0, "
+                           "\"starttls_last_seen\": 0, \"best_tls_version\": 13, "
+                           "\"cert_changes\": 0, \"last_probe\": 0, \"certs\": [{"
+                           "\"fingerprint_sha256\": \"aa\", \"issuer_cn\": \"R3\", "
+                           "\"not_after\": 1e300, \"first_seen\": 0, \"last_seen\": 0}]}}}"}) {
     EXPECT_FALSE(History::Parse(text).ok()) << text;
   }
 }
