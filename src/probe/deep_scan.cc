@@ -28,14 +28,25 @@ using config::Service;
 using Steady = net::SteadyClock;
 using Verdict = checks::CheckVerdict;
 
-constexpr std::string_view kIds[] = {
-    kScanSsl2Check,  kScanSsl3Check,        kScanLegacyTlsCheck,       kScanModernTlsCheck,
-    kScanTls13Check, kScanWeakCiphersCheck, kScanCommandInjectionCheck, kScanImplicitTlsCheck};
+constexpr std::string_view kIds[] = {kScanSsl2Check,
+                                     kScanSsl3Check,
+                                     kScanLegacyTlsCheck,
+                                     kScanModernTlsCheck,
+                                     kScanTls13Check,
+                                     kScanWeakCiphersCheck,
+                                     kScanCommandInjectionCheck,
+                                     kScanImplicitTlsCheck,
+                                     kScanCompressionCheck,
+                                     kScanSecureRenegotiationCheck,
+                                     kScanExtendedMasterSecretCheck,
+                                     kScanFallbackScsvCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
 constexpr int kMaxWeakRoundsPerVersion = 6;
 constexpr const char* kCannotOffer = "the local OpenSSL cannot offer this";
+// A signalling value, not a suite (RFC 5746 §3.3); CommonSuites() carries it.
+constexpr uint16_t kEmptyRenegotiationInfoScsv = 0x00FF;
 // Lines read while waiting for the STARTTLS go-ahead of the injection probe.
 constexpr int kMaxGoAheadLines = 50;
 
@@ -150,6 +161,7 @@ struct Outcome {
   enum class Kind : uint8_t { kAccepted, kRefused, kUntested } kind = Kind::kUntested;
   std::string why;  // printable
   uint16_t cipher = 0;
+  tls::ServerReply reply;  // a hand-built hello's answer (ServerHello or alert)
 };
 
 Outcome Accepted(uint16_t cipher) { return Outcome{Outcome::Kind::kAccepted, "", cipher}; }
@@ -181,6 +193,8 @@ class Scanner {
   asio::awaitable<void> Run() {
     co_await ImplicitSibling();
     co_await Versions();
+    if (!stopped_) co_await Features();
+    if (!stopped_) co_await FallbackScsv();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
   }
@@ -367,7 +381,8 @@ class Scanner {
   }
 
   // A hand-built ClientHello (SSLv2 format for tls::kSsl2); decided from the ServerHello.
-  asio::awaitable<Outcome> TryRawHello(uint16_t version, std::vector<uint16_t> suites) {
+  asio::awaitable<Outcome> TryRawHello(uint16_t version, std::vector<uint16_t> suites,
+                                       bool offer_deflate = false) {
     std::string hello;
     if (version == tls::kSsl2) {
       hello = tls::BuildSsl2ClientHello(RandomBytes());
@@ -377,6 +392,7 @@ class Scanner {
       spec.suites = suites;
       if (!target_.host_is_ip) spec.sni = target_.host;
       spec.random = RandomBytes();
+      spec.offer_deflate = offer_deflate;
       Result<std::string> built = tls::BuildClientHello(spec);
       if (!built.ok()) co_return Untested(built.status().message());
       hello = std::move(built).value();
@@ -415,6 +431,7 @@ class Scanner {
           continue;
         }
         out = Decide(version, suites, *reply);
+        out.reply = *reply;
         break;
       }
     }
@@ -434,10 +451,11 @@ class Scanner {
         }
         return Refused("SSLv2 SERVER-HELLO without a cipher");
       case Kind::kServerHello:
-        if (reply.version != version) {
-          return Refused("ServerHello of " + tls::VersionName(reply.version));
+        if (reply.NegotiatedVersion() != version) {
+          return Refused("ServerHello of " + tls::VersionName(reply.NegotiatedVersion()));
         }
-        if (std::find(suites.begin(), suites.end(), reply.cipher) == suites.end()) {
+        if (std::find(suites.begin(), suites.end(), reply.cipher) == suites.end() ||
+            reply.cipher == tls::kFallbackScsv || reply.cipher == kEmptyRenegotiationInfoScsv) {
           return Refused("ServerHello chose a suite we did not offer");
         }
         return Accepted(reply.cipher);
@@ -488,6 +506,60 @@ class Scanner {
     if (stopped_) co_return;
     Outcome ssl2 = co_await TryRawHello(tls::kSsl2, {});
     Record("SSLv2", ssl2);
+  }
+
+  bool VersionAccepted(uint16_t version) const {
+    auto it = r_->versions.find(tls::VersionName(version));
+    return it != r_->versions.end() && it->second;
+  }
+
+  // TLSF-01, TLSF-02, TLSF-04 from one connection: a hand-built hello on the best version up to
+  // TLS 1.2 that the server accepted, offering DEFLATE and null compression, renegotiation_info
+  // (SSLv3: the SCSV among the common suites) and extended_master_secret; the ServerHello tells
+  // all three. No handshake is completed.
+  asio::awaitable<void> Features() {
+    uint16_t best = 0;
+    for (uint16_t v : {tls::kTls12, tls::kTls11, tls::kTls10, tls::kSsl3}) {
+      if (VersionAccepted(v)) {
+        best = v;
+        break;
+      }
+    }
+    if (best == 0) co_return;  // TLS 1.3 only (or nothing): these do not apply
+    const std::vector<uint16_t> common(tls::CommonSuites().begin(), tls::CommonSuites().end());
+    Outcome o = co_await TryRawHello(best, common, /*offer_deflate=*/true);
+    if (o.kind != Outcome::Kind::kAccepted) {
+      Note("features hello (" + tls::VersionName(best) + ") untested: " + o.why);
+      co_return;
+    }
+    r_->features_version = tls::VersionName(best);
+    r_->compression_method = o.reply.compression;
+    r_->secure_renegotiation = o.reply.renegotiation_info;
+    if (best == tls::kTls12) r_->extended_master_secret = o.reply.extended_master_secret;
+  }
+
+  // TLSV-06 (RFC 7507 §3): with two or more versions accepted, a hello for the second best
+  // carrying TLS_FALLBACK_SCSV must be refused with inappropriate_fallback.
+  asio::awaitable<void> FallbackScsv() {
+    std::vector<uint16_t> accepted;
+    for (uint16_t v : {tls::kTls13, tls::kTls12, tls::kTls11, tls::kTls10, tls::kSsl3}) {
+      if (VersionAccepted(v)) accepted.push_back(v);
+    }
+    if (accepted.size() < 2) co_return;
+    const uint16_t lower = accepted[1];
+    std::vector<uint16_t> suites(tls::CommonSuites().begin(), tls::CommonSuites().end());
+    suites.push_back(tls::kFallbackScsv);
+    Outcome o = co_await TryRawHello(lower, suites);
+    r_->fallback_version = tls::VersionName(lower);
+    if (o.kind == Outcome::Kind::kAccepted) {
+      r_->fallback_scsv = false;
+    } else if (o.kind == Outcome::Kind::kRefused &&
+               o.reply.kind == tls::ServerReply::Kind::kAlert &&
+               o.reply.alert_description == tls::kAlertInappropriateFallback) {
+      r_->fallback_scsv = true;
+    } else {
+      Note("fallback hello (" + r_->fallback_version + "): " + o.why);
+    }
   }
 
   void AddWeak(uint16_t version, uint16_t id) {
@@ -689,6 +761,60 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
     out.push_back({kScanWeakCiphersCheck, Verdict::kFail, "accepted: " + detail});
   } else if (r.weak_tested) {
     out.push_back({kScanWeakCiphersCheck, Verdict::kPass, ""});
+  }
+  // TLSF-01, TLSF-02 (any version up to TLS 1.2 accepted), TLSF-04 (TLS 1.2 accepted).
+  if (yes("TLSv1.2") || yes("TLSv1.1") || yes("TLSv1") || yes("SSLv3")) {
+    if (r.features_version.empty()) {
+      const std::string why = "the features hello got no ServerHello";
+      out.push_back({kScanCompressionCheck, Verdict::kError, why});
+      out.push_back({kScanSecureRenegotiationCheck, Verdict::kError, why});
+    } else {
+      const std::string at = " (" + r.features_version + ")";
+      if (r.compression_method == 0) {
+        out.push_back({kScanCompressionCheck, Verdict::kPass, ""});
+      } else {
+        out.push_back(
+            {kScanCompressionCheck, Verdict::kFail,
+             (r.compression_method == 1
+                  ? std::string("DEFLATE compression chosen")
+                  : "compression method " + std::to_string(r.compression_method) + " chosen") +
+                 at + ": CRIME"});
+      }
+      out.push_back({kScanSecureRenegotiationCheck,
+                     r.secure_renegotiation ? Verdict::kPass : Verdict::kFail,
+                     r.secure_renegotiation
+                         ? ""
+                         : "no renegotiation_info in the ServerHello" + at + " (RFC 5746)"});
+    }
+    if (yes("TLSv1.2")) {
+      if (!r.extended_master_secret.has_value()) {
+        out.push_back({kScanExtendedMasterSecretCheck, Verdict::kError,
+                       "the TLSv1.2 features hello got no ServerHello"});
+      } else {
+        out.push_back({kScanExtendedMasterSecretCheck,
+                       *r.extended_master_secret ? Verdict::kPass : Verdict::kFail,
+                       *r.extended_master_secret
+                           ? ""
+                           : "no extended_master_secret in the TLSv1.2 ServerHello (RFC 7627)"});
+      }
+    }
+  }
+  // TLSV-06: only with two or more versions to fall back between.
+  {
+    int accepted = 0;
+    for (const char* v : {"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1", "SSLv3"}) accepted += yes(v);
+    if (accepted >= 2) {
+      if (!r.fallback_scsv.has_value()) {
+        out.push_back(
+            {kScanFallbackScsvCheck, Verdict::kError, "the fallback hello got no clear answer"});
+      } else {
+        out.push_back({kScanFallbackScsvCheck, *r.fallback_scsv ? Verdict::kPass : Verdict::kWarn,
+                       *r.fallback_scsv ? ""
+                                        : "a " + r.fallback_version +
+                                              " hello marked TLS_FALLBACK_SCSV was accepted "
+                                              "(RFC 7507: downgrade not detected)"});
+      }
+    }
   }
   // STRIP-04
   if (config::ServiceTlsMode(target.service) == config::TlsMode::kStartTls) {

@@ -77,6 +77,16 @@ struct ScanReport {
   bool weak_cipher_accepted = false;  // NULL, anonymous, EXPORT, RC4, DES or 3DES accepted
   // (version, IANA suite name), bounded by the scan.
   std::vector<std::pair<std::string, std::string>> accepted_weak;
+  // TLSF-01/02/04: the ServerHello to one hand-built hello on the best version up to TLS 1.2,
+  // offering DEFLATE and null compression, renegotiation_info and extended_master_secret.
+  std::string features_version;       // the version asked; "" when not asked or no ServerHello
+  uint8_t compression_method = 0;     // the method chosen (0 null, 1 DEFLATE)
+  bool secure_renegotiation = false;  // renegotiation_info answered (RFC 5746)
+  std::optional<bool> extended_master_secret;  // answered (RFC 7627); only when asked on TLS 1.2
+  // TLSV-06: a hello for the second-best accepted version marked with TLS_FALLBACK_SCSV. true:
+  // refused with inappropriate_fallback; false: accepted; nullopt: not asked or no clear answer.
+  std::optional<bool> fallback_scsv;
+  std::string fallback_version;  // the version of that hello
   // STARTTLS services only; nullopt: not tested.
   std::optional<bool> command_injection;
   // TX-10, submission/imap/pop3 on their default ports: the implicit-TLS sibling (465, 993, 995)

@@ -243,6 +243,85 @@ void ServeLegacyHello(int fd, std::vector<uint16_t> prefs, bool ssl2) {
   ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
 }
 
+// What the rewriting relay below answers itself instead of the real server behind it.
+struct Rewrite {
+  bool deflate = false;          // our features hello (it offers DEFLATE): choose DEFLATE
+  bool reneg_info = true;        // ... and answer renegotiation_info
+  bool ems = true;               // ... and extended_master_secret
+  bool ignore_fallback = false;  // a hello carrying TLS_FALLBACK_SCSV: accept it anyway
+};
+
+uint16_t U16At(const std::string& s, size_t at) {
+  return static_cast<uint16_t>((static_cast<uint8_t>(s[at]) << 8) |
+                               static_cast<uint8_t>(s[at + 1]));
+}
+
+// Serves like the `openssl s_server` on `backend` (every byte relayed both ways, so full
+// handshakes complete), except for the hand-built hellos `rw` picks out: those get a canned
+// ServerHello as an old or careless server would send it. What Debian's OpenSSL 3 cannot be
+// made to do: compress, omit RFC 5746 or RFC 7627, ignore TLS_FALLBACK_SCSV.
+void ServeRewriting(int fd, int backend, Rewrite rw) {
+  std::string in;
+  if (!ReadN(fd, &in, 5)) return;
+  const bool tls_record = static_cast<uint8_t>(in[0]) == 22;
+  const size_t len = tls_record ? U16At(in, 3) : 0;
+  if (tls_record && ReadN(fd, &in, 5 + len) && len > 4 + 2 + 32 + 1) {
+    const uint16_t client_version = U16At(in, 9);
+    size_t at = 5 + 4 + 2 + 32;
+    at += 1 + static_cast<uint8_t>(in[at]);
+    std::vector<uint16_t> suites;
+    const size_t suites_len = at + 2 <= in.size() ? U16At(in, at) : 0;
+    for (size_t i = 0; i + 1 < suites_len && at + 3 + i < in.size(); i += 2) {
+      suites.push_back(U16At(in, at + 2 + i));
+    }
+    at += 2 + suites_len;
+    const bool offers_deflate =
+        at + 1 < in.size() && static_cast<uint8_t>(in[at]) == 2 && in[at + 1] == 1;
+    const bool fallback =
+        std::find(suites.begin(), suites.end(), tls::kFallbackScsv) != suites.end();
+    if (!suites.empty() && (offers_deflate || (fallback && rw.ignore_fallback))) {
+      std::string ext;
+      if (rw.reneg_info) ext += Bytes({0xff, 0x01, 0, 1, 0});
+      if (rw.ems && client_version == tls::kTls12) ext += Bytes({0x00, 0x17, 0, 0});
+      std::string body = Bytes({client_version >> 8, client_version & 0xff});
+      body.append(32, '\x33');
+      body += Bytes({0, suites[0] >> 8, suites[0] & 0xff, offers_deflate && rw.deflate ? 1 : 0});
+      body += Bytes({0, static_cast<int>(ext.size())}) + ext;
+      std::string hs = Bytes({2, 0, 0, static_cast<int>(body.size())}) + body;
+      std::string rec = Bytes({22, 3, 1, 0, static_cast<int>(hs.size())}) + hs;
+      ::send(fd, rec.data(), rec.size(), MSG_NOSIGNAL);
+      return;
+    }
+  }
+  int up = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(backend));
+  if (::connect(up, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(up);
+    return;
+  }
+  ::send(up, in.data(), in.size(), MSG_NOSIGNAL);
+  // Relay until either side closes; at most 5 s, every poll at most 200 ms.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < until) {
+    pollfd p[2] = {{fd, POLLIN, 0}, {up, POLLIN, 0}};
+    if (::poll(p, 2, 200) <= 0) continue;
+    bool closed = false;
+    for (int i = 0; i < 2 && !closed; ++i) {
+      if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      char buf[8192];
+      ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+      if (n <= 0 || ::send(p[1 - i].fd, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) {
+        closed = true;
+      }
+    }
+    if (closed) break;
+  }
+  ::close(up);
+}
+
 struct SslCtxDeleter {
   void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
 };
@@ -372,8 +451,20 @@ TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
   EXPECT_TRUE(r.accepted_weak.empty());
   EXPECT_FALSE(r.command_injection.has_value());  // implicit TLS: no STARTTLS to inject into
   EXPECT_EQ(r.error, "");
-  // 6 versions, then TLS 1.2's weak suites: one OpenSSL handshake and one hand-built hello.
-  EXPECT_EQ(r.handshakes, 8);
+  // 6 versions, the features hello, the fallback hello, then TLS 1.2's weak suites: one OpenSSL
+  // handshake and one hand-built hello.
+  EXPECT_EQ(r.handshakes, 10);
+  // OpenSSL 3 never compresses, and answers RFC 5746, RFC 7627 and RFC 7507.
+  EXPECT_EQ(r.features_version, "TLSv1.2");
+  EXPECT_EQ(r.compression_method, 0);
+  EXPECT_TRUE(r.secure_renegotiation);
+  EXPECT_EQ(r.extended_master_secret, true);
+  EXPECT_EQ(r.fallback_scsv, true);
+  EXPECT_EQ(r.fallback_version, "TLSv1.2");
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanSsl2Check), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanSsl3Check), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanLegacyTlsCheck), CheckVerdict::kPass);
@@ -399,6 +490,53 @@ TEST_F(DeepScanTest, LegacyServerAtSecurityLevelZero) {
   EXPECT_EQ(VerdictOf(r, kScanTls13Check), CheckVerdict::kWarn);
   // DEFAULT excludes NULL and anonymous suites (ALL would include the anonymous ones).
   EXPECT_FALSE(r.weak_cipher_accepted) << r.accepted_weak.size();
+  // Falling back from TLS 1.2 to TLS 1.1 is detected.
+  EXPECT_EQ(r.fallback_version, "TLSv1.1");
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kPass);
+}
+
+TEST_F(DeepScanTest, ScriptedServerCompressesWithoutRfc5746Or7627AndIgnoresFallback) {
+  SServer backend({"-no_ssl3", "-no_tls1", "-no_tls1_1"});
+  ASSERT_TRUE(backend.up());
+  const int port = backend.port();
+  FakeServer fake([port](int fd) {
+    ServeRewriting(fd, port,
+                   {.deflate = true, .reneg_info = false, .ems = false, .ignore_fallback = true});
+  });
+  ScanResult r = Scan(Target("submissions", fake.port()), TestOptions());
+  EXPECT_EQ(Version(r, "TLSv1.3"), true) << r.error;  // relayed full handshakes
+  EXPECT_EQ(Version(r, "TLSv1.2"), true);
+  EXPECT_EQ(r.features_version, "TLSv1.2");
+  EXPECT_EQ(r.compression_method, 1);
+  EXPECT_FALSE(r.secure_renegotiation);
+  EXPECT_EQ(r.extended_master_secret, false);
+  EXPECT_EQ(r.fallback_scsv, false);
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kWarn);
+
+  // The same relay answering like OpenSSL does on those two hellos: all four pass, so the
+  // failures above are the rewrites' doing.
+  FakeServer good([port](int fd) { ServeRewriting(fd, port, {}); });
+  r = Scan(Target("submissions", good.port()), TestOptions());
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kPass) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kPass);
+}
+
+TEST_F(DeepScanTest, Tls13OnlyHasNoFeatureOrFallbackSeries) {
+  SServer s({"-tls1_3"});
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+  EXPECT_EQ(Version(r, "TLSv1.3"), true) << r.error;
+  EXPECT_EQ(Version(r, "TLSv1.2"), false);
+  EXPECT_EQ(r.features_version, "");
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), std::nullopt);  // one version: nothing to fall to
 }
 
 TEST_F(DeepScanTest, AnonymousSuitesAreWeak) {
@@ -435,9 +573,16 @@ TEST_F(DeepScanTest, ScriptedSsl3ServerWithRc4And3Des) {
   EXPECT_EQ(VerdictOf(r, kScanSsl3Check), CheckVerdict::kFail);
   EXPECT_EQ(VerdictOf(r, kScanModernTlsCheck), CheckVerdict::kFail);
   EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), CheckVerdict::kFail);
-  // 6 versions + 3 weak rounds (RC4, 3DES, then refused).
-  EXPECT_EQ(r.handshakes, 9);
-  EXPECT_EQ(fake.connections(), 9);
+  // An SSLv3 ServerHello without renegotiation_info (our SSLv3 hello signals RFC 5746 with the
+  // SCSV); no TLS 1.2, so no extended master secret to ask for; one version, no fallback.
+  EXPECT_EQ(r.features_version, "SSLv3");
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), std::nullopt);
+  // 6 versions + the features hello + 3 weak rounds (RC4, 3DES, then refused).
+  EXPECT_EQ(r.handshakes, 10);
+  EXPECT_EQ(fake.connections(), 10);
 }
 
 TEST_F(DeepScanTest, ScriptedSsl2Server) {
@@ -609,6 +754,32 @@ TEST(ScanFindingsTest, Rules) {
   EXPECT_EQ(VerdictOf(r, kScanLegacyTlsCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanCommandInjectionCheck), CheckVerdict::kPass);
+
+  // Features and fallback: TLS 1.2 accepted but the hellos went unanswered: error, not pass.
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), std::nullopt);  // nothing up to 1.2 accepted
+  r.versions = {{"TLSv1.1", true}, {"TLSv1.2", true}, {"TLSv1.3", true}};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kError);
+  r.features_version = "TLSv1.2";
+  r.compression_method = 0x40;  // LZS: any compression is CRIME's precondition
+  r.secure_renegotiation = true;
+  r.extended_master_secret = true;
+  r.fallback_scsv = false;
+  r.fallback_version = "TLSv1.2";
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kWarn);
+  // Only TLS 1.1 up to 1.2 (with 1.3): the extended master secret does not apply.
+  r.versions = {{"TLSv1.1", true}, {"TLSv1.2", false}, {"TLSv1.3", true}};
+  r.extended_master_secret.reset();
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kPass);
 
   ScanResult none;
   EXPECT_TRUE(ScanFindings(smtp, none).empty());  // never connected: no series
