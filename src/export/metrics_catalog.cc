@@ -174,6 +174,10 @@ constexpr std::array kCatalog = {
               "1 if STARTTLS/STLS was advertised in the capabilities (STARTTLS services only).", kG,
               kEndpoint},
     MetricDef{Metric::kTargets, "mailsec_targets", "Configured targets, by kind.", kG, kKind},
+    MetricDef{Metric::kTlsCipherAcceptedInfo, "mailsec_tls_cipher_accepted_info",
+              "Deep scan: one cipher suite the server accepted, by version (OpenSSL name); always "
+              "1.",
+              kG, kEndpointVersionCipher},
     MetricDef{Metric::kTlsCipherInfo, "mailsec_tls_cipher_info",
               "Negotiated cipher suite (OpenSSL name); always 1.", kG, kEndpointCipher},
     MetricDef{Metric::kTlsGroupInfo, "mailsec_tls_group_info",

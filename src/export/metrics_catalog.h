@@ -68,6 +68,7 @@ enum class Metric : uint8_t {
   kSpfValid,
   kStartTlsOffered,
   kTargets,
+  kTlsCipherAcceptedInfo,
   kTlsCipherInfo,
   kTlsGroupInfo,
   kTlsHandshakeSuccess,

@@ -1,7 +1,5 @@
 #include "mailsec/probe/deep_scan.h"
 
-#include "probe/dialogue_factory.h"
-
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -18,8 +16,10 @@
 #include "mailsec/net/line_reader.h"
 #include "mailsec/net/transport.h"
 #include "mailsec/proto/dialogue.h"
+#include "mailsec/tls/cipher_suites.h"
 #include "mailsec/tls/client.h"
 #include "mailsec/tls/hello.h"
+#include "probe/dialogue_factory.h"
 
 namespace mailsec::probe {
 namespace {
@@ -39,7 +39,10 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanCompressionCheck,
                                      kScanSecureRenegotiationCheck,
                                      kScanExtendedMasterSecretCheck,
-                                     kScanFallbackScsvCheck};
+                                     kScanFallbackScsvCheck,
+                                     kScanCipherSuitesCheck,
+                                     kScanForwardSecrecyCheck,
+                                     kScanAeadCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
@@ -195,6 +198,7 @@ class Scanner {
     co_await Versions();
     if (!stopped_) co_await Features();
     if (!stopped_) co_await FallbackScsv();
+    if (!stopped_) co_await Ciphers();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
   }
@@ -562,6 +566,48 @@ class Scanner {
     }
   }
 
+  bool CiphersComplete(uint16_t version) const {
+    const std::string name = tls::VersionName(version);
+    return std::find(r_->ciphers_complete.begin(), r_->ciphers_complete.end(), name) !=
+           r_->ciphers_complete.end();
+  }
+
+  // CIPH-01/03: every suite of the table each accepted version takes, by iterative removal
+  // (CHECKS.md §17): the suites left are offered in balanced chunks of at most 64; the one the
+  // ServerHello picks is recorded and dropped, and the chunk asked again until the server
+  // refuses it; then the next chunk. One connection per accepted suite plus one per chunk.
+  // TLS 1.3 is asked with its own hellos (an empty key_share: the HelloRetryRequest names the
+  // suite).
+  asio::awaitable<void> Ciphers() {
+    for (uint16_t v : {tls::kTls13, tls::kTls12, tls::kTls11, tls::kTls10, tls::kSsl3}) {
+      if (!VersionAccepted(v)) continue;
+      const std::vector<uint16_t> all = tls::SuitesFor(v);
+      const size_t chunks = (all.size() + tls::kMaxSuitesPerHello - 1) / tls::kMaxSuitesPerHello;
+      bool complete = true;
+      for (size_t chunk = 0; chunk < chunks && complete; ++chunk) {
+        std::vector<uint16_t> offer;  // interleaved: each chunk a cross-section of the table
+        for (size_t i = chunk; i < all.size(); i += chunks) offer.push_back(all[i]);
+        // Each round removes a suite or ends the chunk: at most offer.size() + 1 rounds.
+        for (size_t round = 0; round <= tls::kMaxSuitesPerHello && !offer.empty(); ++round) {
+          Outcome o = co_await TryRawHello(v, offer);
+          if (o.kind == Outcome::Kind::kUntested) {
+            complete = false;
+            Note(tls::VersionName(v) + " suites untested: " + o.why);
+            break;
+          }
+          if (o.kind == Outcome::Kind::kRefused) break;  // nothing left in this chunk
+          const tls::CipherSuite* info = tls::FindCipherSuite(o.cipher);
+          r_->accepted_ciphers.push_back(
+              {tls::VersionName(v), o.cipher,
+               info != nullptr ? std::string(info->openssl) : tls::VersionName(o.cipher)});
+          std::erase(offer, o.cipher);
+        }
+      }
+      if (complete) r_->ciphers_complete.push_back(tls::VersionName(v));
+      if (stopped_) co_return;
+    }
+  }
+
   void AddWeak(uint16_t version, uint16_t id) {
     const tls::SuiteInfo* info = tls::FindWeakSuite(id);
     if (info == nullptr) return;  // accepted, but not one of ours: not weak
@@ -587,6 +633,14 @@ class Scanner {
     for (const V& v : kVersions) {
       auto it = r_->versions.find(tls::VersionName(v.wire));
       if (it == r_->versions.end() || !it->second) continue;
+      if (CiphersComplete(v.wire)) {
+        // The enumeration offered every weak suite of the table already: no more connections.
+        r_->weak_tested = true;
+        for (const ScanReport::AcceptedCipher& c : r_->accepted_ciphers) {
+          if (c.version == tls::VersionName(v.wire)) AddWeak(v.wire, c.id);
+        }
+        continue;
+      }
       // A full handshake where the local OpenSSL has weak suites (NULL and anonymous only in
       // Debian's OpenSSL 3: no RC4, DES, 3DES or EXPORT). "Tested" needs a real answer: a
       // probe cut short (cap, budget, a reply that is not TLS) decides nothing.
@@ -813,6 +867,75 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
                                         : "a " + r.fallback_version +
                                               " hello marked TLS_FALLBACK_SCSV was accepted "
                                               "(RFC 7507: downgrade not detected)"});
+      }
+    }
+  }
+  // CIPH-01, CIPH-03: over the suites of every accepted version; an unfinished enumeration
+  // decides only what it already proved (an insufficient suite, a non-FS suite, an AEAD suite).
+  {
+    bool any_version = false;
+    std::string unfinished;
+    for (const char* v : {"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1", "SSLv3"}) {
+      if (!yes(v)) continue;
+      any_version = true;
+      if (std::find(r.ciphers_complete.begin(), r.ciphers_complete.end(), v) ==
+          r.ciphers_complete.end()) {
+        unfinished += (unfinished.empty() ? "" : ", ") + std::string(v);
+      }
+    }
+    if (any_version) {
+      std::vector<std::string> insufficient, phase_out, no_fs;
+      bool any_aead = false;
+      for (const ScanReport::AcceptedCipher& c : r.accepted_ciphers) {
+        const tls::CipherSuite* s = tls::FindCipherSuite(c.id);
+        if (s == nullptr) continue;  // only the table's suites are offered
+        const std::string named = c.name + " (" + c.version + ")";
+        if (s->cls == tls::SuiteClass::kInsufficient) insufficient.push_back(named);
+        if (s->cls == tls::SuiteClass::kPhaseOut) phase_out.push_back(named);
+        if (!s->forward_secret) no_fs.push_back(named);
+        any_aead = any_aead || s->aead;
+      }
+      auto list = [](const std::vector<std::string>& v) {
+        std::string text;
+        for (size_t i = 0; i < v.size() && i < 6; ++i) text += (i == 0 ? "" : ", ") + v[i];
+        if (v.size() > 6) text += " and " + std::to_string(v.size() - 6) + " more";
+        return text;
+      };
+      const std::string why_unfinished =
+          "the suite enumeration of " + unfinished + " did not finish";
+      const bool none = r.accepted_ciphers.empty();
+      if (!insufficient.empty()) {
+        out.push_back({kScanCipherSuitesCheck, Verdict::kFail,
+                       "insufficient (Internet.nl): " + list(insufficient)});
+      } else if (!unfinished.empty()) {
+        out.push_back({kScanCipherSuitesCheck, Verdict::kError, why_unfinished});
+      } else if (none) {
+        out.push_back({kScanCipherSuitesCheck, Verdict::kError, "no suite of the table accepted"});
+      } else if (!phase_out.empty()) {
+        out.push_back({kScanCipherSuitesCheck, Verdict::kWarn,
+                       "phase out (Internet.nl): " + list(phase_out)});
+      } else {
+        out.push_back({kScanCipherSuitesCheck, Verdict::kPass, ""});
+      }
+      if (!no_fs.empty()) {
+        out.push_back(
+            {kScanForwardSecrecyCheck, Verdict::kFail, "without forward secrecy: " + list(no_fs)});
+      } else if (!unfinished.empty()) {
+        out.push_back({kScanForwardSecrecyCheck, Verdict::kError, why_unfinished});
+      } else if (none) {
+        out.push_back(
+            {kScanForwardSecrecyCheck, Verdict::kError, "no suite of the table accepted"});
+      } else {
+        out.push_back({kScanForwardSecrecyCheck, Verdict::kPass, ""});
+      }
+      if (any_aead) {
+        out.push_back({kScanAeadCheck, Verdict::kPass, ""});
+      } else if (!unfinished.empty()) {
+        out.push_back({kScanAeadCheck, Verdict::kError, why_unfinished});
+      } else if (none) {
+        out.push_back({kScanAeadCheck, Verdict::kError, "no suite of the table accepted"});
+      } else {
+        out.push_back({kScanAeadCheck, Verdict::kFail, "no AEAD suite accepted"});
       }
     }
   }

@@ -268,10 +268,15 @@ const SuiteInfo* FindWeakSuite(uint16_t id) {
 std::span<const uint16_t> CommonSuites() { return kCommon; }
 
 Result<std::string> BuildClientHello(const HelloSpec& spec) {
-  if (spec.version < kSsl3 || spec.version > kTls12) {
+  if (spec.version < kSsl3 || spec.version > kTls13) {
     return Status::InvalidArgument("hello version " + VersionName(spec.version) +
-                                   " is not SSLv3..TLSv1.2");
+                                   " is not SSLv3..TLSv1.3");
   }
+  if (spec.groups.size() > kMaxGroupsPerHello) {
+    return Status::InvalidArgument("hello needs at most " + std::to_string(kMaxGroupsPerHello) +
+                                   " groups");
+  }
+  const bool tls13 = spec.version == kTls13;
   if (spec.suites.empty() || spec.suites.size() > kMaxSuitesPerHello) {
     return Status::InvalidArgument("hello needs 1.." + std::to_string(kMaxSuitesPerHello) +
                                    " suites");
@@ -279,7 +284,7 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
   if (spec.sni.size() > 253) return Status::InvalidArgument("server name too long");
 
   std::string body;
-  Put16(&body, spec.version);
+  Put16(&body, tls13 ? kTls12 : spec.version);
   body.append(reinterpret_cast<const char*>(spec.random.data()), spec.random.size());
   Put8(&body, 0);  // no session id
   Put16(&body, static_cast<unsigned>(spec.suites.size() * 2));
@@ -303,14 +308,31 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
       sni.append(spec.sni);
       PutExtension(&ext, 0x0000, sni);
     }
-    // supported_groups: x25519, secp256r1, secp384r1, secp521r1 (ECDHE/AECDH suites need one).
+    // supported_groups (ECDHE/AECDH suites need one; TLS 1.3 takes its group from it).
+    std::vector<uint16_t> group_list = spec.groups;
+    if (group_list.empty()) {
+      group_list = {0x001d, 0x0017, 0x0018, 0x0019};  // x25519, secp256r1, secp384r1, secp521r1
+      if (tls13)
+        group_list.insert(group_list.end(), {0x001e, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104});
+    }
     std::string groups;
-    const uint16_t kGroups[] = {0x001d, 0x0017, 0x0018, 0x0019};
-    Put16(&groups, sizeof kGroups);
-    for (uint16_t g : kGroups) Put16(&groups, g);
+    Put16(&groups, static_cast<unsigned>(group_list.size() * 2));
+    for (uint16_t g : group_list) Put16(&groups, g);
     PutExtension(&ext, 0x000a, groups);
-    PutExtension(&ext, 0x000b, std::string("\x01\x00", 2));  // ec_point_formats: uncompressed
-    if (spec.version == kTls12) {
+    if (!tls13) {
+      PutExtension(&ext, 0x000b, std::string("\x01\x00", 2));  // ec_point_formats: uncompressed
+    }
+    if (tls13) {
+      // signature_algorithms: ECDSA, RSA-PSS, EdDSA, then PKCS#1 (certificates only).
+      const uint16_t kSigs[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
+                                0x0807, 0x0808, 0x0401, 0x0501, 0x0601};
+      std::string sigs;
+      Put16(&sigs, sizeof kSigs);
+      for (uint16_t a : kSigs) Put16(&sigs, a);
+      PutExtension(&ext, 0x000d, sigs);
+      PutExtension(&ext, kExtSupportedVersions, std::string("\x02\x03\x04", 3));
+      PutExtension(&ext, kExtKeyShare, std::string("\x00\x00", 2));  // no shares: ask for HRR
+    } else if (spec.version == kTls12) {
       // signature_algorithms: ECDSA/RSA-PSS/RSA with SHA-256/384/512, then SHA-1 (old servers).
       const uint16_t kSigs[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
                                 0x0401, 0x0501, 0x0601, 0x0203, 0x0201};
@@ -319,8 +341,10 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
       for (uint16_t a : kSigs) Put16(&sigs, a);
       PutExtension(&ext, 0x000d, sigs);
     }
-    PutExtension(&ext, kExtExtendedMasterSecret, std::string());        // RFC 7627: empty
-    PutExtension(&ext, kExtRenegotiationInfo, std::string("\x00", 1));  // initial: empty
+    if (!tls13) {
+      PutExtension(&ext, kExtExtendedMasterSecret, std::string());        // RFC 7627: empty
+      PutExtension(&ext, kExtRenegotiationInfo, std::string("\x00", 1));  // initial: empty
+    }
     Put16(&body, static_cast<unsigned>(ext.size()));
     body.append(ext);
   }

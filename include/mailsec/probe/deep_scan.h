@@ -1,5 +1,6 @@
 // DeepScan: the slow, heavy TLS scan of one endpoint address (CHECKS.md §15 STRIP-04, §16-18):
-// which protocol versions the server accepts (SSLv2 ... TLS 1.3), whether it honours
+// which protocol versions the server accepts (SSLv2 ... TLS 1.3), which cipher suites each
+// version accepts (CIPH-01, CIPH-03), whether it honours
 // TLS_FALLBACK_SCSV, compresses, supports secure renegotiation and the extended master secret,
 // whether it accepts weak cipher suites, and whether a STARTTLS service executes plaintext
 // pipelined behind STARTTLS inside TLS (command injection, CVE-2011-0411).
@@ -45,6 +46,9 @@ inline constexpr std::string_view kScanSecureRenegotiationCheck =
 inline constexpr std::string_view kScanExtendedMasterSecretCheck =
     "tls_extended_master_secret";                                                  // TLSF-04
 inline constexpr std::string_view kScanFallbackScsvCheck = "tls_fallback_scsv";    // TLSV-06
+inline constexpr std::string_view kScanCipherSuitesCheck = "tls_cipher_suites";    // CIPH-01
+inline constexpr std::string_view kScanForwardSecrecyCheck = "tls_forward_secrecy";  // CIPH-03
+inline constexpr std::string_view kScanAeadCheck = "tls_aead_offered";               // CIPH-03
 inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";  // TX-10
 inline constexpr std::string_view kScanCommandInjectionCheck =
     "starttls_command_injection";  // STRIP-04
@@ -57,7 +61,9 @@ struct ScanOptions {
   // probe.timeout bounds each connection.
   ProbeOptions probe;
   // Hard cap on connections per address per scan.
-  int max_handshakes = 80;
+  // Room for the cipher enumeration of a server with TLS 1.0-1.3 and broad suite lists (about
+  // one connection per accepted suite and version, plus one per 64 suites offered).
+  int max_handshakes = 160;
   // Between two connections to the same address (politeness, META-03).
   std::chrono::milliseconds pause{100};
   // The whole scan; tests not started by then are left untested.

@@ -87,6 +87,19 @@ struct ScanReport {
   // refused with inappropriate_fallback; false: accepted; nullopt: not asked or no clear answer.
   std::optional<bool> fallback_scsv;
   std::string fallback_version;  // the version of that hello
+  // CIPH-01/03: the suites each version accepted, found by iterative removal (hand-built hellos
+  // offering up to 64 suites, the chosen one removed until the server refuses), bounded by the
+  // table of tls/cipher_suites.h.
+  struct AcceptedCipher {
+    std::string version;  // "TLSv1.2"
+    uint16_t id = 0;      // IANA code point
+    std::string name;     // OpenSSL name
+  };
+  std::vector<AcceptedCipher> accepted_ciphers;
+  // Versions whose enumeration ran until the server refused every suite left: for these
+  // accepted_ciphers is the whole list. Another accepted version's list is partial (the cap, the
+  // budget, an answer that was not TLS).
+  std::vector<std::string> ciphers_complete;
   // STARTTLS services only; nullopt: not tested.
   std::optional<bool> command_injection;
   // TX-10, submission/imap/pop3 on their default ports: the implicit-TLS sibling (465, 993, 995)

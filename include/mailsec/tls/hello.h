@@ -67,19 +67,28 @@ const SuiteInfo* FindWeakSuite(uint16_t id);
 std::span<const uint16_t> CommonSuites();
 
 struct HelloSpec {
-  uint16_t version = kTls12;     // client_version; the record carries min(version, TLS 1.0)
+  // SSLv3..TLS 1.2: client_version; the record carries min(version, TLS 1.0). TLS 1.3 (RFC 8446
+  // §4.1.2): legacy_version TLS 1.2 and supported_versions naming TLS 1.3 alone, with an EMPTY
+  // key_share, so that a server that would accept answers with a HelloRetryRequest naming its
+  // suite and group: decided without any key exchange.
+  uint16_t version = kTls12;
   std::vector<uint16_t> suites;  // at most kMaxSuitesPerHello, in order of preference
   std::string sni;               // server_name; empty: none (IP-literal targets)
   std::array<uint8_t, 32> random{};
   // Compression methods DEFLATE then null (TLSF-01); otherwise null only.
   bool offer_deflate = false;
+  // supported_groups, at most kMaxGroupsPerHello; empty: x25519, secp256r1, secp384r1,
+  // secp521r1 (and for TLS 1.3 also x448 and ffdhe2048..ffdhe8192).
+  std::vector<uint16_t> groups;
   // TLS 1.0-1.2 get supported_groups, ec_point_formats, signature_algorithms (1.2), SNI,
   // extended_master_secret and renegotiation_info; SSLv3 gets none (many SSLv3 stacks choke on
-  // them). TLS_FALLBACK_SCSV is a suite: put kFallbackScsv in `suites`.
+  // them). TLS_FALLBACK_SCSV is a suite: put kFallbackScsv in `suites`. TLS 1.3 gets SNI,
+  // supported_groups, signature_algorithms, supported_versions and the empty key_share.
 };
+inline constexpr size_t kMaxGroupsPerHello = 32;
 
-// A ClientHello record (SSLv3 or TLS 1.0-1.2 format). InvalidArgument for an empty or too long
-// suite list, or a version outside SSLv3..TLS 1.2.
+// A ClientHello record (SSLv3, TLS 1.0-1.2 or TLS 1.3 format). InvalidArgument for an empty or
+// too long suite or group list, or a version outside SSLv3..TLS 1.3.
 [[nodiscard]] Result<std::string> BuildClientHello(const HelloSpec& spec);
 
 // An SSLv2 CLIENT-HELLO (SSLv2 record format) offering the SSLv2 cipher kinds below, with a

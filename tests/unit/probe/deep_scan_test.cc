@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "mailsec/tls/client.h"
@@ -37,17 +38,24 @@ using checks::CheckVerdict;
 
 // A self-signed EC certificate in a temp dir, made once for the binary.
 struct CertDir {
-  std::string dir, cert, key;
+  std::string dir, cert, key, rsa_cert, rsa_key;
   CertDir() {
     char tmpl[] = "/tmp/deep_scan_test.XXXXXX";
     dir = ::mkdtemp(tmpl);
     cert = dir + "/cert.pem";
     key = dir + "/key.pem";
+    rsa_cert = dir + "/rsa_cert.pem";
+    rsa_key = dir + "/rsa_key.pem";
     const std::string cmd =
         "timeout 20 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
         "-subj /CN=localhost -days 2 -keyout " +
         key + " -out " + cert + " >/dev/null 2>&1";
-    ok = std::system(cmd.c_str()) == 0;
+    // RSA key transport suites (CIPH-03) need an RSA certificate.
+    const std::string rsa =
+        "timeout 20 openssl req -x509 -newkey rsa:2048 -nodes "
+        "-subj /CN=localhost -days 2 -keyout " +
+        rsa_key + " -out " + rsa_cert + " >/dev/null 2>&1";
+    ok = std::system(cmd.c_str()) == 0 && std::system(rsa.c_str()) == 0;
   }
   ~CertDir() {
     std::error_code ec;
@@ -80,14 +88,15 @@ bool WaitForPort(int port, int ms) {
 // a pipe we keep open (EOF on stdin would end its sessions).
 class SServer {
  public:
-  explicit SServer(std::vector<std::string> extra) {
+  explicit SServer(std::vector<std::string> extra, bool rsa = false) {
     port_ = testing::UnusedLoopbackPort();
     int in[2];
     if (::pipe(in) != 0) return;
-    std::vector<std::string> args = {
-        "openssl", "s_server",   "-accept", "127.0.0.1:" + std::to_string(port_),
-        "-cert",   Certs().cert, "-key",    Certs().key,
-        "-quiet"};
+    std::vector<std::string> args = {"openssl", "s_server",
+                                     "-accept", "127.0.0.1:" + std::to_string(port_),
+                                     "-cert",   rsa ? Certs().rsa_cert : Certs().cert,
+                                     "-key",    rsa ? Certs().rsa_key : Certs().key,
+                                     "-quiet"};
     args.insert(args.end(), extra.begin(), extra.end());
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -423,6 +432,14 @@ std::optional<bool> Version(const ScanResult& r, const char* v) {
   return it->second;
 }
 
+std::set<std::string> Accepted(const ScanResult& r, const std::string& version) {
+  std::set<std::string> out;
+  for (const auto& c : r.accepted_ciphers) {
+    if (c.version == version) out.insert(c.name);
+  }
+  return out;
+}
+
 class DeepScanTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -451,9 +468,15 @@ TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
   EXPECT_TRUE(r.accepted_weak.empty());
   EXPECT_FALSE(r.command_injection.has_value());  // implicit TLS: no STARTTLS to inject into
   EXPECT_EQ(r.error, "");
-  // 6 versions, the features hello, the fallback hello, then TLS 1.2's weak suites: one OpenSSL
-  // handshake and one hand-built hello.
-  EXPECT_EQ(r.handshakes, 10);
+  // 6 versions, the features hello, the fallback hello, then the suites: one connection per
+  // accepted suite plus one per chunk (TLS 1.3: one chunk, TLS 1.2: two). The weak suites
+  // need none: the finished enumeration offered them all.
+  size_t n13 = 0, n12 = 0;
+  for (const auto& c : r.accepted_ciphers) (c.version == "TLSv1.3" ? n13 : n12) += 1;
+  EXPECT_EQ(n13, 3u);  // OpenSSL's default TLS 1.3 suites: AES-128/256-GCM, ChaCha20
+  EXPECT_GT(n12, 3u);
+  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2)));
+  EXPECT_EQ(r.ciphers_complete, (std::vector<std::string>{"TLSv1.3", "TLSv1.2"}));
   // OpenSSL 3 never compresses, and answers RFC 5746, RFC 7627 and RFC 7507.
   EXPECT_EQ(r.features_version, "TLSv1.2");
   EXPECT_EQ(r.compression_method, 0);
@@ -526,6 +549,60 @@ TEST_F(DeepScanTest, ScriptedServerCompressesWithoutRfc5746Or7627AndIgnoresFallb
   EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kPass);
 }
 
+TEST_F(DeepScanTest, CipherSuitesEnumeratedAndClassified) {
+  SServer s({"-no_tls1", "-no_tls1_1", "-cipher",
+             "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-SHA384", "-ciphersuites",
+             "TLS_AES_256_GCM_SHA384:TLS_AES_128_CCM_8_SHA256"});
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+  EXPECT_EQ(Accepted(r, "TLSv1.3"),
+            (std::set<std::string>{"TLS_AES_256_GCM_SHA384", "TLS_AES_128_CCM_8_SHA256"}))
+      << r.error;
+  EXPECT_EQ(Accepted(r, "TLSv1.2"),
+            (std::set<std::string>{"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-SHA384"}));
+  // CCM_8 in TLS 1.3 is insufficient (Internet.nl), the CBC-SHA384 suite phase-out.
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
+  // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks.
+  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4);
+
+  // Without the CCM_8 suite only the phase-out one is left to complain about.
+  SServer warn({"-no_tls1", "-no_tls1_1", "-cipher",
+                "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-SHA384", "-ciphersuites",
+                "TLS_AES_256_GCM_SHA384"});
+  ASSERT_TRUE(warn.up());
+  r = Scan(Target("imaps", warn.port()), TestOptions());
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kWarn) << r.error;
+  for (const auto& f : r.findings) {
+    if (f.check == kScanCipherSuitesCheck) {
+      EXPECT_NE(f.detail.find("ECDHE-ECDSA-AES256-SHA384 (TLSv1.2)"), std::string::npos);
+    }
+  }
+}
+
+TEST_F(DeepScanTest, RsaKeyTransportHasNoForwardSecrecyNorAead) {
+  SServer s({"-no_tls1_3", "-cipher", "AES128-SHA"}, /*rsa=*/true);
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("pop3s", s.port()), TestOptions());
+  EXPECT_EQ(Version(r, "TLSv1.2"), true) << r.error;
+  EXPECT_EQ(Accepted(r, "TLSv1.2"), (std::set<std::string>{"AES128-SHA"}));
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kFail);
+
+  SServer good({"-no_tls1_3", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305"},
+               /*rsa=*/true);
+  ASSERT_TRUE(good.up());
+  r = Scan(Target("pop3s", good.port()), TestOptions());
+  EXPECT_EQ(Accepted(r, "TLSv1.2"),
+            (std::set<std::string>{"ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305"}))
+      << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
+}
+
 TEST_F(DeepScanTest, Tls13OnlyHasNoFeatureOrFallbackSeries) {
   SServer s({"-tls1_3"});
   ASSERT_TRUE(s.up());
@@ -580,9 +657,13 @@ TEST_F(DeepScanTest, ScriptedSsl3ServerWithRc4And3Des) {
   EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), std::nullopt);
   EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), std::nullopt);
-  // 6 versions + the features hello + 3 weak rounds (RC4, 3DES, then refused).
-  EXPECT_EQ(r.handshakes, 10);
-  EXPECT_EQ(fake.connections(), 10);
+  // 6 versions + the features hello + the SSLv3 suites in one chunk (RC4, 3DES, AES128-SHA,
+  // then refused); the weak suites come from that list, without another connection.
+  EXPECT_EQ(r.handshakes, 11);
+  EXPECT_EQ(fake.connections(), 11);
+  EXPECT_EQ(Accepted(r, "SSLv3"), (std::set<std::string>{"RC4-SHA", "DES-CBC3-SHA", "AES128-SHA"}));
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kFail);
 }
 
 TEST_F(DeepScanTest, ScriptedSsl2Server) {
@@ -725,6 +806,11 @@ TEST_F(DeepScanTest, HandshakeCapAndPause) {
   EXPECT_NE(r.error.find("handshake cap of 3 reached"), std::string::npos) << r.error;
   EXPECT_GE(took, std::chrono::milliseconds(300));  // two pauses between three connections
   EXPECT_EQ(VerdictOf(r, kScanSsl3Check), CheckVerdict::kError);  // never tried: not "pass"
+  // The cap stopped the scan before any suite was asked: untested, never "refused".
+  EXPECT_TRUE(r.accepted_ciphers.empty());
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kError);
 }
 
 // ---- findings (pure) ----------------------------------------------------------------------
@@ -780,6 +866,32 @@ TEST(ScanFindingsTest, Rules) {
   r.findings = ScanFindings(smtp, r);
   EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), std::nullopt);
   EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kPass);
+
+  // Suites: an unfinished enumeration proves only what it saw.
+  r.versions = {{"TLSv1.2", true}, {"TLSv1.3", true}};
+  r.ciphers_complete = {"TLSv1.3"};
+  r.accepted_ciphers = {{"TLSv1.3", 0x1302, "TLS_AES_256_GCM_SHA384"}};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
+  r.accepted_ciphers.push_back({"TLSv1.2", 0x009C, "AES128-GCM-SHA256"});
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kFail);
+  r.ciphers_complete = {"TLSv1.3", "TLSv1.2"};
+  r.accepted_ciphers = {{"TLSv1.3", 0x1302, "TLS_AES_256_GCM_SHA384"},
+                        {"TLSv1.2", 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256"}};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
+  r.accepted_ciphers = {{"TLSv1.2", 0xC028, "ECDHE-RSA-AES256-SHA384"}};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kFail);
+  r.accepted_ciphers.clear();
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kError);  // nothing of ours
 
   ScanResult none;
   EXPECT_TRUE(ScanFindings(smtp, none).empty());  // never connected: no series

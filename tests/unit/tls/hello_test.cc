@@ -131,8 +131,12 @@ TEST(HelloTest, BuildRejectsBadSpecs) {
   spec.suites.assign(kMaxSuitesPerHello + 1, 0x002F);
   EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
   spec.suites = {0x002F};
-  spec.version = kTls13;
+  spec.version = 0x0305;
   EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.version = kTls13;
+  spec.groups.assign(kMaxGroupsPerHello + 1, 0x001d);
+  EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.groups.clear();
   spec.version = kSsl2;
   EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
   spec.version = kTls12;
@@ -235,6 +239,30 @@ TEST(HelloTest, HelloOffersDeflateAndEms) {
   Result<std::string> ssl3 = BuildClientHello(spec);
   ASSERT_TRUE(ssl3.ok());
   EXPECT_EQ(ssl3->find(Bytes({0x00, 0x17, 0, 0})), std::string::npos);  // no extensions at all
+}
+
+TEST(HelloTest, Tls13HelloAsksForARetry) {
+  HelloSpec spec;
+  spec.version = kTls13;
+  spec.suites = {0x1302, 0x1301};
+  spec.groups = {0x0018};
+  Result<std::string> r = BuildClientHello(spec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::string& h = *r;
+  EXPECT_EQ(h.substr(0, 3), Bytes({22, 3, 1}));
+  EXPECT_EQ(h.substr(9, 2), Bytes({3, 3}));  // legacy_version TLS 1.2
+  EXPECT_EQ(h.substr(44, 8), Bytes({0, 4, 0x13, 0x02, 0x13, 0x01, 1, 0}));
+  EXPECT_NE(h.find(Bytes({0x00, 0x2b, 0, 3, 2, 3, 4})), std::string::npos);  // TLS 1.3 only
+  EXPECT_NE(h.find(Bytes({0x00, 0x33, 0, 2, 0, 0})), std::string::npos);     // empty key_share
+  EXPECT_NE(h.find(Bytes({0x00, 0x0a, 0, 4, 0, 2, 0, 0x18})), std::string::npos);  // one group
+  EXPECT_EQ(h.find(Bytes({0xff, 0x01})), std::string::npos);  // no renegotiation in TLS 1.3
+  // TLS 1.2 with one curve: supported_groups carries just it.
+  spec.version = kTls12;
+  spec.suites = {0xC02F};
+  spec.groups = {0x0017};
+  r = BuildClientHello(spec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->find(Bytes({0x00, 0x0a, 0, 4, 0, 2, 0, 0x17})), std::string::npos);
 }
 
 TEST(HelloTest, ServerHelloExtensions) {

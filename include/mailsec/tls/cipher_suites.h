@@ -1,0 +1,36 @@
+// The cipher suites the deep scan enumerates, as data: IANA code point, OpenSSL and IANA names,
+// Internet.nl's class (CHECKS.md CIPH-01, NCSC-NL TLS guidelines 2025-05), forward secrecy and
+// AEAD (CIPH-03), and the oldest version that defines the suite. Immutable static storage.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace mailsec::tls {
+
+// Internet.nl's classes: good and sufficient pass, phase_out warns, insufficient fails.
+enum class SuiteClass : uint8_t { kGood, kSufficient, kPhaseOut, kInsufficient };
+// "good", "sufficient", "phase_out", "insufficient"
+std::string_view SuiteClassName(SuiteClass c);
+
+struct CipherSuite {
+  uint16_t id;
+  std::string_view openssl;  // "ECDHE-RSA-AES128-GCM-SHA256"; TLS 1.3: the IANA name
+  std::string_view iana;     // "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+  SuiteClass cls;
+  bool forward_secret;   // ephemeral key exchange (ECDHE, DHE, anonymous ones too; TLS 1.3)
+  bool aead;             // GCM, CCM, CCM_8, ChaCha20-Poly1305
+  uint16_t min_version;  // kSsl3 (SSLv3 and later), kTls12 (TLS 1.2 only), kTls13
+};
+
+// Every suite of the table, by code point. PSK and SRP suites are left out: they need a shared
+// secret no mail server publishes (Internet.nl does not look for them either).
+std::span<const CipherSuite> CipherSuites();
+// The entry for `id`; null when the table does not know it.
+const CipherSuite* FindCipherSuite(uint16_t id);
+// The code points to offer for `version` (SSLv3..TLS 1.3), in table order.
+std::vector<uint16_t> SuitesFor(uint16_t version);
+
+}  // namespace mailsec::tls
