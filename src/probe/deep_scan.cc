@@ -42,7 +42,8 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanFallbackScsvCheck,
                                      kScanCipherSuitesCheck,
                                      kScanForwardSecrecyCheck,
-                                     kScanAeadCheck};
+                                     kScanAeadCheck,
+                                     kScanCipherOrderCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
@@ -199,6 +200,7 @@ class Scanner {
     if (!stopped_) co_await Features();
     if (!stopped_) co_await FallbackScsv();
     if (!stopped_) co_await Ciphers();
+    if (!stopped_) co_await CipherOrder();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
   }
@@ -608,6 +610,55 @@ class Scanner {
     }
   }
 
+  // CIPH-05: does the server pick by its own order, and is a better suite preferred? On the best
+  // version up to TLS 1.2 with two or more accepted suites: the best (Internet.nl class;
+  // ChaCha20 after AES-GCM among equals, tolerating servers that prefer it for clients without
+  // AES hardware) and the worst of them, offered in both orders. Two connections.
+  asio::awaitable<void> CipherOrder() {
+    for (uint16_t v : {tls::kTls12, tls::kTls11, tls::kTls10, tls::kSsl3}) {
+      if (!VersionAccepted(v)) continue;
+      const std::string name = tls::VersionName(v);
+      const tls::CipherSuite* best = nullptr;
+      const tls::CipherSuite* worst = nullptr;
+      auto rank = [](const tls::CipherSuite* s) {
+        const bool chacha = s->iana.find("CHACHA20") != std::string_view::npos;
+        return static_cast<int>(s->cls) * 2 + (chacha ? 1 : 0);
+      };
+      for (const ScanReport::AcceptedCipher& c : r_->accepted_ciphers) {
+        if (c.version != name) continue;
+        const tls::CipherSuite* s = tls::FindCipherSuite(c.id);
+        if (s == nullptr) continue;
+        if (best == nullptr || rank(s) < rank(best)) best = s;
+        if (worst == nullptr || rank(s) >= rank(worst)) worst = s;
+      }
+      if (best == nullptr || best == worst) co_return;  // fewer than two: nothing to order
+      r_->order_version = name;
+      r_->order_best = std::string(best->openssl);
+      r_->order_worst = std::string(worst->openssl);
+      // Named vectors, not braced lists in the co_await (GCC 12 miscompiles those).
+      const std::vector<uint16_t> worst_first = {worst->id, best->id};
+      const std::vector<uint16_t> best_first = {best->id, worst->id};
+      Outcome first = co_await TryRawHello(v, worst_first);
+      if (first.kind != Outcome::Kind::kAccepted) {
+        Note("cipher order (" + name + "): " + first.why);
+        co_return;
+      }
+      r_->order_pick_worst_first = SuiteName(first.cipher);
+      Outcome second = co_await TryRawHello(v, best_first);
+      if (second.kind != Outcome::Kind::kAccepted) {
+        Note("cipher order (" + name + "): " + second.why);
+        co_return;
+      }
+      r_->order_pick_best_first = SuiteName(second.cipher);
+      co_return;  // the best version only (Internet.nl)
+    }
+  }
+
+  static std::string SuiteName(uint16_t id) {
+    const tls::CipherSuite* s = tls::FindCipherSuite(id);
+    return s != nullptr ? std::string(s->openssl) : tls::VersionName(id);
+  }
+
   void AddWeak(uint16_t version, uint16_t id) {
     const tls::SuiteInfo* info = tls::FindWeakSuite(id);
     if (info == nullptr) return;  // accepted, but not one of ours: not weak
@@ -937,6 +988,44 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
       } else {
         out.push_back({kScanAeadCheck, Verdict::kFail, "no AEAD suite accepted"});
       }
+    }
+  }
+  // CIPH-05: only where two suites of a version up to TLS 1.2 could be put in order.
+  if (!r.order_version.empty()) {
+    const tls::CipherSuite* best = nullptr;
+    const tls::CipherSuite* worst = nullptr;
+    for (const ScanReport::AcceptedCipher& c : r.accepted_ciphers) {
+      if (c.version != r.order_version) continue;
+      if (c.name == r.order_best) best = tls::FindCipherSuite(c.id);
+      if (c.name == r.order_worst) worst = tls::FindCipherSuite(c.id);
+    }
+    const bool matters =
+        best != nullptr && worst != nullptr && worst->cls != best->cls &&
+        (worst->cls == tls::SuiteClass::kPhaseOut || worst->cls == tls::SuiteClass::kInsufficient);
+    const std::string at = " (" + r.order_version + ")";
+    if (!r.order_pick_worst_first.has_value()) {
+      out.push_back({kScanCipherOrderCheck, Verdict::kError,
+                     "the cipher order hellos got no ServerHello" + at});
+    } else if (*r.order_pick_worst_first == r.order_worst && matters) {
+      out.push_back({kScanCipherOrderCheck, Verdict::kFail,
+                     "chose " + r.order_worst + " over " + r.order_best +
+                         " when the client listed it first: the server does not enforce a "
+                         "secure order" +
+                         at});
+    } else {
+      std::string detail;
+      if (r.order_pick_best_first.has_value()) {
+        detail = *r.order_pick_best_first == *r.order_pick_worst_first
+                     ? "the server enforces its order"
+                     : "the server follows the client's order";
+      } else {
+        detail = "the second order hello got no ServerHello";
+      }
+      if (!matters && worst != nullptr) {
+        detail += "; the weaker suite " + r.order_worst + " is still " +
+                  std::string(tls::SuiteClassName(worst->cls));
+      }
+      out.push_back({kScanCipherOrderCheck, Verdict::kPass, detail + at});
     }
   }
   // STRIP-04

@@ -49,6 +49,7 @@ inline constexpr std::string_view kScanFallbackScsvCheck = "tls_fallback_scsv"; 
 inline constexpr std::string_view kScanCipherSuitesCheck = "tls_cipher_suites";    // CIPH-01
 inline constexpr std::string_view kScanForwardSecrecyCheck = "tls_forward_secrecy";  // CIPH-03
 inline constexpr std::string_view kScanAeadCheck = "tls_aead_offered";               // CIPH-03
+inline constexpr std::string_view kScanCipherOrderCheck = "tls_cipher_order";        // CIPH-05
 inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";  // TX-10
 inline constexpr std::string_view kScanCommandInjectionCheck =
     "starttls_command_injection";  // STRIP-04

@@ -100,6 +100,12 @@ struct ScanReport {
   // accepted_ciphers is the whole list. Another accepted version's list is partial (the cap, the
   // budget, an answer that was not TLS).
   std::vector<std::string> ciphers_complete;
+  // CIPH-05, on the best version up to TLS 1.2 with two or more accepted suites: the best and
+  // the worst of them (Internet.nl class) offered worst first, then best first.
+  std::string order_version;                          // "" when not asked
+  std::string order_best, order_worst;                // OpenSSL names
+  std::optional<std::string> order_pick_worst_first;  // the suite chosen for [worst, best]
+  std::optional<std::string> order_pick_best_first;   // the suite chosen for [best, worst]
   // STARTTLS services only; nullopt: not tested.
   std::optional<bool> command_injection;
   // TX-10, submission/imap/pop3 on their default ports: the implicit-TLS sibling (465, 993, 995)

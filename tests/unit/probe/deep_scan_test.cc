@@ -475,7 +475,8 @@ TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
   for (const auto& c : r.accepted_ciphers) (c.version == "TLSv1.3" ? n13 : n12) += 1;
   EXPECT_EQ(n13, 3u);  // OpenSSL's default TLS 1.3 suites: AES-128/256-GCM, ChaCha20
   EXPECT_GT(n12, 3u);
-  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2)));
+  // ... and two for the cipher order.
+  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2));
   EXPECT_EQ(r.ciphers_complete, (std::vector<std::string>{"TLSv1.3", "TLSv1.2"}));
   // OpenSSL 3 never compresses, and answers RFC 5746, RFC 7627 and RFC 7507.
   EXPECT_EQ(r.features_version, "TLSv1.2");
@@ -564,8 +565,8 @@ TEST_F(DeepScanTest, CipherSuitesEnumeratedAndClassified) {
   EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kFail);
   EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
-  // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks.
-  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4);
+  // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks, the order.
+  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2);
 
   // Without the CCM_8 suite only the phase-out one is left to complain about.
   SServer warn({"-no_tls1", "-no_tls1_1", "-cipher",
@@ -579,6 +580,31 @@ TEST_F(DeepScanTest, CipherSuitesEnumeratedAndClassified) {
       EXPECT_NE(f.detail.find("ECDHE-ECDSA-AES256-SHA384 (TLSv1.2)"), std::string::npos);
     }
   }
+}
+
+TEST_F(DeepScanTest, CipherOrderFollowedOrEnforced) {
+  // OpenSSL follows the client's order unless told otherwise: listed first, the phase-out suite
+  // is taken.
+  const std::vector<std::string> suites = {
+      "-no_tls1_3", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-SHA384"};
+  SServer client_order(suites);
+  ASSERT_TRUE(client_order.up());
+  ScanResult r = Scan(Target("imaps", client_order.port()), TestOptions());
+  EXPECT_EQ(r.order_version, "TLSv1.2") << r.error;
+  EXPECT_EQ(r.order_best, "ECDHE-ECDSA-AES128-GCM-SHA256");
+  EXPECT_EQ(r.order_worst, "ECDHE-ECDSA-AES256-SHA384");
+  EXPECT_EQ(r.order_pick_worst_first, "ECDHE-ECDSA-AES256-SHA384");
+  EXPECT_EQ(r.order_pick_best_first, "ECDHE-ECDSA-AES128-GCM-SHA256");
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kFail);
+
+  std::vector<std::string> preferring = suites;
+  preferring.push_back("-serverpref");
+  SServer server_order(preferring);
+  ASSERT_TRUE(server_order.up());
+  r = Scan(Target("imaps", server_order.port()), TestOptions());
+  EXPECT_EQ(r.order_pick_worst_first, "ECDHE-ECDSA-AES128-GCM-SHA256") << r.error;
+  EXPECT_EQ(r.order_pick_best_first, "ECDHE-ECDSA-AES128-GCM-SHA256");
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kPass);
 }
 
 TEST_F(DeepScanTest, RsaKeyTransportHasNoForwardSecrecyNorAead) {
@@ -659,8 +685,12 @@ TEST_F(DeepScanTest, ScriptedSsl3ServerWithRc4And3Des) {
   EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), std::nullopt);
   // 6 versions + the features hello + the SSLv3 suites in one chunk (RC4, 3DES, AES128-SHA,
   // then refused); the weak suites come from that list, without another connection.
-  EXPECT_EQ(r.handshakes, 11);
-  EXPECT_EQ(fake.connections(), 11);
+  // ... and two for the order (all three insufficient: the server's order, nothing to blame).
+  EXPECT_EQ(r.handshakes, 13);
+  EXPECT_EQ(fake.connections(), 13);
+  EXPECT_EQ(r.order_pick_worst_first, "RC4-SHA");
+  EXPECT_EQ(r.order_pick_best_first, "RC4-SHA");
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kPass);
   EXPECT_EQ(Accepted(r, "SSLv3"), (std::set<std::string>{"RC4-SHA", "DES-CBC3-SHA", "AES128-SHA"}));
   EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kFail);
   EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kFail);
@@ -889,6 +919,21 @@ TEST(ScanFindingsTest, Rules) {
   r.findings = ScanFindings(smtp, r);
   EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kWarn);
   EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), std::nullopt);  // not asked
+  r.accepted_ciphers.push_back({"TLSv1.2", 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256"});
+  r.order_version = "TLSv1.2";
+  r.order_best = "ECDHE-RSA-AES128-GCM-SHA256";
+  r.order_worst = "ECDHE-RSA-AES256-SHA384";
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kError);  // no ServerHello
+  r.order_pick_worst_first = "ECDHE-RSA-AES256-SHA384";
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kFail);
+  r.order_pick_worst_first = "ECDHE-RSA-AES128-GCM-SHA256";
+  r.order_pick_best_first = "ECDHE-RSA-AES128-GCM-SHA256";
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kPass);
+  r.order_version.clear();
   r.accepted_ciphers.clear();
   r.findings = ScanFindings(smtp, r);
   EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kError);  // nothing of ours
