@@ -28,6 +28,8 @@ constexpr std::string_view kEndpointCert[] = {"service",
                                               "signature_algorithm"};
 constexpr std::string_view kEndpointVersionCipher[] = {"service", "host",    "port",
                                                       "ip",      "version", "cipher"};
+constexpr std::string_view kEndpointVersionGroup[] = {"service", "host",    "port",
+                                                      "ip",      "version", "group"};
 constexpr std::string_view kEndpointCheck[] = {"service", "host", "port", "ip", "check"};
 constexpr std::string_view kDomain[] = {"domain"};
 constexpr std::string_view kDomainCheck[] = {"domain", "check"};
@@ -182,6 +184,10 @@ constexpr std::array kCatalog = {
               "Negotiated cipher suite (OpenSSL name); always 1.", kG, kEndpointCipher},
     MetricDef{Metric::kTlsGroupInfo, "mailsec_tls_group_info",
               "Negotiated key-exchange group; always 1.", kG, kEndpointGroup},
+    MetricDef{Metric::kTlsGroupSupported, "mailsec_tls_group_supported",
+              "Deep scan: 1 if the server accepts the key-exchange group on the version, 0 if it "
+              "refuses it; no series when untested.",
+              kG, kEndpointVersionGroup},
     MetricDef{Metric::kTlsHandshakeSuccess, "mailsec_tls_handshake_success",
               "1 if a TLS handshake completed.", kG, kEndpoint},
     MetricDef{Metric::kTlsVersionInfo, "mailsec_tls_version_info",

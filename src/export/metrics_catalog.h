@@ -71,6 +71,7 @@ enum class Metric : uint8_t {
   kTlsCipherAcceptedInfo,
   kTlsCipherInfo,
   kTlsGroupInfo,
+  kTlsGroupSupported,
   kTlsHandshakeSuccess,
   kTlsVersionInfo,
   kTlsVersionSupported,

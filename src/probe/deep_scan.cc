@@ -43,7 +43,9 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanCipherSuitesCheck,
                                      kScanForwardSecrecyCheck,
                                      kScanAeadCheck,
-                                     kScanCipherOrderCheck};
+                                     kScanCipherOrderCheck,
+                                     kScanEcdheGroupsCheck,
+                                     kScanDheGroupsCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
@@ -201,6 +203,7 @@ class Scanner {
     if (!stopped_) co_await FallbackScsv();
     if (!stopped_) co_await Ciphers();
     if (!stopped_) co_await CipherOrder();
+    if (!stopped_) co_await KeyExchangeGroups();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
   }
@@ -388,7 +391,8 @@ class Scanner {
 
   // A hand-built ClientHello (SSLv2 format for tls::kSsl2); decided from the ServerHello.
   asio::awaitable<Outcome> TryRawHello(uint16_t version, std::vector<uint16_t> suites,
-                                       bool offer_deflate = false) {
+                                       bool offer_deflate = false,
+                                       std::vector<uint16_t> groups = {}) {
     std::string hello;
     if (version == tls::kSsl2) {
       hello = tls::BuildSsl2ClientHello(RandomBytes());
@@ -399,6 +403,7 @@ class Scanner {
       if (!target_.host_is_ip) spec.sni = target_.host;
       spec.random = RandomBytes();
       spec.offer_deflate = offer_deflate;
+      spec.groups = std::move(groups);
       Result<std::string> built = tls::BuildClientHello(spec);
       if (!built.ok()) co_return Untested(built.status().message());
       hello = std::move(built).value();
@@ -651,6 +656,47 @@ class Scanner {
       }
       r_->order_pick_best_first = SuiteName(second.cipher);
       co_return;  // the best version only (Internet.nl)
+    }
+  }
+
+  // CIPH-06/07: every group of the table, one per connection. TLS 1.3: all its suites, one group
+  // and an empty key_share: a HelloRetryRequest naming that group means accepted. TLS 1.2 (when
+  // an ECDHE_RSA suite was accepted): those suites and one curve: a ServerHello means accepted
+  // (RFC 8422 §5.1: no ECC suite without a curve the client supports). Not ECDHE_ECDSA: there
+  // supported_groups also has to name the certificate's curve (RFC 8422 §5.1), so one curve
+  // offered would test two things at once.
+  asio::awaitable<void> KeyExchangeGroups() {
+    std::vector<uint16_t> ecdhe;
+    for (const ScanReport::AcceptedCipher& c : r_->accepted_ciphers) {
+      const tls::CipherSuite* s = tls::FindCipherSuite(c.id);
+      if (c.version == "TLSv1.2" && s != nullptr && s->iana.starts_with("TLS_ECDHE_RSA_")) {
+        ecdhe.push_back(c.id);
+      }
+    }
+    for (uint16_t v : {tls::kTls13, tls::kTls12}) {
+      const bool tls13 = v == tls::kTls13;
+      if (!VersionAccepted(v) || (!tls13 && ecdhe.empty())) continue;
+      const std::string name = tls::VersionName(v);
+      const std::vector<uint16_t> suites = tls13 ? tls::SuitesFor(tls::kTls13) : ecdhe;
+      r_->groups_asked.push_back(name);
+      bool complete = true;
+      for (const tls::GroupInfo& g : tls::Groups()) {
+        if (!(tls13 ? g.tls13 : g.tls12)) continue;
+        const std::vector<uint16_t> one = {g.id};
+        Outcome o = co_await TryRawHello(v, suites, false, one);
+        if (o.kind == Outcome::Kind::kUntested) {
+          complete = false;
+          Note(name + " group " + std::string(g.name) + " untested: " + o.why);
+          break;
+        }
+        // TLS 1.3 names its group in the HelloRetryRequest; another group than the one offered
+        // is no acceptance of ours.
+        const bool accepted =
+            o.kind == Outcome::Kind::kAccepted && (!tls13 || o.reply.key_share_group == g.id);
+        r_->groups.push_back({name, g.id, std::string(g.name), accepted});
+      }
+      if (complete) r_->groups_complete.push_back(name);
+      if (stopped_) co_return;
     }
   }
 
@@ -1026,6 +1072,60 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
                   std::string(tls::SuiteClassName(worst->cls));
       }
       out.push_back({kScanCipherOrderCheck, Verdict::kPass, detail + at});
+    }
+  }
+  // CIPH-06, CIPH-07: from the groups asked one at a time.
+  if (!r.groups_asked.empty()) {
+    bool unfinished = false;
+    for (const std::string& v : r.groups_asked) {
+      unfinished = unfinished || std::find(r.groups_complete.begin(), r.groups_complete.end(), v) ==
+                                     r.groups_complete.end();
+    }
+    std::string bad_ec, weak_ec, bad_ff, weak_ff;
+    bool any_ec = false;
+    for (const ScanReport::GroupResult& g : r.groups) {
+      const tls::GroupInfo* info = tls::FindGroup(g.id);
+      if (!g.accepted || info == nullptr) continue;
+      const std::string named = g.name + " (" + g.version + ")";
+      std::string* into = nullptr;
+      if (info->cls == tls::SuiteClass::kInsufficient) {
+        into = info->finite_field ? &bad_ff : &bad_ec;
+      } else if (info->cls == tls::SuiteClass::kPhaseOut) {
+        into = info->finite_field ? &weak_ff : &weak_ec;
+      }
+      if (into != nullptr) *into += (into->empty() ? "" : ", ") + named;
+      any_ec = any_ec || !info->finite_field;
+    }
+    if (!bad_ec.empty()) {
+      out.push_back({kScanEcdheGroupsCheck, Verdict::kFail, "insufficient curves: " + bad_ec});
+    } else if (unfinished) {
+      out.push_back({kScanEcdheGroupsCheck, Verdict::kError, "the group probe did not finish"});
+    } else if (!weak_ec.empty()) {
+      out.push_back({kScanEcdheGroupsCheck, Verdict::kWarn, "phase out curves: " + weak_ec});
+    } else if (any_ec) {
+      out.push_back({kScanEcdheGroupsCheck, Verdict::kPass, ""});
+    }
+    // TLS 1.2 DHE suites choose their group in the ServerKeyExchange, which is not read yet.
+    std::string dhe12;
+    for (const ScanReport::AcceptedCipher& c : r.accepted_ciphers) {
+      const tls::CipherSuite* s = tls::FindCipherSuite(c.id);
+      if (c.version != "TLSv1.3" && s != nullptr &&
+          s->iana.find("_DHE_") != std::string_view::npos) {
+        dhe12 = c.name + " (" + c.version + ")";
+        break;
+      }
+    }
+    if (!bad_ff.empty()) {
+      out.push_back({kScanDheGroupsCheck, Verdict::kFail, "insufficient DH groups: " + bad_ff});
+    } else if (!dhe12.empty()) {
+      out.push_back({kScanDheGroupsCheck, Verdict::kError,
+                     "the DH group of " + dhe12 + " is not read (ServerKeyExchange)"});
+    } else if (unfinished) {
+      out.push_back({kScanDheGroupsCheck, Verdict::kError, "the group probe did not finish"});
+    } else if (!weak_ff.empty()) {
+      out.push_back({kScanDheGroupsCheck, Verdict::kWarn, "phase out DH groups: " + weak_ff});
+    } else {
+      out.push_back({kScanDheGroupsCheck, Verdict::kPass, ""});
     }
   }
   // STRIP-04

@@ -151,7 +151,43 @@ constexpr bool SortedUnique() {
 }
 static_assert(SortedUnique(), "kSuites must be sorted by code point, each once");
 
+// CIPH-06: the NIST P curves from 256 bits, X25519, X448 and the brainpool curves are good,
+// secp224r1 phase out, other curves insufficient. CIPH-07: ffdhe3072 and larger phase out,
+// ffdhe2048 insufficient.
+// clang-format off
+constexpr GroupInfo kGroups[] = {
+    {0x0013, "secp192r1", C::kInsufficient, false, false, true},
+    {0x0015, "secp224r1", C::kPhaseOut, false, false, true},
+    {0x0016, "secp256k1", C::kInsufficient, false, false, true},
+    {0x0017, "secp256r1", C::kGood, false, true, true},
+    {0x0018, "secp384r1", C::kGood, false, true, true},
+    {0x0019, "secp521r1", C::kGood, false, true, true},
+    {0x001A, "brainpoolP256r1", C::kGood, false, false, true},
+    {0x001B, "brainpoolP384r1", C::kGood, false, false, true},
+    {0x001C, "brainpoolP512r1", C::kGood, false, false, true},
+    {0x001D, "x25519", C::kGood, false, true, true},
+    {0x001E, "x448", C::kGood, false, true, true},
+    {0x001F, "brainpoolP256r1tls13", C::kGood, false, true, false},
+    {0x0020, "brainpoolP384r1tls13", C::kGood, false, true, false},
+    {0x0021, "brainpoolP512r1tls13", C::kGood, false, true, false},
+    {0x0100, "ffdhe2048", C::kInsufficient, true, true, false},
+    {0x0101, "ffdhe3072", C::kPhaseOut, true, true, false},
+    {0x0102, "ffdhe4096", C::kPhaseOut, true, true, false},
+    {0x0103, "ffdhe6144", C::kPhaseOut, true, true, false},
+    {0x0104, "ffdhe8192", C::kPhaseOut, true, true, false},
+};
+// clang-format on
+
 }  // namespace
+
+std::span<const GroupInfo> Groups() { return kGroups; }
+
+const GroupInfo* FindGroup(uint16_t id) {
+  for (const GroupInfo& g : kGroups) {
+    if (g.id == id) return &g;
+  }
+  return nullptr;
+}
 
 std::string_view SuiteClassName(SuiteClass c) {
   switch (c) {

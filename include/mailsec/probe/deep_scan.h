@@ -1,6 +1,7 @@
 // DeepScan: the slow, heavy TLS scan of one endpoint address (CHECKS.md §15 STRIP-04, §16-18):
 // which protocol versions the server accepts (SSLv2 ... TLS 1.3), which cipher suites each
-// version accepts (CIPH-01, CIPH-03), whether it honours
+// version accepts (CIPH-01, CIPH-03) and in whose order (CIPH-05), which key-exchange groups
+// (CIPH-06, CIPH-07), whether it honours
 // TLS_FALLBACK_SCSV, compresses, supports secure renegotiation and the extended master secret,
 // whether it accepts weak cipher suites, and whether a STARTTLS service executes plaintext
 // pipelined behind STARTTLS inside TLS (command injection, CVE-2011-0411).
@@ -50,6 +51,8 @@ inline constexpr std::string_view kScanCipherSuitesCheck = "tls_cipher_suites"; 
 inline constexpr std::string_view kScanForwardSecrecyCheck = "tls_forward_secrecy";  // CIPH-03
 inline constexpr std::string_view kScanAeadCheck = "tls_aead_offered";               // CIPH-03
 inline constexpr std::string_view kScanCipherOrderCheck = "tls_cipher_order";        // CIPH-05
+inline constexpr std::string_view kScanEcdheGroupsCheck = "tls_ecdhe_groups";        // CIPH-06
+inline constexpr std::string_view kScanDheGroupsCheck = "tls_dhe_groups";            // CIPH-07
 inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";  // TX-10
 inline constexpr std::string_view kScanCommandInjectionCheck =
     "starttls_command_injection";  // STRIP-04

@@ -106,6 +106,18 @@ struct ScanReport {
   std::string order_best, order_worst;                // OpenSSL names
   std::optional<std::string> order_pick_worst_first;  // the suite chosen for [worst, best]
   std::optional<std::string> order_pick_best_first;   // the suite chosen for [best, worst]
+  // CIPH-06/07: groups asked one at a time: TLS 1.3 with an empty key_share and one group (a
+  // HelloRetryRequest naming it: accepted), TLS 1.2 curves with the accepted ECDHE_RSA suites and
+  // one curve (a ServerHello: accepted).
+  struct GroupResult {
+    std::string version;  // "TLSv1.3", "TLSv1.2"
+    uint16_t id = 0;
+    std::string name;  // "x25519"
+    bool accepted = false;
+  };
+  std::vector<GroupResult> groups;
+  std::vector<std::string> groups_asked;     // versions whose group probe started
+  std::vector<std::string> groups_complete;  // ... and got an answer for every group
   // STARTTLS services only; nullopt: not tested.
   std::optional<bool> command_injection;
   // TX-10, submission/imap/pop3 on their default ports: the implicit-TLS sibling (465, 993, 995)

@@ -33,4 +33,18 @@ const CipherSuite* FindCipherSuite(uint16_t id);
 // The code points to offer for `version` (SSLv3..TLS 1.3), in table order.
 std::vector<uint16_t> SuitesFor(uint16_t version);
 
+// Key-exchange groups (supported_groups code points: RFC 8422, RFC 7919, RFC 8446 §4.2.7,
+// RFC 8734) with Internet.nl's verdict (CHECKS.md CIPH-06 for curves, CIPH-07 for finite-field
+// groups): kGood passes, kPhaseOut warns, kInsufficient fails.
+struct GroupInfo {
+  uint16_t id;
+  std::string_view name;  // OpenSSL's name: "x25519", "secp256r1", "ffdhe2048"
+  SuiteClass cls;
+  bool finite_field;  // an RFC 7919 DHE group
+  bool tls13;         // defined for TLS 1.3
+  bool tls12;         // a TLS 1.2 ECDHE curve
+};
+std::span<const GroupInfo> Groups();
+const GroupInfo* FindGroup(uint16_t id);
+
 }  // namespace mailsec::tls

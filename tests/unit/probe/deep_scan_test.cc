@@ -440,6 +440,14 @@ std::set<std::string> Accepted(const ScanResult& r, const std::string& version) 
   return out;
 }
 
+std::set<std::string> Groups(const ScanResult& r, const std::string& version) {
+  std::set<std::string> out;
+  for (const auto& g : r.groups) {
+    if (g.version == version && g.accepted) out.insert(g.name);
+  }
+  return out;
+}
+
 class DeepScanTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -476,7 +484,14 @@ TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
   EXPECT_EQ(n13, 3u);  // OpenSSL's default TLS 1.3 suites: AES-128/256-GCM, ChaCha20
   EXPECT_GT(n12, 3u);
   // ... and two for the cipher order.
-  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2));
+  // ... and one per TLS 1.3 group (13). No TLS 1.2 curves: ECDSA suites only (an ECDHE_ECDSA
+  // hello must also name the certificate's curve, RFC 8422 §5.1).
+  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 13));
+  EXPECT_EQ(r.groups_asked, (std::vector<std::string>{"TLSv1.3"}));
+  // OpenSSL 3.0 offers the RFC 7919 groups on TLS 1.3 by default: ffdhe2048 fails CIPH-07.
+  EXPECT_TRUE(Groups(r, "TLSv1.3").count("x25519"));
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kPass);
   EXPECT_EQ(r.ciphers_complete, (std::vector<std::string>{"TLSv1.3", "TLSv1.2"}));
   // OpenSSL 3 never compresses, and answers RFC 5746, RFC 7627 and RFC 7507.
   EXPECT_EQ(r.features_version, "TLSv1.2");
@@ -566,7 +581,7 @@ TEST_F(DeepScanTest, CipherSuitesEnumeratedAndClassified) {
   EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
   // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks, the order.
-  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2);
+  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 13);
 
   // Without the CCM_8 suite only the phase-out one is left to complain about.
   SServer warn({"-no_tls1", "-no_tls1_1", "-cipher",
@@ -605,6 +620,41 @@ TEST_F(DeepScanTest, CipherOrderFollowedOrEnforced) {
   EXPECT_EQ(r.order_pick_worst_first, "ECDHE-ECDSA-AES128-GCM-SHA256") << r.error;
   EXPECT_EQ(r.order_pick_best_first, "ECDHE-ECDSA-AES128-GCM-SHA256");
   EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kPass);
+}
+
+TEST_F(DeepScanTest, KeyExchangeGroups) {
+  // An RSA certificate: the TLS 1.2 curves are asked with ECDHE_RSA suites.
+  // ECDHE suites only: no TLS 1.2 DHE whose group the scan cannot read.
+  SServer s({"-no_tls1", "-no_tls1_1", "-groups", "X25519:P-256", "-cipher",
+             "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"},
+            /*rsa=*/true);
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+  EXPECT_EQ(Groups(r, "TLSv1.3"), (std::set<std::string>{"x25519", "secp256r1"})) << r.error;
+  EXPECT_EQ(Groups(r, "TLSv1.2"), (std::set<std::string>{"x25519", "secp256r1"}));
+  EXPECT_EQ(r.groups_complete, (std::vector<std::string>{"TLSv1.3", "TLSv1.2"}));
+  size_t refused = 0;
+  for (const auto& g : r.groups) refused += g.accepted ? 0 : 1;
+  EXPECT_EQ(refused, r.groups.size() - 4);  // every other group asked and refused
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kPass);
+
+  // P-224 (phase out) for TLS 1.2 and ffdhe2048 (insufficient) for TLS 1.3.
+  SServer weak({"-no_tls1", "-no_tls1_1", "-groups", "P-224:P-256:ffdhe2048"}, /*rsa=*/true);
+  ASSERT_TRUE(weak.up());
+  r = Scan(Target("imaps", weak.port()), TestOptions());
+  EXPECT_EQ(Groups(r, "TLSv1.2"), (std::set<std::string>{"secp224r1", "secp256r1"})) << r.error;
+  EXPECT_TRUE(Groups(r, "TLSv1.3").count("ffdhe2048"));
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kFail);
+
+  // OpenSSL's default list has DHE-RSA suites for TLS 1.2: their group is in the
+  // ServerKeyExchange, which the scan does not read, so CIPH-07 cannot pass.
+  SServer dhe({"-no_tls1", "-no_tls1_1", "-groups", "X25519"}, /*rsa=*/true);
+  ASSERT_TRUE(dhe.up());
+  r = Scan(Target("imaps", dhe.port()), TestOptions());
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kError) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kPass);
 }
 
 TEST_F(DeepScanTest, RsaKeyTransportHasNoForwardSecrecyNorAead) {
@@ -937,6 +987,24 @@ TEST(ScanFindingsTest, Rules) {
   r.accepted_ciphers.clear();
   r.findings = ScanFindings(smtp, r);
   EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kError);  // nothing of ours
+
+  // Groups: no series unless asked; an unfinished probe proves only what it saw.
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), std::nullopt);
+  r.groups_asked = {"TLSv1.3"};
+  r.groups = {{"TLSv1.3", 0x001D, "x25519", true}, {"TLSv1.3", 0x0100, "ffdhe2048", false}};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kError);
+  r.groups_complete = {"TLSv1.3"};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kPass);
+  r.groups.push_back({"TLSv1.2", 0x0016, "secp256k1", true});
+  r.groups.push_back({"TLSv1.3", 0x0102, "ffdhe4096", true});
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kWarn);
 
   ScanResult none;
   EXPECT_TRUE(ScanFindings(smtp, none).empty());  // never connected: no series

@@ -87,5 +87,27 @@ TEST(CipherSuitesTest, SuitesPerVersion) {
   EXPECT_NE(std::find(tls10.begin(), tls10.end(), 0xC013), tls10.end());
 }
 
+TEST(CipherSuitesTest, GroupVerdicts) {
+  std::set<uint16_t> ids;
+  size_t tls13 = 0, tls12 = 0;
+  for (const GroupInfo& g : Groups()) {
+    EXPECT_TRUE(ids.insert(g.id).second) << g.name;
+    EXPECT_EQ(FindGroup(g.id), &g);
+    EXPECT_TRUE(g.tls13 || g.tls12) << g.name;
+    EXPECT_FALSE(g.finite_field && g.tls12) << g.name;  // TLS 1.2 DHE does not name groups here
+    tls13 += g.tls13;
+    tls12 += g.tls12;
+  }
+  EXPECT_EQ(tls13, 13u);
+  EXPECT_EQ(tls12, 11u);
+  EXPECT_EQ(FindGroup(0x001D)->name, "x25519");
+  EXPECT_EQ(FindGroup(0x001D)->cls, SuiteClass::kGood);
+  EXPECT_EQ(FindGroup(0x0015)->cls, SuiteClass::kPhaseOut);      // secp224r1 (CIPH-06)
+  EXPECT_EQ(FindGroup(0x0016)->cls, SuiteClass::kInsufficient);  // secp256k1
+  EXPECT_EQ(FindGroup(0x0100)->cls, SuiteClass::kInsufficient);  // ffdhe2048 (CIPH-07)
+  EXPECT_EQ(FindGroup(0x0101)->cls, SuiteClass::kPhaseOut);      // ffdhe3072
+  EXPECT_EQ(FindGroup(0x11EC), nullptr);                         // X25519MLKEM768: not asked
+}
+
 }  // namespace
 }  // namespace mailsec::tls
