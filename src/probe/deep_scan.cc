@@ -45,7 +45,8 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanAeadCheck,
                                      kScanCipherOrderCheck,
                                      kScanEcdheGroupsCheck,
-                                     kScanDheGroupsCheck};
+                                     kScanDheGroupsCheck,
+                                     kScanClientRenegotiationCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
@@ -53,6 +54,9 @@ constexpr int kMaxWeakRoundsPerVersion = 6;
 constexpr const char* kCannotOffer = "the local OpenSSL cannot offer this";
 // A signalling value, not a suite (RFC 5746 §3.3); CommonSuites() carries it.
 constexpr uint16_t kEmptyRenegotiationInfoScsv = 0x00FF;
+// TLSF-03: Internet.nl's limit: more than 10 client-initiated renegotiations is too many; one
+// more than that is enough to tell.
+constexpr int kMaxRenegotiations = 11;
 // Lines read while waiting for the STARTTLS go-ahead of the injection probe.
 constexpr int kMaxGoAheadLines = 50;
 
@@ -204,6 +208,7 @@ class Scanner {
     if (!stopped_) co_await Ciphers();
     if (!stopped_) co_await CipherOrder();
     if (!stopped_) co_await KeyExchangeGroups();
+    if (!stopped_) co_await ClientRenegotiation();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
   }
@@ -700,6 +705,58 @@ class Scanner {
     }
   }
 
+  // TLSF-03: a full TLS 1.2 handshake by the local OpenSSL, then renegotiations started by us on
+  // the same connection until the server refuses one or kMaxRenegotiations completed. Only
+  // over RFC 5746 (the local OpenSSL refuses insecure renegotiation): a server without it has
+  // failed tls_secure_renegotiation already.
+  asio::awaitable<void> ClientRenegotiation() {
+    const std::string ciphers = "ALL:@SECLEVEL=0";
+    if (!VersionAccepted(tls::kTls12) || !LocalCanOffer(TLS1_2_VERSION, ciphers)) co_return;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    if (!ConfigureContext(ctx.native_handle(), TLS1_2_VERSION, ciphers)) {
+      ERR_clear_error();
+      co_return;
+    }
+    Conn c;
+    if (!co_await Open(&c, true)) co_return;
+    {
+      asio::ssl::stream<asio::ip::tcp::socket&> stream(c.tcp->socket(), ctx);
+      SSL* ssl = stream.native_handle();
+      if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl, target_.host.c_str());
+      ERR_clear_error();
+      std::error_code ec;
+      c.tcp->watchdog().Arm(Phase(c, o_.probe.phases.handshake));
+      co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+      c.tcp->watchdog().Disarm();
+      if (ec || c.tcp->watchdog().Fired()) {
+        Note("renegotiation probe: handshake: " + (ec ? ec.message() : std::string("timeout")));
+      } else {
+        int done = 0;
+        std::string why;
+        for (int i = 0; i < kMaxRenegotiations; ++i) {
+          if (SSL_renegotiate(ssl) != 1) {
+            why = "the local OpenSSL would not renegotiate";
+            break;
+          }
+          c.tcp->watchdog().Arm(Phase(c, o_.probe.phases.handshake));
+          co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                          asio::redirect_error(asio::use_awaitable, ec));
+          c.tcp->watchdog().Disarm();
+          if (ec || c.tcp->watchdog().Fired() || SSL_renegotiate_pending(ssl) == 1) break;
+          ++done;
+        }
+        ERR_clear_error();
+        if (why.empty()) {
+          r_->client_renegotiations = done;
+        } else {
+          Note("renegotiation probe: " + why);
+        }
+      }
+    }
+    Closed(&c);
+  }
+
   static std::string SuiteName(uint16_t id) {
     const tls::CipherSuite* s = tls::FindCipherSuite(id);
     return s != nullptr ? std::string(s->openssl) : tls::VersionName(id);
@@ -1126,6 +1183,23 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
       out.push_back({kScanDheGroupsCheck, Verdict::kWarn, "phase out DH groups: " + weak_ff});
     } else {
       out.push_back({kScanDheGroupsCheck, Verdict::kPass, ""});
+    }
+  }
+  // TLSF-03: Internet.nl shows up to 10 as information (no verdict of its own here: pass with
+  // the count), more as too many.
+  if (r.client_renegotiations.has_value()) {
+    const int n = *r.client_renegotiations;
+    if (n == 0) {
+      out.push_back({kScanClientRenegotiationCheck, Verdict::kPass, ""});
+    } else if (n < kMaxRenegotiations) {
+      out.push_back({kScanClientRenegotiationCheck, Verdict::kPass,
+                     "allowed: " + std::to_string(n) +
+                         " client-initiated renegotiations, then "
+                         "refused (Internet.nl: information)"});
+    } else {
+      out.push_back({kScanClientRenegotiationCheck, Verdict::kWarn,
+                     "allowed without a limit: " + std::to_string(n) +
+                         " client-initiated renegotiations completed (a denial-of-service lever)"});
     }
   }
   // STRIP-04

@@ -53,6 +53,8 @@ inline constexpr std::string_view kScanAeadCheck = "tls_aead_offered";          
 inline constexpr std::string_view kScanCipherOrderCheck = "tls_cipher_order";        // CIPH-05
 inline constexpr std::string_view kScanEcdheGroupsCheck = "tls_ecdhe_groups";        // CIPH-06
 inline constexpr std::string_view kScanDheGroupsCheck = "tls_dhe_groups";            // CIPH-07
+inline constexpr std::string_view kScanClientRenegotiationCheck =
+    "tls_client_renegotiation";  // TLSF-03
 inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";  // TX-10
 inline constexpr std::string_view kScanCommandInjectionCheck =
     "starttls_command_injection";  // STRIP-04

@@ -118,6 +118,9 @@ struct ScanReport {
   std::vector<GroupResult> groups;
   std::vector<std::string> groups_asked;     // versions whose group probe started
   std::vector<std::string> groups_complete;  // ... and got an answer for every group
+  // TLSF-03: client-initiated renegotiations the server completed on one TLS 1.2 connection (at
+  // most 11 tried, the first refusal ends it); nullopt: not tried or the first handshake failed.
+  std::optional<int> client_renegotiations;
   // STARTTLS services only; nullopt: not tested.
   std::optional<bool> command_injection;
   // TX-10, submission/imap/pop3 on their default ports: the implicit-TLS sibling (465, 993, 995)

@@ -486,7 +486,8 @@ TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
   // ... and two for the cipher order.
   // ... and one per TLS 1.3 group (13). No TLS 1.2 curves: ECDSA suites only (an ECDHE_ECDSA
   // hello must also name the certificate's curve, RFC 8422 §5.1).
-  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 13));
+  // ... and one TLS 1.2 connection for client-initiated renegotiation.
+  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 13 + 1));
   EXPECT_EQ(r.groups_asked, (std::vector<std::string>{"TLSv1.3"}));
   // OpenSSL 3.0 offers the RFC 7919 groups on TLS 1.3 by default: ffdhe2048 fails CIPH-07.
   EXPECT_TRUE(Groups(r, "TLSv1.3").count("x25519"));
@@ -581,7 +582,7 @@ TEST_F(DeepScanTest, CipherSuitesEnumeratedAndClassified) {
   EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
   // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks, the order.
-  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 13);
+  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 13 + 1);
 
   // Without the CCM_8 suite only the phase-out one is left to complain about.
   SServer warn({"-no_tls1", "-no_tls1_1", "-cipher",
@@ -679,6 +680,21 @@ TEST_F(DeepScanTest, RsaKeyTransportHasNoForwardSecrecyNorAead) {
   EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
 }
 
+TEST_F(DeepScanTest, ClientInitiatedRenegotiation) {
+  // OpenSSL 3 servers refuse client-initiated renegotiation unless told otherwise.
+  SServer refuses({"-no_tls1_3"});
+  ASSERT_TRUE(refuses.up());
+  ScanResult r = Scan(Target("imaps", refuses.port()), TestOptions());
+  EXPECT_EQ(r.client_renegotiations, 0) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanClientRenegotiationCheck), CheckVerdict::kPass);
+
+  SServer allows({"-no_tls1_3", "-client_renegotiation"});
+  ASSERT_TRUE(allows.up());
+  r = Scan(Target("imaps", allows.port()), TestOptions());
+  EXPECT_EQ(r.client_renegotiations, 11) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanClientRenegotiationCheck), CheckVerdict::kWarn);
+}
+
 TEST_F(DeepScanTest, Tls13OnlyHasNoFeatureOrFallbackSeries) {
   SServer s({"-tls1_3"});
   ASSERT_TRUE(s.up());
@@ -690,6 +706,7 @@ TEST_F(DeepScanTest, Tls13OnlyHasNoFeatureOrFallbackSeries) {
   EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), std::nullopt);
   EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), std::nullopt);
   EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), std::nullopt);  // one version: nothing to fall to
+  EXPECT_EQ(VerdictOf(r, kScanClientRenegotiationCheck), std::nullopt);  // no TLS 1.2
 }
 
 TEST_F(DeepScanTest, AnonymousSuitesAreWeak) {
@@ -1005,6 +1022,15 @@ TEST(ScanFindingsTest, Rules) {
   r.findings = ScanFindings(smtp, r);
   EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kFail);
   EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kWarn);
+
+  // TLSF-03: refused passes, a few is information (pass), 11 is no limit (warn).
+  EXPECT_EQ(VerdictOf(r, kScanClientRenegotiationCheck), std::nullopt);
+  for (const auto& [n, v] : std::vector<std::pair<int, CheckVerdict>>{
+           {0, CheckVerdict::kPass}, {3, CheckVerdict::kPass}, {11, CheckVerdict::kWarn}}) {
+    r.client_renegotiations = n;
+    r.findings = ScanFindings(smtp, r);
+    EXPECT_EQ(VerdictOf(r, kScanClientRenegotiationCheck), v) << n;
+  }
 
   ScanResult none;
   EXPECT_TRUE(ScanFindings(smtp, none).empty());  // never connected: no series
