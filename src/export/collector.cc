@@ -189,6 +189,12 @@ void AddEndpoint(FamilySet* set, const EndpointReport& r) {
     for (const auto& [version, cipher] : sc.accepted_weak) {
       w.Add(Metric::kTlsWeakCipherInfo, 1, {version, cipher});
     }
+    for (const probe::ScanReport::AcceptedCipher& c : sc.accepted_ciphers) {
+      w.Add(Metric::kTlsCipherAcceptedInfo, 1, {c.version, c.name});
+    }
+    for (const probe::ScanReport::GroupResult& g : sc.groups) {
+      w.Add(Metric::kTlsGroupSupported, Bool(g.accepted), {g.version, g.name});
+    }
     if (sc.revoked) w.Add(Metric::kCertRevoked, Bool(*sc.revoked));
     for (const checks::Finding& f : sc.findings) {
       w.Add(Metric::kCheckResult, static_cast<double>(f.verdict), {f.check});

@@ -28,6 +28,8 @@ constexpr std::string_view kEndpointCert[] = {"service",
                                               "signature_algorithm"};
 constexpr std::string_view kEndpointVersionCipher[] = {"service", "host",    "port",
                                                       "ip",      "version", "cipher"};
+constexpr std::string_view kEndpointVersionGroup[] = {"service", "host",    "port",
+                                                      "ip",      "version", "group"};
 constexpr std::string_view kEndpointCheck[] = {"service", "host", "port", "ip", "check"};
 constexpr std::string_view kDomain[] = {"domain"};
 constexpr std::string_view kDomainCheck[] = {"domain", "check"};
@@ -174,10 +176,18 @@ constexpr std::array kCatalog = {
               "1 if STARTTLS/STLS was advertised in the capabilities (STARTTLS services only).", kG,
               kEndpoint},
     MetricDef{Metric::kTargets, "mailsec_targets", "Configured targets, by kind.", kG, kKind},
+    MetricDef{Metric::kTlsCipherAcceptedInfo, "mailsec_tls_cipher_accepted_info",
+              "Deep scan: one cipher suite the server accepted, by version (OpenSSL name); always "
+              "1.",
+              kG, kEndpointVersionCipher},
     MetricDef{Metric::kTlsCipherInfo, "mailsec_tls_cipher_info",
               "Negotiated cipher suite (OpenSSL name); always 1.", kG, kEndpointCipher},
     MetricDef{Metric::kTlsGroupInfo, "mailsec_tls_group_info",
               "Negotiated key-exchange group; always 1.", kG, kEndpointGroup},
+    MetricDef{Metric::kTlsGroupSupported, "mailsec_tls_group_supported",
+              "Deep scan: 1 if the server accepts the key-exchange group on the version, 0 if it "
+              "refuses it; no series when untested.",
+              kG, kEndpointVersionGroup},
     MetricDef{Metric::kTlsHandshakeSuccess, "mailsec_tls_handshake_success",
               "1 if a TLS handshake completed.", kG, kEndpoint},
     MetricDef{Metric::kTlsVersionInfo, "mailsec_tls_version_info",

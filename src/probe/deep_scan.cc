@@ -1,7 +1,5 @@
 #include "mailsec/probe/deep_scan.h"
 
-#include "probe/dialogue_factory.h"
-
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -18,8 +16,10 @@
 #include "mailsec/net/line_reader.h"
 #include "mailsec/net/transport.h"
 #include "mailsec/proto/dialogue.h"
+#include "mailsec/tls/cipher_suites.h"
 #include "mailsec/tls/client.h"
 #include "mailsec/tls/hello.h"
+#include "probe/dialogue_factory.h"
 
 namespace mailsec::probe {
 namespace {
@@ -28,14 +28,35 @@ using config::Service;
 using Steady = net::SteadyClock;
 using Verdict = checks::CheckVerdict;
 
-constexpr std::string_view kIds[] = {
-    kScanSsl2Check,  kScanSsl3Check,        kScanLegacyTlsCheck,       kScanModernTlsCheck,
-    kScanTls13Check, kScanWeakCiphersCheck, kScanCommandInjectionCheck, kScanImplicitTlsCheck};
+constexpr std::string_view kIds[] = {kScanSsl2Check,
+                                     kScanSsl3Check,
+                                     kScanLegacyTlsCheck,
+                                     kScanModernTlsCheck,
+                                     kScanTls13Check,
+                                     kScanWeakCiphersCheck,
+                                     kScanCommandInjectionCheck,
+                                     kScanImplicitTlsCheck,
+                                     kScanCompressionCheck,
+                                     kScanSecureRenegotiationCheck,
+                                     kScanExtendedMasterSecretCheck,
+                                     kScanFallbackScsvCheck,
+                                     kScanCipherSuitesCheck,
+                                     kScanForwardSecrecyCheck,
+                                     kScanAeadCheck,
+                                     kScanCipherOrderCheck,
+                                     kScanEcdheGroupsCheck,
+                                     kScanDheGroupsCheck,
+                                     kScanClientRenegotiationCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
 constexpr int kMaxWeakRoundsPerVersion = 6;
 constexpr const char* kCannotOffer = "the local OpenSSL cannot offer this";
+// A signalling value, not a suite (RFC 5746 §3.3); CommonSuites() carries it.
+constexpr uint16_t kEmptyRenegotiationInfoScsv = 0x00FF;
+// TLSF-03: Internet.nl's limit: more than 10 client-initiated renegotiations is too many; one
+// more than that is enough to tell.
+constexpr int kMaxRenegotiations = 11;
 // Lines read while waiting for the STARTTLS go-ahead of the injection probe.
 constexpr int kMaxGoAheadLines = 50;
 
@@ -150,6 +171,7 @@ struct Outcome {
   enum class Kind : uint8_t { kAccepted, kRefused, kUntested } kind = Kind::kUntested;
   std::string why;  // printable
   uint16_t cipher = 0;
+  tls::ServerReply reply;  // a hand-built hello's answer (ServerHello or alert)
 };
 
 Outcome Accepted(uint16_t cipher) { return Outcome{Outcome::Kind::kAccepted, "", cipher}; }
@@ -181,6 +203,12 @@ class Scanner {
   asio::awaitable<void> Run() {
     co_await ImplicitSibling();
     co_await Versions();
+    if (!stopped_) co_await Features();
+    if (!stopped_) co_await FallbackScsv();
+    if (!stopped_) co_await Ciphers();
+    if (!stopped_) co_await CipherOrder();
+    if (!stopped_) co_await KeyExchangeGroups();
+    if (!stopped_) co_await ClientRenegotiation();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
   }
@@ -367,7 +395,9 @@ class Scanner {
   }
 
   // A hand-built ClientHello (SSLv2 format for tls::kSsl2); decided from the ServerHello.
-  asio::awaitable<Outcome> TryRawHello(uint16_t version, std::vector<uint16_t> suites) {
+  asio::awaitable<Outcome> TryRawHello(uint16_t version, std::vector<uint16_t> suites,
+                                       bool offer_deflate = false,
+                                       std::vector<uint16_t> groups = {}) {
     std::string hello;
     if (version == tls::kSsl2) {
       hello = tls::BuildSsl2ClientHello(RandomBytes());
@@ -377,6 +407,8 @@ class Scanner {
       spec.suites = suites;
       if (!target_.host_is_ip) spec.sni = target_.host;
       spec.random = RandomBytes();
+      spec.offer_deflate = offer_deflate;
+      spec.groups = std::move(groups);
       Result<std::string> built = tls::BuildClientHello(spec);
       if (!built.ok()) co_return Untested(built.status().message());
       hello = std::move(built).value();
@@ -415,6 +447,7 @@ class Scanner {
           continue;
         }
         out = Decide(version, suites, *reply);
+        out.reply = *reply;
         break;
       }
     }
@@ -434,10 +467,11 @@ class Scanner {
         }
         return Refused("SSLv2 SERVER-HELLO without a cipher");
       case Kind::kServerHello:
-        if (reply.version != version) {
-          return Refused("ServerHello of " + tls::VersionName(reply.version));
+        if (reply.NegotiatedVersion() != version) {
+          return Refused("ServerHello of " + tls::VersionName(reply.NegotiatedVersion()));
         }
-        if (std::find(suites.begin(), suites.end(), reply.cipher) == suites.end()) {
+        if (std::find(suites.begin(), suites.end(), reply.cipher) == suites.end() ||
+            reply.cipher == tls::kFallbackScsv || reply.cipher == kEmptyRenegotiationInfoScsv) {
           return Refused("ServerHello chose a suite we did not offer");
         }
         return Accepted(reply.cipher);
@@ -490,6 +524,244 @@ class Scanner {
     Record("SSLv2", ssl2);
   }
 
+  bool VersionAccepted(uint16_t version) const {
+    auto it = r_->versions.find(tls::VersionName(version));
+    return it != r_->versions.end() && it->second;
+  }
+
+  // TLSF-01, TLSF-02, TLSF-04 from one connection: a hand-built hello on the best version up to
+  // TLS 1.2 that the server accepted, offering DEFLATE and null compression, renegotiation_info
+  // (SSLv3: the SCSV among the common suites) and extended_master_secret; the ServerHello tells
+  // all three. No handshake is completed.
+  asio::awaitable<void> Features() {
+    uint16_t best = 0;
+    for (uint16_t v : {tls::kTls12, tls::kTls11, tls::kTls10, tls::kSsl3}) {
+      if (VersionAccepted(v)) {
+        best = v;
+        break;
+      }
+    }
+    if (best == 0) co_return;  // TLS 1.3 only (or nothing): these do not apply
+    const std::vector<uint16_t> common(tls::CommonSuites().begin(), tls::CommonSuites().end());
+    Outcome o = co_await TryRawHello(best, common, /*offer_deflate=*/true);
+    if (o.kind != Outcome::Kind::kAccepted) {
+      Note("features hello (" + tls::VersionName(best) + ") untested: " + o.why);
+      co_return;
+    }
+    r_->features_version = tls::VersionName(best);
+    r_->compression_method = o.reply.compression;
+    r_->secure_renegotiation = o.reply.renegotiation_info;
+    if (best == tls::kTls12) r_->extended_master_secret = o.reply.extended_master_secret;
+  }
+
+  // TLSV-06 (RFC 7507 §3): with two or more versions accepted, a hello for the second best
+  // carrying TLS_FALLBACK_SCSV must be refused with inappropriate_fallback.
+  asio::awaitable<void> FallbackScsv() {
+    std::vector<uint16_t> accepted;
+    for (uint16_t v : {tls::kTls13, tls::kTls12, tls::kTls11, tls::kTls10, tls::kSsl3}) {
+      if (VersionAccepted(v)) accepted.push_back(v);
+    }
+    if (accepted.size() < 2) co_return;
+    const uint16_t lower = accepted[1];
+    std::vector<uint16_t> suites(tls::CommonSuites().begin(), tls::CommonSuites().end());
+    suites.push_back(tls::kFallbackScsv);
+    Outcome o = co_await TryRawHello(lower, suites);
+    r_->fallback_version = tls::VersionName(lower);
+    if (o.kind == Outcome::Kind::kAccepted) {
+      r_->fallback_scsv = false;
+    } else if (o.kind == Outcome::Kind::kRefused &&
+               o.reply.kind == tls::ServerReply::Kind::kAlert &&
+               o.reply.alert_description == tls::kAlertInappropriateFallback) {
+      r_->fallback_scsv = true;
+    } else {
+      Note("fallback hello (" + r_->fallback_version + "): " + o.why);
+    }
+  }
+
+  bool CiphersComplete(uint16_t version) const {
+    const std::string name = tls::VersionName(version);
+    return std::find(r_->ciphers_complete.begin(), r_->ciphers_complete.end(), name) !=
+           r_->ciphers_complete.end();
+  }
+
+  // CIPH-01/03: every suite of the table each accepted version takes, by iterative removal
+  // (CHECKS.md §17): the suites left are offered in balanced chunks of at most 64; the one the
+  // ServerHello picks is recorded and dropped, and the chunk asked again until the server
+  // refuses it; then the next chunk. One connection per accepted suite plus one per chunk.
+  // TLS 1.3 is asked with its own hellos (an empty key_share: the HelloRetryRequest names the
+  // suite).
+  asio::awaitable<void> Ciphers() {
+    for (uint16_t v : {tls::kTls13, tls::kTls12, tls::kTls11, tls::kTls10, tls::kSsl3}) {
+      if (!VersionAccepted(v)) continue;
+      const std::vector<uint16_t> all = tls::SuitesFor(v);
+      const size_t chunks = (all.size() + tls::kMaxSuitesPerHello - 1) / tls::kMaxSuitesPerHello;
+      bool complete = true;
+      for (size_t chunk = 0; chunk < chunks && complete; ++chunk) {
+        std::vector<uint16_t> offer;  // interleaved: each chunk a cross-section of the table
+        for (size_t i = chunk; i < all.size(); i += chunks) offer.push_back(all[i]);
+        // Each round removes a suite or ends the chunk: at most offer.size() + 1 rounds.
+        for (size_t round = 0; round <= tls::kMaxSuitesPerHello && !offer.empty(); ++round) {
+          Outcome o = co_await TryRawHello(v, offer);
+          if (o.kind == Outcome::Kind::kUntested) {
+            complete = false;
+            Note(tls::VersionName(v) + " suites untested: " + o.why);
+            break;
+          }
+          if (o.kind == Outcome::Kind::kRefused) break;  // nothing left in this chunk
+          const tls::CipherSuite* info = tls::FindCipherSuite(o.cipher);
+          r_->accepted_ciphers.push_back(
+              {tls::VersionName(v), o.cipher,
+               info != nullptr ? std::string(info->openssl) : tls::VersionName(o.cipher)});
+          std::erase(offer, o.cipher);
+        }
+      }
+      if (complete) r_->ciphers_complete.push_back(tls::VersionName(v));
+      if (stopped_) co_return;
+    }
+  }
+
+  // CIPH-05: does the server pick by its own order, and is a better suite preferred? On the best
+  // version up to TLS 1.2 with two or more accepted suites: the best (Internet.nl class;
+  // ChaCha20 after AES-GCM among equals, tolerating servers that prefer it for clients without
+  // AES hardware) and the worst of them, offered in both orders. Two connections.
+  asio::awaitable<void> CipherOrder() {
+    for (uint16_t v : {tls::kTls12, tls::kTls11, tls::kTls10, tls::kSsl3}) {
+      if (!VersionAccepted(v)) continue;
+      const std::string name = tls::VersionName(v);
+      const tls::CipherSuite* best = nullptr;
+      const tls::CipherSuite* worst = nullptr;
+      auto rank = [](const tls::CipherSuite* s) {
+        const bool chacha = s->iana.find("CHACHA20") != std::string_view::npos;
+        return static_cast<int>(s->cls) * 2 + (chacha ? 1 : 0);
+      };
+      for (const ScanReport::AcceptedCipher& c : r_->accepted_ciphers) {
+        if (c.version != name) continue;
+        const tls::CipherSuite* s = tls::FindCipherSuite(c.id);
+        if (s == nullptr) continue;
+        if (best == nullptr || rank(s) < rank(best)) best = s;
+        if (worst == nullptr || rank(s) >= rank(worst)) worst = s;
+      }
+      if (best == nullptr || best == worst) co_return;  // fewer than two: nothing to order
+      r_->order_version = name;
+      r_->order_best = std::string(best->openssl);
+      r_->order_worst = std::string(worst->openssl);
+      // Named vectors, not braced lists in the co_await (GCC 12 miscompiles those).
+      const std::vector<uint16_t> worst_first = {worst->id, best->id};
+      const std::vector<uint16_t> best_first = {best->id, worst->id};
+      Outcome first = co_await TryRawHello(v, worst_first);
+      if (first.kind != Outcome::Kind::kAccepted) {
+        Note("cipher order (" + name + "): " + first.why);
+        co_return;
+      }
+      r_->order_pick_worst_first = SuiteName(first.cipher);
+      Outcome second = co_await TryRawHello(v, best_first);
+      if (second.kind != Outcome::Kind::kAccepted) {
+        Note("cipher order (" + name + "): " + second.why);
+        co_return;
+      }
+      r_->order_pick_best_first = SuiteName(second.cipher);
+      co_return;  // the best version only (Internet.nl)
+    }
+  }
+
+  // CIPH-06/07: every group of the table, one per connection. TLS 1.3: all its suites, one group
+  // and an empty key_share: a HelloRetryRequest naming that group means accepted. TLS 1.2 (when
+  // an ECDHE_RSA suite was accepted): those suites and one curve: a ServerHello means accepted
+  // (RFC 8422 §5.1: no ECC suite without a curve the client supports). Not ECDHE_ECDSA: there
+  // supported_groups also has to name the certificate's curve (RFC 8422 §5.1), so one curve
+  // offered would test two things at once.
+  asio::awaitable<void> KeyExchangeGroups() {
+    std::vector<uint16_t> ecdhe;
+    for (const ScanReport::AcceptedCipher& c : r_->accepted_ciphers) {
+      const tls::CipherSuite* s = tls::FindCipherSuite(c.id);
+      if (c.version == "TLSv1.2" && s != nullptr && s->iana.starts_with("TLS_ECDHE_RSA_")) {
+        ecdhe.push_back(c.id);
+      }
+    }
+    for (uint16_t v : {tls::kTls13, tls::kTls12}) {
+      const bool tls13 = v == tls::kTls13;
+      if (!VersionAccepted(v) || (!tls13 && ecdhe.empty())) continue;
+      const std::string name = tls::VersionName(v);
+      const std::vector<uint16_t> suites = tls13 ? tls::SuitesFor(tls::kTls13) : ecdhe;
+      r_->groups_asked.push_back(name);
+      bool complete = true;
+      for (const tls::GroupInfo& g : tls::Groups()) {
+        if (!(tls13 ? g.tls13 : g.tls12)) continue;
+        const std::vector<uint16_t> one = {g.id};
+        Outcome o = co_await TryRawHello(v, suites, false, one);
+        if (o.kind == Outcome::Kind::kUntested) {
+          complete = false;
+          Note(name + " group " + std::string(g.name) + " untested: " + o.why);
+          break;
+        }
+        // TLS 1.3 names its group in the HelloRetryRequest; another group than the one offered
+        // is no acceptance of ours.
+        const bool accepted =
+            o.kind == Outcome::Kind::kAccepted && (!tls13 || o.reply.key_share_group == g.id);
+        r_->groups.push_back({name, g.id, std::string(g.name), accepted});
+      }
+      if (complete) r_->groups_complete.push_back(name);
+      if (stopped_) co_return;
+    }
+  }
+
+  // TLSF-03: a full TLS 1.2 handshake by the local OpenSSL, then renegotiations started by us on
+  // the same connection until the server refuses one or kMaxRenegotiations completed. Only
+  // over RFC 5746 (the local OpenSSL refuses insecure renegotiation): a server without it has
+  // failed tls_secure_renegotiation already.
+  asio::awaitable<void> ClientRenegotiation() {
+    const std::string ciphers = "ALL:@SECLEVEL=0";
+    if (!VersionAccepted(tls::kTls12) || !LocalCanOffer(TLS1_2_VERSION, ciphers)) co_return;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    if (!ConfigureContext(ctx.native_handle(), TLS1_2_VERSION, ciphers)) {
+      ERR_clear_error();
+      co_return;
+    }
+    Conn c;
+    if (!co_await Open(&c, true)) co_return;
+    {
+      asio::ssl::stream<asio::ip::tcp::socket&> stream(c.tcp->socket(), ctx);
+      SSL* ssl = stream.native_handle();
+      if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl, target_.host.c_str());
+      ERR_clear_error();
+      std::error_code ec;
+      c.tcp->watchdog().Arm(Phase(c, o_.probe.phases.handshake));
+      co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+      c.tcp->watchdog().Disarm();
+      if (ec || c.tcp->watchdog().Fired()) {
+        Note("renegotiation probe: handshake: " + (ec ? ec.message() : std::string("timeout")));
+      } else {
+        int done = 0;
+        std::string why;
+        for (int i = 0; i < kMaxRenegotiations; ++i) {
+          if (SSL_renegotiate(ssl) != 1) {
+            why = "the local OpenSSL would not renegotiate";
+            break;
+          }
+          c.tcp->watchdog().Arm(Phase(c, o_.probe.phases.handshake));
+          co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                          asio::redirect_error(asio::use_awaitable, ec));
+          c.tcp->watchdog().Disarm();
+          if (ec || c.tcp->watchdog().Fired() || SSL_renegotiate_pending(ssl) == 1) break;
+          ++done;
+        }
+        ERR_clear_error();
+        if (why.empty()) {
+          r_->client_renegotiations = done;
+        } else {
+          Note("renegotiation probe: " + why);
+        }
+      }
+    }
+    Closed(&c);
+  }
+
+  static std::string SuiteName(uint16_t id) {
+    const tls::CipherSuite* s = tls::FindCipherSuite(id);
+    return s != nullptr ? std::string(s->openssl) : tls::VersionName(id);
+  }
+
   void AddWeak(uint16_t version, uint16_t id) {
     const tls::SuiteInfo* info = tls::FindWeakSuite(id);
     if (info == nullptr) return;  // accepted, but not one of ours: not weak
@@ -515,6 +787,14 @@ class Scanner {
     for (const V& v : kVersions) {
       auto it = r_->versions.find(tls::VersionName(v.wire));
       if (it == r_->versions.end() || !it->second) continue;
+      if (CiphersComplete(v.wire)) {
+        // The enumeration offered every weak suite of the table already: no more connections.
+        r_->weak_tested = true;
+        for (const ScanReport::AcceptedCipher& c : r_->accepted_ciphers) {
+          if (c.version == tls::VersionName(v.wire)) AddWeak(v.wire, c.id);
+        }
+        continue;
+      }
       // A full handshake where the local OpenSSL has weak suites (NULL and anonymous only in
       // Debian's OpenSSL 3: no RC4, DES, 3DES or EXPORT). "Tested" needs a real answer: a
       // probe cut short (cap, budget, a reply that is not TLS) decides nothing.
@@ -689,6 +969,238 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
     out.push_back({kScanWeakCiphersCheck, Verdict::kFail, "accepted: " + detail});
   } else if (r.weak_tested) {
     out.push_back({kScanWeakCiphersCheck, Verdict::kPass, ""});
+  }
+  // TLSF-01, TLSF-02 (any version up to TLS 1.2 accepted), TLSF-04 (TLS 1.2 accepted).
+  if (yes("TLSv1.2") || yes("TLSv1.1") || yes("TLSv1") || yes("SSLv3")) {
+    if (r.features_version.empty()) {
+      const std::string why = "the features hello got no ServerHello";
+      out.push_back({kScanCompressionCheck, Verdict::kError, why});
+      out.push_back({kScanSecureRenegotiationCheck, Verdict::kError, why});
+    } else {
+      const std::string at = " (" + r.features_version + ")";
+      if (r.compression_method == 0) {
+        out.push_back({kScanCompressionCheck, Verdict::kPass, ""});
+      } else {
+        out.push_back(
+            {kScanCompressionCheck, Verdict::kFail,
+             (r.compression_method == 1
+                  ? std::string("DEFLATE compression chosen")
+                  : "compression method " + std::to_string(r.compression_method) + " chosen") +
+                 at + ": CRIME"});
+      }
+      out.push_back({kScanSecureRenegotiationCheck,
+                     r.secure_renegotiation ? Verdict::kPass : Verdict::kFail,
+                     r.secure_renegotiation
+                         ? ""
+                         : "no renegotiation_info in the ServerHello" + at + " (RFC 5746)"});
+    }
+    if (yes("TLSv1.2")) {
+      if (!r.extended_master_secret.has_value()) {
+        out.push_back({kScanExtendedMasterSecretCheck, Verdict::kError,
+                       "the TLSv1.2 features hello got no ServerHello"});
+      } else {
+        out.push_back({kScanExtendedMasterSecretCheck,
+                       *r.extended_master_secret ? Verdict::kPass : Verdict::kFail,
+                       *r.extended_master_secret
+                           ? ""
+                           : "no extended_master_secret in the TLSv1.2 ServerHello (RFC 7627)"});
+      }
+    }
+  }
+  // TLSV-06: only with two or more versions to fall back between.
+  {
+    int accepted = 0;
+    for (const char* v : {"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1", "SSLv3"}) accepted += yes(v);
+    if (accepted >= 2) {
+      if (!r.fallback_scsv.has_value()) {
+        out.push_back(
+            {kScanFallbackScsvCheck, Verdict::kError, "the fallback hello got no clear answer"});
+      } else {
+        out.push_back({kScanFallbackScsvCheck, *r.fallback_scsv ? Verdict::kPass : Verdict::kWarn,
+                       *r.fallback_scsv ? ""
+                                        : "a " + r.fallback_version +
+                                              " hello marked TLS_FALLBACK_SCSV was accepted "
+                                              "(RFC 7507: downgrade not detected)"});
+      }
+    }
+  }
+  // CIPH-01, CIPH-03: over the suites of every accepted version; an unfinished enumeration
+  // decides only what it already proved (an insufficient suite, a non-FS suite, an AEAD suite).
+  {
+    bool any_version = false;
+    std::string unfinished;
+    for (const char* v : {"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1", "SSLv3"}) {
+      if (!yes(v)) continue;
+      any_version = true;
+      if (std::find(r.ciphers_complete.begin(), r.ciphers_complete.end(), v) ==
+          r.ciphers_complete.end()) {
+        unfinished += (unfinished.empty() ? "" : ", ") + std::string(v);
+      }
+    }
+    if (any_version) {
+      std::vector<std::string> insufficient, phase_out, no_fs;
+      bool any_aead = false;
+      for (const ScanReport::AcceptedCipher& c : r.accepted_ciphers) {
+        const tls::CipherSuite* s = tls::FindCipherSuite(c.id);
+        if (s == nullptr) continue;  // only the table's suites are offered
+        const std::string named = c.name + " (" + c.version + ")";
+        if (s->cls == tls::SuiteClass::kInsufficient) insufficient.push_back(named);
+        if (s->cls == tls::SuiteClass::kPhaseOut) phase_out.push_back(named);
+        if (!s->forward_secret) no_fs.push_back(named);
+        any_aead = any_aead || s->aead;
+      }
+      auto list = [](const std::vector<std::string>& v) {
+        std::string text;
+        for (size_t i = 0; i < v.size() && i < 6; ++i) text += (i == 0 ? "" : ", ") + v[i];
+        if (v.size() > 6) text += " and " + std::to_string(v.size() - 6) + " more";
+        return text;
+      };
+      const std::string why_unfinished =
+          "the suite enumeration of " + unfinished + " did not finish";
+      const bool none = r.accepted_ciphers.empty();
+      if (!insufficient.empty()) {
+        out.push_back({kScanCipherSuitesCheck, Verdict::kFail,
+                       "insufficient (Internet.nl): " + list(insufficient)});
+      } else if (!unfinished.empty()) {
+        out.push_back({kScanCipherSuitesCheck, Verdict::kError, why_unfinished});
+      } else if (none) {
+        out.push_back({kScanCipherSuitesCheck, Verdict::kError, "no suite of the table accepted"});
+      } else if (!phase_out.empty()) {
+        out.push_back({kScanCipherSuitesCheck, Verdict::kWarn,
+                       "phase out (Internet.nl): " + list(phase_out)});
+      } else {
+        out.push_back({kScanCipherSuitesCheck, Verdict::kPass, ""});
+      }
+      if (!no_fs.empty()) {
+        out.push_back(
+            {kScanForwardSecrecyCheck, Verdict::kFail, "without forward secrecy: " + list(no_fs)});
+      } else if (!unfinished.empty()) {
+        out.push_back({kScanForwardSecrecyCheck, Verdict::kError, why_unfinished});
+      } else if (none) {
+        out.push_back(
+            {kScanForwardSecrecyCheck, Verdict::kError, "no suite of the table accepted"});
+      } else {
+        out.push_back({kScanForwardSecrecyCheck, Verdict::kPass, ""});
+      }
+      if (any_aead) {
+        out.push_back({kScanAeadCheck, Verdict::kPass, ""});
+      } else if (!unfinished.empty()) {
+        out.push_back({kScanAeadCheck, Verdict::kError, why_unfinished});
+      } else if (none) {
+        out.push_back({kScanAeadCheck, Verdict::kError, "no suite of the table accepted"});
+      } else {
+        out.push_back({kScanAeadCheck, Verdict::kFail, "no AEAD suite accepted"});
+      }
+    }
+  }
+  // CIPH-05: only where two suites of a version up to TLS 1.2 could be put in order.
+  if (!r.order_version.empty()) {
+    const tls::CipherSuite* best = nullptr;
+    const tls::CipherSuite* worst = nullptr;
+    for (const ScanReport::AcceptedCipher& c : r.accepted_ciphers) {
+      if (c.version != r.order_version) continue;
+      if (c.name == r.order_best) best = tls::FindCipherSuite(c.id);
+      if (c.name == r.order_worst) worst = tls::FindCipherSuite(c.id);
+    }
+    const bool matters =
+        best != nullptr && worst != nullptr && worst->cls != best->cls &&
+        (worst->cls == tls::SuiteClass::kPhaseOut || worst->cls == tls::SuiteClass::kInsufficient);
+    const std::string at = " (" + r.order_version + ")";
+    if (!r.order_pick_worst_first.has_value()) {
+      out.push_back({kScanCipherOrderCheck, Verdict::kError,
+                     "the cipher order hellos got no ServerHello" + at});
+    } else if (*r.order_pick_worst_first == r.order_worst && matters) {
+      out.push_back({kScanCipherOrderCheck, Verdict::kFail,
+                     "chose " + r.order_worst + " over " + r.order_best +
+                         " when the client listed it first: the server does not enforce a "
+                         "secure order" +
+                         at});
+    } else {
+      std::string detail;
+      if (r.order_pick_best_first.has_value()) {
+        detail = *r.order_pick_best_first == *r.order_pick_worst_first
+                     ? "the server enforces its order"
+                     : "the server follows the client's order";
+      } else {
+        detail = "the second order hello got no ServerHello";
+      }
+      if (!matters && worst != nullptr) {
+        detail += "; the weaker suite " + r.order_worst + " is still " +
+                  std::string(tls::SuiteClassName(worst->cls));
+      }
+      out.push_back({kScanCipherOrderCheck, Verdict::kPass, detail + at});
+    }
+  }
+  // CIPH-06, CIPH-07: from the groups asked one at a time.
+  if (!r.groups_asked.empty()) {
+    bool unfinished = false;
+    for (const std::string& v : r.groups_asked) {
+      unfinished = unfinished || std::find(r.groups_complete.begin(), r.groups_complete.end(), v) ==
+                                     r.groups_complete.end();
+    }
+    std::string bad_ec, weak_ec, bad_ff, weak_ff;
+    bool any_ec = false;
+    for (const ScanReport::GroupResult& g : r.groups) {
+      const tls::GroupInfo* info = tls::FindGroup(g.id);
+      if (!g.accepted || info == nullptr) continue;
+      const std::string named = g.name + " (" + g.version + ")";
+      std::string* into = nullptr;
+      if (info->cls == tls::SuiteClass::kInsufficient) {
+        into = info->finite_field ? &bad_ff : &bad_ec;
+      } else if (info->cls == tls::SuiteClass::kPhaseOut) {
+        into = info->finite_field ? &weak_ff : &weak_ec;
+      }
+      if (into != nullptr) *into += (into->empty() ? "" : ", ") + named;
+      any_ec = any_ec || !info->finite_field;
+    }
+    if (!bad_ec.empty()) {
+      out.push_back({kScanEcdheGroupsCheck, Verdict::kFail, "insufficient curves: " + bad_ec});
+    } else if (unfinished) {
+      out.push_back({kScanEcdheGroupsCheck, Verdict::kError, "the group probe did not finish"});
+    } else if (!weak_ec.empty()) {
+      out.push_back({kScanEcdheGroupsCheck, Verdict::kWarn, "phase out curves: " + weak_ec});
+    } else if (any_ec) {
+      out.push_back({kScanEcdheGroupsCheck, Verdict::kPass, ""});
+    }
+    // TLS 1.2 DHE suites choose their group in the ServerKeyExchange, which is not read yet.
+    std::string dhe12;
+    for (const ScanReport::AcceptedCipher& c : r.accepted_ciphers) {
+      const tls::CipherSuite* s = tls::FindCipherSuite(c.id);
+      if (c.version != "TLSv1.3" && s != nullptr &&
+          s->iana.find("_DHE_") != std::string_view::npos) {
+        dhe12 = c.name + " (" + c.version + ")";
+        break;
+      }
+    }
+    if (!bad_ff.empty()) {
+      out.push_back({kScanDheGroupsCheck, Verdict::kFail, "insufficient DH groups: " + bad_ff});
+    } else if (!dhe12.empty()) {
+      out.push_back({kScanDheGroupsCheck, Verdict::kError,
+                     "the DH group of " + dhe12 + " is not read (ServerKeyExchange)"});
+    } else if (unfinished) {
+      out.push_back({kScanDheGroupsCheck, Verdict::kError, "the group probe did not finish"});
+    } else if (!weak_ff.empty()) {
+      out.push_back({kScanDheGroupsCheck, Verdict::kWarn, "phase out DH groups: " + weak_ff});
+    } else {
+      out.push_back({kScanDheGroupsCheck, Verdict::kPass, ""});
+    }
+  }
+  // TLSF-03: Internet.nl shows up to 10 as information (no verdict of its own here: pass with
+  // the count), more as too many.
+  if (r.client_renegotiations.has_value()) {
+    const int n = *r.client_renegotiations;
+    if (n == 0) {
+      out.push_back({kScanClientRenegotiationCheck, Verdict::kPass, ""});
+    } else if (n < kMaxRenegotiations) {
+      out.push_back({kScanClientRenegotiationCheck, Verdict::kPass,
+                     "allowed: " + std::to_string(n) +
+                         " client-initiated renegotiations, then "
+                         "refused (Internet.nl: information)"});
+    } else {
+      out.push_back({kScanClientRenegotiationCheck, Verdict::kWarn,
+                     "allowed without a limit: " + std::to_string(n) +
+                         " client-initiated renegotiations completed (a denial-of-service lever)"});
+    }
   }
   // STRIP-04
   if (config::ServiceTlsMode(target.service) == config::TlsMode::kStartTls) {

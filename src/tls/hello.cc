@@ -135,6 +135,86 @@ constexpr uint8_t kContentAlert = 21;
 constexpr uint8_t kContentHandshake = 22;
 constexpr uint8_t kHandshakeServerHello = 2;
 
+constexpr uint16_t kExtExtendedMasterSecret = 0x0017;
+constexpr uint16_t kExtSupportedVersions = 0x002b;
+constexpr uint16_t kExtKeyShare = 0x0033;
+constexpr uint16_t kExtRenegotiationInfo = 0xff01;
+
+// SHA-256("HelloRetryRequest"): the random of a HelloRetryRequest (RFC 8446 §4.1.3).
+constexpr uint8_t kHelloRetryRandom[32] = {
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
+
+// The body of a complete ServerHello message (after its 4-byte header): the fixed fields and the
+// extensions, each checked against what is left of the body.
+Status ParseServerHelloBody(std::string_view body, ServerReply* reply) {
+  Cursor b(body);
+  uint8_t sid_len = 0;
+  std::string_view random;
+  if (!b.U16(&reply->version) || !b.Bytes(32, &random) || !b.U8(&sid_len)) {
+    return Status::Malformed("ServerHello truncated");
+  }
+  if (sid_len > 32) return Status::Malformed("ServerHello session id longer than 32");
+  if (!b.Skip(sid_len) || !b.U16(&reply->cipher) || !b.U8(&reply->compression)) {
+    return Status::Malformed("ServerHello truncated");
+  }
+  reply->hello_retry_request =
+      std::equal(random.begin(), random.end(), std::begin(kHelloRetryRandom),
+                 [](char got, uint8_t want) { return static_cast<uint8_t>(got) == want; });
+  if (b.left() == 0) return Status::Ok();  // no extensions (SSLv3, or none offered)
+  uint16_t ext_len = 0;
+  if (!b.U16(&ext_len) || ext_len != b.left()) {
+    return Status::Malformed("ServerHello extensions length does not match the message");
+  }
+  uint16_t seen[kMaxServerHelloExtensions];
+  size_t count = 0;
+  while (b.left() > 0) {
+    uint16_t type = 0, len = 0;
+    std::string_view data;
+    if (!b.U16(&type) || !b.U16(&len) || !b.Bytes(len, &data)) {
+      return Status::Malformed("ServerHello extension overruns the message");
+    }
+    if (count == kMaxServerHelloExtensions) {
+      return Status::Malformed("more than " + std::to_string(kMaxServerHelloExtensions) +
+                               " ServerHello extensions");
+    }
+    if (std::find(seen, seen + count, type) != seen + count) {
+      return Status::Malformed("ServerHello extension " + std::to_string(type) + " twice");
+    }
+    seen[count++] = type;
+    Cursor e(data);
+    switch (type) {
+      case kExtRenegotiationInfo: {
+        uint8_t n = 0;  // renegotiated_connection<0..255>
+        if (!e.U8(&n) || e.left() != n) return Status::Malformed("bad renegotiation_info");
+        reply->renegotiation_info = true;
+        break;
+      }
+      case kExtExtendedMasterSecret:
+        if (len != 0) return Status::Malformed("extended_master_secret is not empty");
+        reply->extended_master_secret = true;
+        break;
+      case kExtSupportedVersions:
+        if (len != 2 || !e.U16(&reply->selected_version)) {
+          return Status::Malformed("bad supported_versions");
+        }
+        break;
+      case kExtKeyShare: {
+        // HelloRetryRequest: selected_group; ServerHello: a KeyShareEntry.
+        uint16_t key_len = 0;
+        if (!e.U16(&reply->key_share_group)) return Status::Malformed("bad key_share");
+        if (e.left() != 0 && (!e.U16(&key_len) || key_len == 0 || e.left() != key_len)) {
+          return Status::Malformed("bad key_share");
+        }
+        break;
+      }
+      default:
+        break;  // not ours to judge
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string VersionName(uint16_t v) {
@@ -188,10 +268,15 @@ const SuiteInfo* FindWeakSuite(uint16_t id) {
 std::span<const uint16_t> CommonSuites() { return kCommon; }
 
 Result<std::string> BuildClientHello(const HelloSpec& spec) {
-  if (spec.version < kSsl3 || spec.version > kTls12) {
+  if (spec.version < kSsl3 || spec.version > kTls13) {
     return Status::InvalidArgument("hello version " + VersionName(spec.version) +
-                                   " is not SSLv3..TLSv1.2");
+                                   " is not SSLv3..TLSv1.3");
   }
+  if (spec.groups.size() > kMaxGroupsPerHello) {
+    return Status::InvalidArgument("hello needs at most " + std::to_string(kMaxGroupsPerHello) +
+                                   " groups");
+  }
+  const bool tls13 = spec.version == kTls13;
   if (spec.suites.empty() || spec.suites.size() > kMaxSuitesPerHello) {
     return Status::InvalidArgument("hello needs 1.." + std::to_string(kMaxSuitesPerHello) +
                                    " suites");
@@ -199,13 +284,19 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
   if (spec.sni.size() > 253) return Status::InvalidArgument("server name too long");
 
   std::string body;
-  Put16(&body, spec.version);
+  Put16(&body, tls13 ? kTls12 : spec.version);
   body.append(reinterpret_cast<const char*>(spec.random.data()), spec.random.size());
   Put8(&body, 0);  // no session id
   Put16(&body, static_cast<unsigned>(spec.suites.size() * 2));
   for (uint16_t s : spec.suites) Put16(&body, s);
-  Put8(&body, 1);  // compression methods: null only
-  Put8(&body, 0);
+  if (spec.offer_deflate) {
+    Put8(&body, 2);
+    Put8(&body, kCompressionDeflate);
+    Put8(&body, kCompressionNull);
+  } else {
+    Put8(&body, 1);  // compression methods: null only
+    Put8(&body, kCompressionNull);
+  }
 
   if (spec.version >= kTls10) {
     std::string ext;
@@ -217,14 +308,31 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
       sni.append(spec.sni);
       PutExtension(&ext, 0x0000, sni);
     }
-    // supported_groups: x25519, secp256r1, secp384r1, secp521r1 (ECDHE/AECDH suites need one).
+    // supported_groups (ECDHE/AECDH suites need one; TLS 1.3 takes its group from it).
+    std::vector<uint16_t> group_list = spec.groups;
+    if (group_list.empty()) {
+      group_list = {0x001d, 0x0017, 0x0018, 0x0019};  // x25519, secp256r1, secp384r1, secp521r1
+      if (tls13)
+        group_list.insert(group_list.end(), {0x001e, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104});
+    }
     std::string groups;
-    const uint16_t kGroups[] = {0x001d, 0x0017, 0x0018, 0x0019};
-    Put16(&groups, sizeof kGroups);
-    for (uint16_t g : kGroups) Put16(&groups, g);
+    Put16(&groups, static_cast<unsigned>(group_list.size() * 2));
+    for (uint16_t g : group_list) Put16(&groups, g);
     PutExtension(&ext, 0x000a, groups);
-    PutExtension(&ext, 0x000b, std::string("\x01\x00", 2));  // ec_point_formats: uncompressed
-    if (spec.version == kTls12) {
+    if (!tls13) {
+      PutExtension(&ext, 0x000b, std::string("\x01\x00", 2));  // ec_point_formats: uncompressed
+    }
+    if (tls13) {
+      // signature_algorithms: ECDSA, RSA-PSS, EdDSA, then PKCS#1 (certificates only).
+      const uint16_t kSigs[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
+                                0x0807, 0x0808, 0x0401, 0x0501, 0x0601};
+      std::string sigs;
+      Put16(&sigs, sizeof kSigs);
+      for (uint16_t a : kSigs) Put16(&sigs, a);
+      PutExtension(&ext, 0x000d, sigs);
+      PutExtension(&ext, kExtSupportedVersions, std::string("\x02\x03\x04", 3));
+      PutExtension(&ext, kExtKeyShare, std::string("\x00\x00", 2));  // no shares: ask for HRR
+    } else if (spec.version == kTls12) {
       // signature_algorithms: ECDSA/RSA-PSS/RSA with SHA-256/384/512, then SHA-1 (old servers).
       const uint16_t kSigs[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
                                 0x0401, 0x0501, 0x0601, 0x0203, 0x0201};
@@ -233,7 +341,10 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
       for (uint16_t a : kSigs) Put16(&sigs, a);
       PutExtension(&ext, 0x000d, sigs);
     }
-    PutExtension(&ext, 0xff01, std::string("\x00", 1));  // renegotiation_info, initial
+    if (!tls13) {
+      PutExtension(&ext, kExtExtendedMasterSecret, std::string());        // RFC 7627: empty
+      PutExtension(&ext, kExtRenegotiationInfo, std::string("\x00", 1));  // initial: empty
+    }
     Put16(&body, static_cast<unsigned>(ext.size()));
     body.append(ext);
   }
@@ -311,8 +422,8 @@ Result<ServerReply> ParseServerReply(std::string_view bytes) {
     return reply;
   }
 
-  // TLS records: gather the handshake bytes of leading handshake records until the ServerHello's
-  // fixed part is complete (RFC 5246 §6.2.1 allows a message to span records).
+  // TLS records: gather the handshake bytes of leading handshake records until the whole
+  // ServerHello message is in (RFC 5246 §6.2.1 allows a message to span records).
   Cursor c(bytes);
   std::string hs;
   while (c.left() > 0) {
@@ -348,7 +459,12 @@ Result<ServerReply> ParseServerReply(std::string_view bytes) {
       break;
     }
     hs.append(fragment);
-    if (hs.size() >= 4 + 2 + 32 + 1 + 32 + 2) break;  // enough for any ServerHello's fixed part
+    if (hs.size() >= 4) {
+      const size_t need =
+          4 + ((size_t{static_cast<uint8_t>(hs[1])} << 16) |
+               (size_t{static_cast<uint8_t>(hs[2])} << 8) | static_cast<uint8_t>(hs[3]));
+      if (hs.size() >= need) break;  // the whole first message; what follows is not ours
+    }
   }
   if (hs.empty()) {
     if (capped) return Status::Malformed("no ServerHello within the size limit");
@@ -361,24 +477,22 @@ Result<ServerReply> ParseServerReply(std::string_view bytes) {
     return Status::Malformed("first handshake message is type " + std::to_string(msg) +
                              ", not ServerHello");
   }
-  uint8_t l1 = 0, sid_len = 0;
+  uint8_t l1 = 0;
   uint16_t l2 = 0;
-  if (!h.U8(&l1) || !h.U16(&l2)) return reply;
+  if (!h.U8(&l1) || !h.U16(&l2)) {
+    if (capped) return Status::Malformed("ServerHello cut by the size limit");
+    return reply;
+  }
   const size_t body_len = (size_t{l1} << 16) | l2;
   if (body_len < 2 + 32 + 1 + 2 + 1) return Status::Malformed("ServerHello too short");
-  uint16_t version = 0, cipher = 0;
-  if (!h.U16(&version) || !h.Skip(32) || !h.U8(&sid_len)) {
+  std::string_view body;
+  if (!h.Bytes(body_len, &body)) {
     if (capped) return Status::Malformed("ServerHello cut by the size limit");
     return reply;
   }
-  if (sid_len > 32) return Status::Malformed("ServerHello session id longer than 32");
-  if (!h.Skip(sid_len) || !h.U16(&cipher)) {
-    if (capped) return Status::Malformed("ServerHello cut by the size limit");
-    return reply;
-  }
+  Status parsed = ParseServerHelloBody(body, &reply);
+  if (!parsed.ok()) return parsed;
   reply.kind = ServerReply::Kind::kServerHello;
-  reply.version = version;
-  reply.cipher = cipher;
   return reply;
 }
 

@@ -1,7 +1,10 @@
-// DeepScan: the slow, heavy TLS scan of one endpoint address (CHECKS.md §15 STRIP-04, §16, §17):
-// which protocol versions the server accepts (SSLv2 ... TLS 1.3), whether it accepts weak cipher
-// suites, and whether a STARTTLS service executes plaintext pipelined behind STARTTLS inside TLS
-// (command injection, CVE-2011-0411).
+// DeepScan: the slow, heavy TLS scan of one endpoint address (CHECKS.md §15 STRIP-04, §16-18):
+// which protocol versions the server accepts (SSLv2 ... TLS 1.3), which cipher suites each
+// version accepts (CIPH-01, CIPH-03) and in whose order (CIPH-05), which key-exchange groups
+// (CIPH-06, CIPH-07), whether it honours
+// TLS_FALLBACK_SCSV, compresses, supports secure renegotiation and the extended master secret,
+// whether it accepts weak cipher suites, and whether a STARTTLS service executes plaintext
+// pipelined behind STARTTLS inside TLS (command injection, CVE-2011-0411).
 //
 // Every test is a fresh connection (after the service's STARTTLS dialogue where it has one). The
 // connections to the address are strictly sequential, `pause` apart, at most `max_handshakes` per
@@ -38,6 +41,20 @@ inline constexpr std::string_view kScanModernTlsCheck = "tls_modern_version_offe
 inline constexpr std::string_view kScanTls13Check = "tls13_offered";                    // TLSV-05
 inline constexpr std::string_view kScanWeakCiphersCheck =
     "tls_weak_ciphers";  // CIPH-02/04, TLSF-11/12
+inline constexpr std::string_view kScanCompressionCheck = "tls_compression";  // TLSF-01
+inline constexpr std::string_view kScanSecureRenegotiationCheck =
+    "tls_secure_renegotiation";  // TLSF-02
+inline constexpr std::string_view kScanExtendedMasterSecretCheck =
+    "tls_extended_master_secret";                                                  // TLSF-04
+inline constexpr std::string_view kScanFallbackScsvCheck = "tls_fallback_scsv";    // TLSV-06
+inline constexpr std::string_view kScanCipherSuitesCheck = "tls_cipher_suites";    // CIPH-01
+inline constexpr std::string_view kScanForwardSecrecyCheck = "tls_forward_secrecy";  // CIPH-03
+inline constexpr std::string_view kScanAeadCheck = "tls_aead_offered";               // CIPH-03
+inline constexpr std::string_view kScanCipherOrderCheck = "tls_cipher_order";        // CIPH-05
+inline constexpr std::string_view kScanEcdheGroupsCheck = "tls_ecdhe_groups";        // CIPH-06
+inline constexpr std::string_view kScanDheGroupsCheck = "tls_dhe_groups";            // CIPH-07
+inline constexpr std::string_view kScanClientRenegotiationCheck =
+    "tls_client_renegotiation";  // TLSF-03
 inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";  // TX-10
 inline constexpr std::string_view kScanCommandInjectionCheck =
     "starttls_command_injection";  // STRIP-04
@@ -50,7 +67,9 @@ struct ScanOptions {
   // probe.timeout bounds each connection.
   ProbeOptions probe;
   // Hard cap on connections per address per scan.
-  int max_handshakes = 80;
+  // Room for the cipher enumeration of a server with TLS 1.0-1.3 and broad suite lists (about
+  // one connection per accepted suite and version, plus one per 64 suites offered).
+  int max_handshakes = 160;
   // Between two connections to the same address (politeness, META-03).
   std::chrono::milliseconds pause{100};
   // The whole scan; tests not started by then are left untested.

@@ -79,6 +79,50 @@ struct ScanReport {
   bool weak_cipher_accepted = false;  // NULL, anonymous, EXPORT, RC4, DES or 3DES accepted
   // (version, IANA suite name), bounded by the scan.
   std::vector<std::pair<std::string, std::string>> accepted_weak;
+  // TLSF-01/02/04: the ServerHello to one hand-built hello on the best version up to TLS 1.2,
+  // offering DEFLATE and null compression, renegotiation_info and extended_master_secret.
+  std::string features_version;       // the version asked; "" when not asked or no ServerHello
+  uint8_t compression_method = 0;     // the method chosen (0 null, 1 DEFLATE)
+  bool secure_renegotiation = false;  // renegotiation_info answered (RFC 5746)
+  std::optional<bool> extended_master_secret;  // answered (RFC 7627); only when asked on TLS 1.2
+  // TLSV-06: a hello for the second-best accepted version marked with TLS_FALLBACK_SCSV. true:
+  // refused with inappropriate_fallback; false: accepted; nullopt: not asked or no clear answer.
+  std::optional<bool> fallback_scsv;
+  std::string fallback_version;  // the version of that hello
+  // CIPH-01/03: the suites each version accepted, found by iterative removal (hand-built hellos
+  // offering up to 64 suites, the chosen one removed until the server refuses), bounded by the
+  // table of tls/cipher_suites.h.
+  struct AcceptedCipher {
+    std::string version;  // "TLSv1.2"
+    uint16_t id = 0;      // IANA code point
+    std::string name;     // OpenSSL name
+  };
+  std::vector<AcceptedCipher> accepted_ciphers;
+  // Versions whose enumeration ran until the server refused every suite left: for these
+  // accepted_ciphers is the whole list. Another accepted version's list is partial (the cap, the
+  // budget, an answer that was not TLS).
+  std::vector<std::string> ciphers_complete;
+  // CIPH-05, on the best version up to TLS 1.2 with two or more accepted suites: the best and
+  // the worst of them (Internet.nl class) offered worst first, then best first.
+  std::string order_version;                          // "" when not asked
+  std::string order_best, order_worst;                // OpenSSL names
+  std::optional<std::string> order_pick_worst_first;  // the suite chosen for [worst, best]
+  std::optional<std::string> order_pick_best_first;   // the suite chosen for [best, worst]
+  // CIPH-06/07: groups asked one at a time: TLS 1.3 with an empty key_share and one group (a
+  // HelloRetryRequest naming it: accepted), TLS 1.2 curves with the accepted ECDHE_RSA suites and
+  // one curve (a ServerHello: accepted).
+  struct GroupResult {
+    std::string version;  // "TLSv1.3", "TLSv1.2"
+    uint16_t id = 0;
+    std::string name;  // "x25519"
+    bool accepted = false;
+  };
+  std::vector<GroupResult> groups;
+  std::vector<std::string> groups_asked;     // versions whose group probe started
+  std::vector<std::string> groups_complete;  // ... and got an answer for every group
+  // TLSF-03: client-initiated renegotiations the server completed on one TLS 1.2 connection (at
+  // most 11 tried, the first refusal ends it); nullopt: not tried or the first handshake failed.
+  std::optional<int> client_renegotiations;
   // STARTTLS services only; nullopt: not tested.
   std::optional<bool> command_injection;
   // TX-10, submission/imap/pop3 on their default ports: the implicit-TLS sibling (465, 993, 995)

@@ -34,6 +34,19 @@ std::string VersionName(uint16_t version);
 inline constexpr size_t kMaxServerReplyBytes = 16 * 1024 + 5;
 // META-02: some servers break on ClientHellos with more suites than this.
 inline constexpr size_t kMaxSuitesPerHello = 64;
+// Extensions read from one ServerHello: a server answers only what the client offered (ours
+// offer fewer than ten), so a longer list is not a server we understand.
+inline constexpr size_t kMaxServerHelloExtensions = 32;
+
+// TLS_FALLBACK_SCSV (RFC 7507 §6): a client's mark on a hello for a lower version than its best.
+inline constexpr uint16_t kFallbackScsv = 0x5600;
+// Alert descriptions the scan tells apart (RFC 8446 §6, RFC 7507 §2).
+inline constexpr uint8_t kAlertHandshakeFailure = 40;
+inline constexpr uint8_t kAlertProtocolVersion = 70;
+inline constexpr uint8_t kAlertInappropriateFallback = 86;
+// Compression methods (RFC 3749).
+inline constexpr uint8_t kCompressionNull = 0;
+inline constexpr uint8_t kCompressionDeflate = 1;
 
 // Why a suite is weak (CHECKS.md CIPH-02): each is a FAIL.
 enum class WeakKind : uint8_t { kNull, kAnonymous, kExport, kRc4, kDes, k3Des };
@@ -54,16 +67,28 @@ const SuiteInfo* FindWeakSuite(uint16_t id);
 std::span<const uint16_t> CommonSuites();
 
 struct HelloSpec {
-  uint16_t version = kTls12;     // client_version; the record carries min(version, TLS 1.0)
+  // SSLv3..TLS 1.2: client_version; the record carries min(version, TLS 1.0). TLS 1.3 (RFC 8446
+  // §4.1.2): legacy_version TLS 1.2 and supported_versions naming TLS 1.3 alone, with an EMPTY
+  // key_share, so that a server that would accept answers with a HelloRetryRequest naming its
+  // suite and group: decided without any key exchange.
+  uint16_t version = kTls12;
   std::vector<uint16_t> suites;  // at most kMaxSuitesPerHello, in order of preference
   std::string sni;               // server_name; empty: none (IP-literal targets)
   std::array<uint8_t, 32> random{};
-  // TLS 1.0-1.2 get supported_groups, ec_point_formats, signature_algorithms (1.2), SNI and
-  // renegotiation_info; SSLv3 gets none (many SSLv3 stacks choke on them).
+  // Compression methods DEFLATE then null (TLSF-01); otherwise null only.
+  bool offer_deflate = false;
+  // supported_groups, at most kMaxGroupsPerHello; empty: x25519, secp256r1, secp384r1,
+  // secp521r1 (and for TLS 1.3 also x448 and ffdhe2048..ffdhe8192).
+  std::vector<uint16_t> groups;
+  // TLS 1.0-1.2 get supported_groups, ec_point_formats, signature_algorithms (1.2), SNI,
+  // extended_master_secret and renegotiation_info; SSLv3 gets none (many SSLv3 stacks choke on
+  // them). TLS_FALLBACK_SCSV is a suite: put kFallbackScsv in `suites`. TLS 1.3 gets SNI,
+  // supported_groups, signature_algorithms, supported_versions and the empty key_share.
 };
+inline constexpr size_t kMaxGroupsPerHello = 32;
 
-// A ClientHello record (SSLv3 or TLS 1.0-1.2 format). InvalidArgument for an empty or too long
-// suite list, or a version outside SSLv3..TLS 1.2.
+// A ClientHello record (SSLv3, TLS 1.0-1.2 or TLS 1.3 format). InvalidArgument for an empty or
+// too long suite or group list, or a version outside SSLv3..TLS 1.3.
 [[nodiscard]] Result<std::string> BuildClientHello(const HelloSpec& spec);
 
 // An SSLv2 CLIENT-HELLO (SSLv2 record format) offering the SSLv2 cipher kinds below, with a
@@ -78,16 +103,28 @@ struct ServerReply {
     kSsl2ServerHello,  // SSLv2 SERVER-HELLO: version 0x0002, ssl2_cipher_count
   };
   Kind kind = Kind::kIncomplete;
-  uint16_t version = 0;  // ServerHello.server_version (TLS 1.3's supported_versions is ignored)
+  uint16_t version = 0;  // ServerHello.server_version (legacy_version: 0x0303 for TLS 1.3)
   uint16_t cipher = 0;
   uint8_t alert_level = 0;
   uint8_t alert_description = 0;
   size_t ssl2_cipher_count = 0;
+  // The rest of a kServerHello, read from the whole message (RFC 5246 §7.4.1.3, RFC 8446 §4.1.3).
+  uint8_t compression = kCompressionNull;  // compression_method
+  bool hello_retry_request = false;        // the random is RFC 8446's HelloRetryRequest value
+  bool renegotiation_info = false;         // extension 0xff01 (RFC 5746 §3.6)
+  bool extended_master_secret = false;     // extension 0x0017 (RFC 7627 §5.1)
+  uint16_t selected_version = 0;           // supported_versions 0x002b (RFC 8446); 0: absent
+  uint16_t key_share_group = 0;            // key_share 0x0033: the server's (or HRR's) group
+  // The version the server chose: supported_versions when present, else server_version.
+  uint16_t NegotiatedVersion() const { return selected_version != 0 ? selected_version : version; }
 };
 
 // Parses the start of what a server sent after our hello. Malformed: not TLS or SSLv2 at all
-// (a plaintext banner), a record that breaks the format, or a first handshake message that is
-// not a ServerHello; more than kMaxServerReplyBytes without a decision is Malformed too.
+// (a plaintext banner), a record that breaks the format, a first handshake message that is not a
+// ServerHello, a ServerHello whose fields or extensions overrun it (extensions: at most
+// kMaxServerHelloExtensions, none twice, the known ones with their RFC lengths); more than
+// kMaxServerReplyBytes without a decision is Malformed too. A ServerHello is decided only once
+// the whole message is in.
 [[nodiscard]] Result<ServerReply> ParseServerReply(std::string_view bytes);
 
 }  // namespace mailsec::tls

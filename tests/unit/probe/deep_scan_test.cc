@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "mailsec/tls/client.h"
@@ -37,17 +38,24 @@ using checks::CheckVerdict;
 
 // A self-signed EC certificate in a temp dir, made once for the binary.
 struct CertDir {
-  std::string dir, cert, key;
+  std::string dir, cert, key, rsa_cert, rsa_key;
   CertDir() {
     char tmpl[] = "/tmp/deep_scan_test.XXXXXX";
     dir = ::mkdtemp(tmpl);
     cert = dir + "/cert.pem";
     key = dir + "/key.pem";
+    rsa_cert = dir + "/rsa_cert.pem";
+    rsa_key = dir + "/rsa_key.pem";
     const std::string cmd =
         "timeout 20 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
         "-subj /CN=localhost -days 2 -keyout " +
         key + " -out " + cert + " >/dev/null 2>&1";
-    ok = std::system(cmd.c_str()) == 0;
+    // RSA key transport suites (CIPH-03) need an RSA certificate.
+    const std::string rsa =
+        "timeout 20 openssl req -x509 -newkey rsa:2048 -nodes "
+        "-subj /CN=localhost -days 2 -keyout " +
+        rsa_key + " -out " + rsa_cert + " >/dev/null 2>&1";
+    ok = std::system(cmd.c_str()) == 0 && std::system(rsa.c_str()) == 0;
   }
   ~CertDir() {
     std::error_code ec;
@@ -80,14 +88,15 @@ bool WaitForPort(int port, int ms) {
 // a pipe we keep open (EOF on stdin would end its sessions).
 class SServer {
  public:
-  explicit SServer(std::vector<std::string> extra) {
+  explicit SServer(std::vector<std::string> extra, bool rsa = false) {
     port_ = testing::UnusedLoopbackPort();
     int in[2];
     if (::pipe(in) != 0) return;
-    std::vector<std::string> args = {
-        "openssl", "s_server",   "-accept", "127.0.0.1:" + std::to_string(port_),
-        "-cert",   Certs().cert, "-key",    Certs().key,
-        "-quiet"};
+    std::vector<std::string> args = {"openssl", "s_server",
+                                     "-accept", "127.0.0.1:" + std::to_string(port_),
+                                     "-cert",   rsa ? Certs().rsa_cert : Certs().cert,
+                                     "-key",    rsa ? Certs().rsa_key : Certs().key,
+                                     "-quiet"};
     args.insert(args.end(), extra.begin(), extra.end());
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -243,6 +252,85 @@ void ServeLegacyHello(int fd, std::vector<uint16_t> prefs, bool ssl2) {
   ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
 }
 
+// What the rewriting relay below answers itself instead of the real server behind it.
+struct Rewrite {
+  bool deflate = false;          // our features hello (it offers DEFLATE): choose DEFLATE
+  bool reneg_info = true;        // ... and answer renegotiation_info
+  bool ems = true;               // ... and extended_master_secret
+  bool ignore_fallback = false;  // a hello carrying TLS_FALLBACK_SCSV: accept it anyway
+};
+
+uint16_t U16At(const std::string& s, size_t at) {
+  return static_cast<uint16_t>((static_cast<uint8_t>(s[at]) << 8) |
+                               static_cast<uint8_t>(s[at + 1]));
+}
+
+// Serves like the `openssl s_server` on `backend` (every byte relayed both ways, so full
+// handshakes complete), except for the hand-built hellos `rw` picks out: those get a canned
+// ServerHello as an old or careless server would send it. What Debian's OpenSSL 3 cannot be
+// made to do: compress, omit RFC 5746 or RFC 7627, ignore TLS_FALLBACK_SCSV.
+void ServeRewriting(int fd, int backend, Rewrite rw) {
+  std::string in;
+  if (!ReadN(fd, &in, 5)) return;
+  const bool tls_record = static_cast<uint8_t>(in[0]) == 22;
+  const size_t len = tls_record ? U16At(in, 3) : 0;
+  if (tls_record && ReadN(fd, &in, 5 + len) && len > 4 + 2 + 32 + 1) {
+    const uint16_t client_version = U16At(in, 9);
+    size_t at = 5 + 4 + 2 + 32;
+    at += 1 + static_cast<uint8_t>(in[at]);
+    std::vector<uint16_t> suites;
+    const size_t suites_len = at + 2 <= in.size() ? U16At(in, at) : 0;
+    for (size_t i = 0; i + 1 < suites_len && at + 3 + i < in.size(); i += 2) {
+      suites.push_back(U16At(in, at + 2 + i));
+    }
+    at += 2 + suites_len;
+    const bool offers_deflate =
+        at + 1 < in.size() && static_cast<uint8_t>(in[at]) == 2 && in[at + 1] == 1;
+    const bool fallback =
+        std::find(suites.begin(), suites.end(), tls::kFallbackScsv) != suites.end();
+    if (!suites.empty() && (offers_deflate || (fallback && rw.ignore_fallback))) {
+      std::string ext;
+      if (rw.reneg_info) ext += Bytes({0xff, 0x01, 0, 1, 0});
+      if (rw.ems && client_version == tls::kTls12) ext += Bytes({0x00, 0x17, 0, 0});
+      std::string body = Bytes({client_version >> 8, client_version & 0xff});
+      body.append(32, '\x33');
+      body += Bytes({0, suites[0] >> 8, suites[0] & 0xff, offers_deflate && rw.deflate ? 1 : 0});
+      body += Bytes({0, static_cast<int>(ext.size())}) + ext;
+      std::string hs = Bytes({2, 0, 0, static_cast<int>(body.size())}) + body;
+      std::string rec = Bytes({22, 3, 1, 0, static_cast<int>(hs.size())}) + hs;
+      ::send(fd, rec.data(), rec.size(), MSG_NOSIGNAL);
+      return;
+    }
+  }
+  int up = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(backend));
+  if (::connect(up, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(up);
+    return;
+  }
+  ::send(up, in.data(), in.size(), MSG_NOSIGNAL);
+  // Relay until either side closes; at most 5 s, every poll at most 200 ms.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < until) {
+    pollfd p[2] = {{fd, POLLIN, 0}, {up, POLLIN, 0}};
+    if (::poll(p, 2, 200) <= 0) continue;
+    bool closed = false;
+    for (int i = 0; i < 2 && !closed; ++i) {
+      if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      char buf[8192];
+      ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+      if (n <= 0 || ::send(p[1 - i].fd, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) {
+        closed = true;
+      }
+    }
+    if (closed) break;
+  }
+  ::close(up);
+}
+
 struct SslCtxDeleter {
   void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
 };
@@ -344,6 +432,22 @@ std::optional<bool> Version(const ScanResult& r, const char* v) {
   return it->second;
 }
 
+std::set<std::string> Accepted(const ScanResult& r, const std::string& version) {
+  std::set<std::string> out;
+  for (const auto& c : r.accepted_ciphers) {
+    if (c.version == version) out.insert(c.name);
+  }
+  return out;
+}
+
+std::set<std::string> Groups(const ScanResult& r, const std::string& version) {
+  std::set<std::string> out;
+  for (const auto& g : r.groups) {
+    if (g.version == version && g.accepted) out.insert(g.name);
+  }
+  return out;
+}
+
 class DeepScanTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -372,8 +476,35 @@ TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
   EXPECT_TRUE(r.accepted_weak.empty());
   EXPECT_FALSE(r.command_injection.has_value());  // implicit TLS: no STARTTLS to inject into
   EXPECT_EQ(r.error, "");
-  // 6 versions, then TLS 1.2's weak suites: one OpenSSL handshake and one hand-built hello.
-  EXPECT_EQ(r.handshakes, 8);
+  // 6 versions, the features hello, the fallback hello, then the suites: one connection per
+  // accepted suite plus one per chunk (TLS 1.3: one chunk, TLS 1.2: two). The weak suites
+  // need none: the finished enumeration offered them all.
+  size_t n13 = 0, n12 = 0;
+  for (const auto& c : r.accepted_ciphers) (c.version == "TLSv1.3" ? n13 : n12) += 1;
+  EXPECT_EQ(n13, 3u);  // OpenSSL's default TLS 1.3 suites: AES-128/256-GCM, ChaCha20
+  EXPECT_GT(n12, 3u);
+  // ... and two for the cipher order.
+  // ... and one per TLS 1.3 group (13). No TLS 1.2 curves: ECDSA suites only (an ECDHE_ECDSA
+  // hello must also name the certificate's curve, RFC 8422 §5.1).
+  // ... and one TLS 1.2 connection for client-initiated renegotiation.
+  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 13 + 1));
+  EXPECT_EQ(r.groups_asked, (std::vector<std::string>{"TLSv1.3"}));
+  // OpenSSL 3.0 offers the RFC 7919 groups on TLS 1.3 by default: ffdhe2048 fails CIPH-07.
+  EXPECT_TRUE(Groups(r, "TLSv1.3").count("x25519"));
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kPass);
+  EXPECT_EQ(r.ciphers_complete, (std::vector<std::string>{"TLSv1.3", "TLSv1.2"}));
+  // OpenSSL 3 never compresses, and answers RFC 5746, RFC 7627 and RFC 7507.
+  EXPECT_EQ(r.features_version, "TLSv1.2");
+  EXPECT_EQ(r.compression_method, 0);
+  EXPECT_TRUE(r.secure_renegotiation);
+  EXPECT_EQ(r.extended_master_secret, true);
+  EXPECT_EQ(r.fallback_scsv, true);
+  EXPECT_EQ(r.fallback_version, "TLSv1.2");
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanSsl2Check), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanSsl3Check), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanLegacyTlsCheck), CheckVerdict::kPass);
@@ -399,6 +530,183 @@ TEST_F(DeepScanTest, LegacyServerAtSecurityLevelZero) {
   EXPECT_EQ(VerdictOf(r, kScanTls13Check), CheckVerdict::kWarn);
   // DEFAULT excludes NULL and anonymous suites (ALL would include the anonymous ones).
   EXPECT_FALSE(r.weak_cipher_accepted) << r.accepted_weak.size();
+  // Falling back from TLS 1.2 to TLS 1.1 is detected.
+  EXPECT_EQ(r.fallback_version, "TLSv1.1");
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kPass);
+}
+
+TEST_F(DeepScanTest, ScriptedServerCompressesWithoutRfc5746Or7627AndIgnoresFallback) {
+  SServer backend({"-no_ssl3", "-no_tls1", "-no_tls1_1"});
+  ASSERT_TRUE(backend.up());
+  const int port = backend.port();
+  FakeServer fake([port](int fd) {
+    ServeRewriting(fd, port,
+                   {.deflate = true, .reneg_info = false, .ems = false, .ignore_fallback = true});
+  });
+  ScanResult r = Scan(Target("submissions", fake.port()), TestOptions());
+  EXPECT_EQ(Version(r, "TLSv1.3"), true) << r.error;  // relayed full handshakes
+  EXPECT_EQ(Version(r, "TLSv1.2"), true);
+  EXPECT_EQ(r.features_version, "TLSv1.2");
+  EXPECT_EQ(r.compression_method, 1);
+  EXPECT_FALSE(r.secure_renegotiation);
+  EXPECT_EQ(r.extended_master_secret, false);
+  EXPECT_EQ(r.fallback_scsv, false);
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kWarn);
+
+  // The same relay answering like OpenSSL does on those two hellos: all four pass, so the
+  // failures above are the rewrites' doing.
+  FakeServer good([port](int fd) { ServeRewriting(fd, port, {}); });
+  r = Scan(Target("submissions", good.port()), TestOptions());
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kPass) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kPass);
+}
+
+TEST_F(DeepScanTest, CipherSuitesEnumeratedAndClassified) {
+  SServer s({"-no_tls1", "-no_tls1_1", "-cipher",
+             "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-SHA384", "-ciphersuites",
+             "TLS_AES_256_GCM_SHA384:TLS_AES_128_CCM_8_SHA256"});
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+  EXPECT_EQ(Accepted(r, "TLSv1.3"),
+            (std::set<std::string>{"TLS_AES_256_GCM_SHA384", "TLS_AES_128_CCM_8_SHA256"}))
+      << r.error;
+  EXPECT_EQ(Accepted(r, "TLSv1.2"),
+            (std::set<std::string>{"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-SHA384"}));
+  // CCM_8 in TLS 1.3 is insufficient (Internet.nl), the CBC-SHA384 suite phase-out.
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
+  // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks, the order.
+  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 13 + 1);
+
+  // Without the CCM_8 suite only the phase-out one is left to complain about.
+  SServer warn({"-no_tls1", "-no_tls1_1", "-cipher",
+                "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-SHA384", "-ciphersuites",
+                "TLS_AES_256_GCM_SHA384"});
+  ASSERT_TRUE(warn.up());
+  r = Scan(Target("imaps", warn.port()), TestOptions());
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kWarn) << r.error;
+  for (const auto& f : r.findings) {
+    if (f.check == kScanCipherSuitesCheck) {
+      EXPECT_NE(f.detail.find("ECDHE-ECDSA-AES256-SHA384 (TLSv1.2)"), std::string::npos);
+    }
+  }
+}
+
+TEST_F(DeepScanTest, CipherOrderFollowedOrEnforced) {
+  // OpenSSL follows the client's order unless told otherwise: listed first, the phase-out suite
+  // is taken.
+  const std::vector<std::string> suites = {
+      "-no_tls1_3", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-SHA384"};
+  SServer client_order(suites);
+  ASSERT_TRUE(client_order.up());
+  ScanResult r = Scan(Target("imaps", client_order.port()), TestOptions());
+  EXPECT_EQ(r.order_version, "TLSv1.2") << r.error;
+  EXPECT_EQ(r.order_best, "ECDHE-ECDSA-AES128-GCM-SHA256");
+  EXPECT_EQ(r.order_worst, "ECDHE-ECDSA-AES256-SHA384");
+  EXPECT_EQ(r.order_pick_worst_first, "ECDHE-ECDSA-AES256-SHA384");
+  EXPECT_EQ(r.order_pick_best_first, "ECDHE-ECDSA-AES128-GCM-SHA256");
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kFail);
+
+  std::vector<std::string> preferring = suites;
+  preferring.push_back("-serverpref");
+  SServer server_order(preferring);
+  ASSERT_TRUE(server_order.up());
+  r = Scan(Target("imaps", server_order.port()), TestOptions());
+  EXPECT_EQ(r.order_pick_worst_first, "ECDHE-ECDSA-AES128-GCM-SHA256") << r.error;
+  EXPECT_EQ(r.order_pick_best_first, "ECDHE-ECDSA-AES128-GCM-SHA256");
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kPass);
+}
+
+TEST_F(DeepScanTest, KeyExchangeGroups) {
+  // An RSA certificate: the TLS 1.2 curves are asked with ECDHE_RSA suites.
+  // ECDHE suites only: no TLS 1.2 DHE whose group the scan cannot read.
+  SServer s({"-no_tls1", "-no_tls1_1", "-groups", "X25519:P-256", "-cipher",
+             "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"},
+            /*rsa=*/true);
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+  EXPECT_EQ(Groups(r, "TLSv1.3"), (std::set<std::string>{"x25519", "secp256r1"})) << r.error;
+  EXPECT_EQ(Groups(r, "TLSv1.2"), (std::set<std::string>{"x25519", "secp256r1"}));
+  EXPECT_EQ(r.groups_complete, (std::vector<std::string>{"TLSv1.3", "TLSv1.2"}));
+  size_t refused = 0;
+  for (const auto& g : r.groups) refused += g.accepted ? 0 : 1;
+  EXPECT_EQ(refused, r.groups.size() - 4);  // every other group asked and refused
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kPass);
+
+  // P-224 (phase out) for TLS 1.2 and ffdhe2048 (insufficient) for TLS 1.3.
+  SServer weak({"-no_tls1", "-no_tls1_1", "-groups", "P-224:P-256:ffdhe2048"}, /*rsa=*/true);
+  ASSERT_TRUE(weak.up());
+  r = Scan(Target("imaps", weak.port()), TestOptions());
+  EXPECT_EQ(Groups(r, "TLSv1.2"), (std::set<std::string>{"secp224r1", "secp256r1"})) << r.error;
+  EXPECT_TRUE(Groups(r, "TLSv1.3").count("ffdhe2048"));
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kFail);
+
+  // OpenSSL's default list has DHE-RSA suites for TLS 1.2: their group is in the
+  // ServerKeyExchange, which the scan does not read, so CIPH-07 cannot pass.
+  SServer dhe({"-no_tls1", "-no_tls1_1", "-groups", "X25519"}, /*rsa=*/true);
+  ASSERT_TRUE(dhe.up());
+  r = Scan(Target("imaps", dhe.port()), TestOptions());
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kError) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kPass);
+}
+
+TEST_F(DeepScanTest, RsaKeyTransportHasNoForwardSecrecyNorAead) {
+  SServer s({"-no_tls1_3", "-cipher", "AES128-SHA"}, /*rsa=*/true);
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("pop3s", s.port()), TestOptions());
+  EXPECT_EQ(Version(r, "TLSv1.2"), true) << r.error;
+  EXPECT_EQ(Accepted(r, "TLSv1.2"), (std::set<std::string>{"AES128-SHA"}));
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kFail);
+
+  SServer good({"-no_tls1_3", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305"},
+               /*rsa=*/true);
+  ASSERT_TRUE(good.up());
+  r = Scan(Target("pop3s", good.port()), TestOptions());
+  EXPECT_EQ(Accepted(r, "TLSv1.2"),
+            (std::set<std::string>{"ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305"}))
+      << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
+}
+
+TEST_F(DeepScanTest, ClientInitiatedRenegotiation) {
+  // OpenSSL 3 servers refuse client-initiated renegotiation unless told otherwise.
+  SServer refuses({"-no_tls1_3"});
+  ASSERT_TRUE(refuses.up());
+  ScanResult r = Scan(Target("imaps", refuses.port()), TestOptions());
+  EXPECT_EQ(r.client_renegotiations, 0) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanClientRenegotiationCheck), CheckVerdict::kPass);
+
+  SServer allows({"-no_tls1_3", "-client_renegotiation"});
+  ASSERT_TRUE(allows.up());
+  r = Scan(Target("imaps", allows.port()), TestOptions());
+  EXPECT_EQ(r.client_renegotiations, 11) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanClientRenegotiationCheck), CheckVerdict::kWarn);
+}
+
+TEST_F(DeepScanTest, Tls13OnlyHasNoFeatureOrFallbackSeries) {
+  SServer s({"-tls1_3"});
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+  EXPECT_EQ(Version(r, "TLSv1.3"), true) << r.error;
+  EXPECT_EQ(Version(r, "TLSv1.2"), false);
+  EXPECT_EQ(r.features_version, "");
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), std::nullopt);  // one version: nothing to fall to
+  EXPECT_EQ(VerdictOf(r, kScanClientRenegotiationCheck), std::nullopt);  // no TLS 1.2
 }
 
 TEST_F(DeepScanTest, AnonymousSuitesAreWeak) {
@@ -435,9 +743,24 @@ TEST_F(DeepScanTest, ScriptedSsl3ServerWithRc4And3Des) {
   EXPECT_EQ(VerdictOf(r, kScanSsl3Check), CheckVerdict::kFail);
   EXPECT_EQ(VerdictOf(r, kScanModernTlsCheck), CheckVerdict::kFail);
   EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), CheckVerdict::kFail);
-  // 6 versions + 3 weak rounds (RC4, 3DES, then refused).
-  EXPECT_EQ(r.handshakes, 9);
-  EXPECT_EQ(fake.connections(), 9);
+  // An SSLv3 ServerHello without renegotiation_info (our SSLv3 hello signals RFC 5746 with the
+  // SCSV); no TLS 1.2, so no extended master secret to ask for; one version, no fallback.
+  EXPECT_EQ(r.features_version, "SSLv3");
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), std::nullopt);
+  // 6 versions + the features hello + the SSLv3 suites in one chunk (RC4, 3DES, AES128-SHA,
+  // then refused); the weak suites come from that list, without another connection.
+  // ... and two for the order (all three insufficient: the server's order, nothing to blame).
+  EXPECT_EQ(r.handshakes, 13);
+  EXPECT_EQ(fake.connections(), 13);
+  EXPECT_EQ(r.order_pick_worst_first, "RC4-SHA");
+  EXPECT_EQ(r.order_pick_best_first, "RC4-SHA");
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kPass);
+  EXPECT_EQ(Accepted(r, "SSLv3"), (std::set<std::string>{"RC4-SHA", "DES-CBC3-SHA", "AES128-SHA"}));
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kFail);
 }
 
 TEST_F(DeepScanTest, ScriptedSsl2Server) {
@@ -580,6 +903,11 @@ TEST_F(DeepScanTest, HandshakeCapAndPause) {
   EXPECT_NE(r.error.find("handshake cap of 3 reached"), std::string::npos) << r.error;
   EXPECT_GE(took, std::chrono::milliseconds(300));  // two pauses between three connections
   EXPECT_EQ(VerdictOf(r, kScanSsl3Check), CheckVerdict::kError);  // never tried: not "pass"
+  // The cap stopped the scan before any suite was asked: untested, never "refused".
+  EXPECT_TRUE(r.accepted_ciphers.empty());
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kError);
 }
 
 // ---- findings (pure) ----------------------------------------------------------------------
@@ -609,6 +937,100 @@ TEST(ScanFindingsTest, Rules) {
   EXPECT_EQ(VerdictOf(r, kScanLegacyTlsCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanCommandInjectionCheck), CheckVerdict::kPass);
+
+  // Features and fallback: TLS 1.2 accepted but the hellos went unanswered: error, not pass.
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), std::nullopt);  // nothing up to 1.2 accepted
+  r.versions = {{"TLSv1.1", true}, {"TLSv1.2", true}, {"TLSv1.3", true}};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kError);
+  r.features_version = "TLSv1.2";
+  r.compression_method = 0x40;  // LZS: any compression is CRIME's precondition
+  r.secure_renegotiation = true;
+  r.extended_master_secret = true;
+  r.fallback_scsv = false;
+  r.fallback_version = "TLSv1.2";
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCompressionCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), CheckVerdict::kWarn);
+  // Only TLS 1.1 up to 1.2 (with 1.3): the extended master secret does not apply.
+  r.versions = {{"TLSv1.1", true}, {"TLSv1.2", false}, {"TLSv1.3", true}};
+  r.extended_master_secret.reset();
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanExtendedMasterSecretCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanSecureRenegotiationCheck), CheckVerdict::kPass);
+
+  // Suites: an unfinished enumeration proves only what it saw.
+  r.versions = {{"TLSv1.2", true}, {"TLSv1.3", true}};
+  r.ciphers_complete = {"TLSv1.3"};
+  r.accepted_ciphers = {{"TLSv1.3", 0x1302, "TLS_AES_256_GCM_SHA384"}};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
+  r.accepted_ciphers.push_back({"TLSv1.2", 0x009C, "AES128-GCM-SHA256"});
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kFail);
+  r.ciphers_complete = {"TLSv1.3", "TLSv1.2"};
+  r.accepted_ciphers = {{"TLSv1.3", 0x1302, "TLS_AES_256_GCM_SHA384"},
+                        {"TLSv1.2", 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256"}};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
+  r.accepted_ciphers = {{"TLSv1.2", 0xC028, "ECDHE-RSA-AES256-SHA384"}};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), std::nullopt);  // not asked
+  r.accepted_ciphers.push_back({"TLSv1.2", 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256"});
+  r.order_version = "TLSv1.2";
+  r.order_best = "ECDHE-RSA-AES128-GCM-SHA256";
+  r.order_worst = "ECDHE-RSA-AES256-SHA384";
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kError);  // no ServerHello
+  r.order_pick_worst_first = "ECDHE-RSA-AES256-SHA384";
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kFail);
+  r.order_pick_worst_first = "ECDHE-RSA-AES128-GCM-SHA256";
+  r.order_pick_best_first = "ECDHE-RSA-AES128-GCM-SHA256";
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kPass);
+  r.order_version.clear();
+  r.accepted_ciphers.clear();
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kError);  // nothing of ours
+
+  // Groups: no series unless asked; an unfinished probe proves only what it saw.
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), std::nullopt);
+  r.groups_asked = {"TLSv1.3"};
+  r.groups = {{"TLSv1.3", 0x001D, "x25519", true}, {"TLSv1.3", 0x0100, "ffdhe2048", false}};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kError);
+  r.groups_complete = {"TLSv1.3"};
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kPass);
+  r.groups.push_back({"TLSv1.2", 0x0016, "secp256k1", true});
+  r.groups.push_back({"TLSv1.3", 0x0102, "ffdhe4096", true});
+  r.findings = ScanFindings(smtp, r);
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kWarn);
+
+  // TLSF-03: refused passes, a few is information (pass), 11 is no limit (warn).
+  EXPECT_EQ(VerdictOf(r, kScanClientRenegotiationCheck), std::nullopt);
+  for (const auto& [n, v] : std::vector<std::pair<int, CheckVerdict>>{
+           {0, CheckVerdict::kPass}, {3, CheckVerdict::kPass}, {11, CheckVerdict::kWarn}}) {
+    r.client_renegotiations = n;
+    r.findings = ScanFindings(smtp, r);
+    EXPECT_EQ(VerdictOf(r, kScanClientRenegotiationCheck), v) << n;
+  }
 
   ScanResult none;
   EXPECT_TRUE(ScanFindings(smtp, none).empty());  // never connected: no series

@@ -29,6 +29,34 @@ std::string ServerHello(uint16_t version, uint16_t cipher, uint8_t sid_len = 0) 
   return rec + hs;
 }
 
+// A ServerHello record with `extensions` (the raw extension list, its length added here),
+// compression method `compression` and `random` (32 bytes).
+std::string ServerHelloExt(uint16_t version, uint16_t cipher, const std::string& extensions,
+                           uint8_t compression = 0, std::string random = std::string(32, '\x11')) {
+  std::string body = Bytes({version >> 8, version & 0xff});
+  body += random;
+  body += Bytes({0, cipher >> 8, cipher & 0xff, compression});
+  body +=
+      Bytes({static_cast<int>(extensions.size() >> 8), static_cast<int>(extensions.size() & 0xff)});
+  body += extensions;
+  std::string hs =
+      Bytes({2, 0, static_cast<int>(body.size() >> 8), static_cast<int>(body.size() & 0xff)});
+  hs += body;
+  return Bytes({22, 3, 3, static_cast<int>(hs.size() >> 8), static_cast<int>(hs.size() & 0xff)}) +
+         hs;
+}
+
+std::string Ext(uint16_t type, const std::string& data) {
+  return Bytes({type >> 8, type & 0xff, static_cast<int>(data.size() >> 8),
+                static_cast<int>(data.size() & 0xff)}) +
+         data;
+}
+
+const std::string kHrrRandom =
+    Bytes({0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C,
+           0x02, 0x1E, 0x65, 0xB8, 0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB,
+           0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C});
+
 TEST(HelloTest, VersionNames) {
   EXPECT_EQ(VersionName(kSsl2), "SSLv2");
   EXPECT_EQ(VersionName(kSsl3), "SSLv3");
@@ -103,8 +131,12 @@ TEST(HelloTest, BuildRejectsBadSpecs) {
   spec.suites.assign(kMaxSuitesPerHello + 1, 0x002F);
   EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
   spec.suites = {0x002F};
-  spec.version = kTls13;
+  spec.version = 0x0305;
   EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.version = kTls13;
+  spec.groups.assign(kMaxGroupsPerHello + 1, 0x001d);
+  EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.groups.clear();
   spec.version = kSsl2;
   EXPECT_EQ(BuildClientHello(spec).status().code(), Status::Code::kInvalidArgument);
   spec.version = kTls12;
@@ -186,6 +218,130 @@ TEST(HelloTest, ParseServerReplyTable) {
   ASSERT_TRUE(alert.ok());
   EXPECT_EQ(alert->alert_level, 2);
   EXPECT_EQ(alert->alert_description, 70);
+}
+
+TEST(HelloTest, HelloOffersDeflateAndEms) {
+  HelloSpec spec;
+  spec.version = kTls12;
+  spec.suites = {0xC02F, kFallbackScsv};
+  Result<std::string> plain = BuildClientHello(spec);
+  ASSERT_TRUE(plain.ok());
+  // suites at 44: length 4, two suites; then compression: one method, null.
+  EXPECT_EQ(plain->substr(44, 8), Bytes({0, 4, 0xC0, 0x2F, 0x56, 0x00, 1, 0}));
+  EXPECT_NE(plain->find(Bytes({0x00, 0x17, 0, 0})), std::string::npos);     // EMS, empty
+  EXPECT_NE(plain->find(Bytes({0xff, 0x01, 0, 1, 0})), std::string::npos);  // reneg info
+  spec.offer_deflate = true;
+  Result<std::string> deflate = BuildClientHello(spec);
+  ASSERT_TRUE(deflate.ok());
+  EXPECT_EQ(deflate->substr(50, 3), Bytes({2, 1, 0}));  // DEFLATE first, then null
+  EXPECT_EQ(deflate->size(), plain->size() + 1);
+  spec.version = kSsl3;
+  Result<std::string> ssl3 = BuildClientHello(spec);
+  ASSERT_TRUE(ssl3.ok());
+  EXPECT_EQ(ssl3->find(Bytes({0x00, 0x17, 0, 0})), std::string::npos);  // no extensions at all
+}
+
+TEST(HelloTest, Tls13HelloAsksForARetry) {
+  HelloSpec spec;
+  spec.version = kTls13;
+  spec.suites = {0x1302, 0x1301};
+  spec.groups = {0x0018};
+  Result<std::string> r = BuildClientHello(spec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::string& h = *r;
+  EXPECT_EQ(h.substr(0, 3), Bytes({22, 3, 1}));
+  EXPECT_EQ(h.substr(9, 2), Bytes({3, 3}));  // legacy_version TLS 1.2
+  EXPECT_EQ(h.substr(44, 8), Bytes({0, 4, 0x13, 0x02, 0x13, 0x01, 1, 0}));
+  EXPECT_NE(h.find(Bytes({0x00, 0x2b, 0, 3, 2, 3, 4})), std::string::npos);  // TLS 1.3 only
+  EXPECT_NE(h.find(Bytes({0x00, 0x33, 0, 2, 0, 0})), std::string::npos);     // empty key_share
+  EXPECT_NE(h.find(Bytes({0x00, 0x0a, 0, 4, 0, 2, 0, 0x18})), std::string::npos);  // one group
+  EXPECT_EQ(h.find(Bytes({0xff, 0x01})), std::string::npos);  // no renegotiation in TLS 1.3
+  // TLS 1.2 with one curve: supported_groups carries just it.
+  spec.version = kTls12;
+  spec.suites = {0xC02F};
+  spec.groups = {0x0017};
+  r = BuildClientHello(spec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->find(Bytes({0x00, 0x0a, 0, 4, 0, 2, 0, 0x17})), std::string::npos);
+}
+
+TEST(HelloTest, ServerHelloExtensions) {
+  const std::string reneg = Ext(0xff01, Bytes({0}));
+  const std::string ems = Ext(0x0017, "");
+  {
+    Result<ServerReply> r = ParseServerReply(ServerHelloExt(kTls12, 0xC02F, reneg + ems));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->kind, ServerReply::Kind::kServerHello);
+    EXPECT_TRUE(r->renegotiation_info);
+    EXPECT_TRUE(r->extended_master_secret);
+    EXPECT_EQ(r->compression, kCompressionNull);
+    EXPECT_FALSE(r->hello_retry_request);
+    EXPECT_EQ(r->NegotiatedVersion(), kTls12);
+  }
+  {
+    // Neither extension, DEFLATE chosen: what CRIME-era servers without RFC 5746 answer.
+    Result<ServerReply> r =
+        ParseServerReply(ServerHelloExt(kTls12, 0x002F, Ext(0x000b, Bytes({1, 0})), 1));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_FALSE(r->renegotiation_info);
+    EXPECT_FALSE(r->extended_master_secret);
+    EXPECT_EQ(r->compression, kCompressionDeflate);
+  }
+  {
+    // TLS 1.3 ServerHello: supported_versions and an x25519 key share.
+    const std::string share = Ext(0x0033, Bytes({0, 0x1d, 0, 32}) + std::string(32, '\x07'));
+    Result<ServerReply> r =
+        ParseServerReply(ServerHelloExt(kTls12, 0x1302, Ext(0x002b, Bytes({3, 4})) + share));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->version, kTls12);
+    EXPECT_EQ(r->selected_version, kTls13);
+    EXPECT_EQ(r->NegotiatedVersion(), kTls13);
+    EXPECT_EQ(r->key_share_group, 0x001d);
+    EXPECT_FALSE(r->hello_retry_request);
+  }
+  {
+    // HelloRetryRequest naming secp384r1.
+    Result<ServerReply> r = ParseServerReply(ServerHelloExt(
+        kTls12, 0x1301, Ext(0x002b, Bytes({3, 4})) + Ext(0x0033, Bytes({0, 0x18})), 0, kHrrRandom));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(r->hello_retry_request);
+    EXPECT_EQ(r->key_share_group, 0x0018);
+    EXPECT_EQ(r->cipher, 0x1301);
+  }
+  {
+    // A ServerHello split in the middle of its extensions stays incomplete until it is whole.
+    const std::string whole = ServerHelloExt(kTls12, 0xC02F, reneg + ems);
+    Result<ServerReply> r = ParseServerReply(whole.substr(0, whole.size() - 2));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->kind, ServerReply::Kind::kIncomplete);
+  }
+  std::string many;
+  for (int i = 0; i < static_cast<int>(kMaxServerHelloExtensions) + 1; ++i) {
+    many += Ext(static_cast<uint16_t>(0x1000 + i), "");
+  }
+  std::string lying_length = ServerHelloExt(kTls12, 0xC02F, reneg);
+  lying_length[5 + 4 + 2 + 32 + 1 + 2 + 1 + 1] += 1;  // extensions length one more than sent
+  const struct {
+    const char* name;
+    std::string bytes;
+  } bad[] = {
+      {"reneg info length", ServerHelloExt(kTls12, 0xC02F, Ext(0xff01, Bytes({3, 0})))},
+      {"reneg info empty", ServerHelloExt(kTls12, 0xC02F, Ext(0xff01, ""))},
+      {"ems not empty", ServerHelloExt(kTls12, 0xC02F, Ext(0x0017, Bytes({0})))},
+      {"versions too long", ServerHelloExt(kTls12, 0x1301, Ext(0x002b, Bytes({3, 4, 3})))},
+      {"key share cut", ServerHelloExt(kTls12, 0x1301, Ext(0x0033, Bytes({0, 0x1d, 0, 32, 1})))},
+      {"key share one byte", ServerHelloExt(kTls12, 0x1301, Ext(0x0033, Bytes({0})))},
+      {"extension overruns", ServerHelloExt(kTls12, 0xC02F, Bytes({0xff, 0x01, 0, 9, 0}))},
+      {"twice", ServerHelloExt(kTls12, 0xC02F, ems + ems)},
+      {"too many", ServerHelloExt(kTls12, 0xC02F, many)},
+      {"extensions length lies", lying_length},
+  };
+  for (const auto& c : bad) {
+    SCOPED_TRACE(c.name);
+    Result<ServerReply> r = ParseServerReply(c.bytes);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Status::Code::kMalformed);
+  }
 }
 
 TEST(HelloTest, ParserStopsAtTheSizeLimit) {
