@@ -7,6 +7,7 @@
 #   bench/run.sh            full run: 1,000 and 10,000 endpoints at concurrency 256 and 1024
 #   bench/run.sh --quick    1,000 endpoints only, fewer probes and scrapes (a few minutes)
 #   bench/run.sh --only probe,fleet,slow,scrape   a subset of the scenarios
+#   bench/run.sh --sizes 10000 --concurrency 256   fleet sizes and concurrencies to run
 #   bench/run.sh --no-build reuse build-bench/ as it is
 #
 # Figures and how they are taken: docs/benchmarks.md. Must run as root (Postfix's master).
@@ -21,8 +22,10 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0 ;;
     --quick) ARGS+=(--quick) ;;
     --only) ARGS+=(--only "$2"); shift ;;
+    --sizes) ARGS+=(--sizes "$2"); shift ;;
+    --concurrency) ARGS+=(--concurrency "$2"); shift ;;
     --keep) ARGS+=(--keep) ;;
-    -h|--help) sed -n 2,13p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
