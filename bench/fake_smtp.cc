@@ -57,11 +57,11 @@ struct Options {
 };
 
 struct Stats {
-  explicit Stats(size_t n) : per_endpoint(n, 0), reached(kMaxLevels + 1, 0),
-                             reached_at(kMaxLevels + 1, 0.0) {}
+  explicit Stats(size_t n)
+      : per_endpoint(n, 0), reached(kMaxLevels + 1, 0), reached_at(kMaxLevels + 1, 0.0) {}
   std::vector<uint32_t> per_endpoint;
-  std::vector<size_t> reached;      // reached[k]: endpoints with >= k sessions
-  std::vector<double> reached_at;   // when reached[k] became the number of endpoints
+  std::vector<size_t> reached;     // reached[k]: endpoints with >= k sessions
+  std::vector<double> reached_at;  // when reached[k] became the number of endpoints
   uint64_t accepts = 0;
   uint64_t open = 0;
   uint64_t sessions = 0;
@@ -72,9 +72,9 @@ struct Stats {
     uint32_t k = ++per_endpoint[idx];
     if (k > kMaxLevels) return;
     if (++reached[k] == per_endpoint.size()) {
-      reached_at[k] = std::chrono::duration<double>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+      reached_at[k] =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
     }
   }
 
@@ -154,10 +154,10 @@ template <typename Stream>
 awaitable<Next> Converse(Stream& s, std::string& buf, bool tls, size_t idx) {
   std::string line;
   bool ehlo = false;
-  const std::string ehlo_reply =
-      "250-" + g_opt.name + "\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n" +
-      (tls ? std::string() : std::string("250-STARTTLS\r\n")) +
-      "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n";
+  const std::string ehlo_reply = "250-" + g_opt.name +
+                                 "\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n" +
+                                 (tls ? std::string() : std::string("250-STARTTLS\r\n")) +
+                                 "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n";
   for (int i = 0; i < kMaxCommands; ++i) {
     if (!co_await ReadLine(s, buf, &line)) co_return Next::kClose;
     if (Is(line, "EHLO")) {
@@ -248,13 +248,13 @@ awaitable<void> ControlLoop(tcp::acceptor& acceptor) {
 }
 
 tcp::endpoint ParseEndpoint(const std::string& ip, const std::string& port) {
-  return tcp::endpoint(asio::ip::make_address_v4(ip),
-                       static_cast<unsigned short>(std::stoi(port)));
+  return tcp::endpoint(asio::ip::make_address_v4(ip), static_cast<unsigned short>(std::stoi(port)));
 }
 
 int Usage() {
-  std::cerr << "usage: fake_smtp --mode normal|silent|blackhole --endpoints FILE (lines \"IP PORT\")"
-               " [--cert PEM --key PEM] [--control IP:PORT] [--pid-file F] [--idle SECONDS]\n";
+  std::cerr
+      << "usage: fake_smtp --mode normal|silent|blackhole --endpoints FILE (lines \"IP PORT\")"
+         " [--cert PEM --key PEM] [--control IP:PORT] [--pid-file F] [--idle SECONDS]\n";
   return 2;
 }
 
@@ -264,10 +264,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--mode") {
-      if (v == "normal") g_opt.mode = Mode::kNormal;
-      else if (v == "silent") g_opt.mode = Mode::kSilent;
-      else if (v == "blackhole") g_opt.mode = Mode::kBlackhole;
-      else return Usage();
+      if (v == "normal")
+        g_opt.mode = Mode::kNormal;
+      else if (v == "silent")
+        g_opt.mode = Mode::kSilent;
+      else if (v == "blackhole")
+        g_opt.mode = Mode::kBlackhole;
+      else
+        return Usage();
     } else if (k == "--endpoints") {
       g_opt.endpoints_file = v;
     } else if (k == "--cert") {
