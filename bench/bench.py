@@ -418,9 +418,10 @@ def scenario_scrape(a, exp, n):
 def scenario_slow(a, n_each, concurrency, timeout_s):
     n = 2 * n_each
     label = f"{n_each} silent + {n_each} black-holed"
-    expect = timeout_s * n / concurrency
-    print(f"\n== {label} @ concurrency {concurrency}, timeout {timeout_s}s: "
-          f"expected cycle ~ timeout x endpoints / concurrency = {expect:.0f} s", flush=True)
+    # Probes start in waves of `concurrency` that all end at their timeout together.
+    expect = timeout_s * -(-n // concurrency)
+    print(f"\n== {label} @ concurrency {concurrency}, timeout {timeout_s}s: expected cycle ~ "
+          f"timeout x ceil(endpoints / concurrency) = {expect:.0f} s", flush=True)
     silent = fleet_endpoints(102, n_each)
     hole = fleet_endpoints(103, n_each)
     f1 = start_fake(a, "silent", silent, "fake-silent")
