@@ -410,7 +410,7 @@ def scenario_scrape(a, exp, n):
         f"{statistics.median(plain) * 1000:.0f} / {max(plain) * 1000:.0f}", "goal <= 100 ms median")
     row(label, f"gzip: body (MB), median / max of {len(zipped)} (ms)",
         f"{size_gz / 1e6:.2f}, {statistics.median(zipped) * 1000:.0f} / {max(zipped) * 1000:.0f}")
-    row(label, f"RSS before / after {count} scrapes (MB)", f"{rss0 / 1024:.0f} / {rss1 / 1024:.0f}")
+    row(label, f"RSS before / after {len(plain)} scrapes (MB)", f"{rss0 / 1024:.0f} / {rss1 / 1024:.0f}")
 
 
 # --- scenario 3: slow and dead servers --------------------------------------------------------
