@@ -1,10 +1,9 @@
 #include "mailsec/export/snapshot.h"
 
-#include <prometheus/text_serializer.h>
-
 #include <utility>
 
 #include "export/collector.h"
+#include "export/text_format.h"
 
 namespace mailsec::exporter {
 
@@ -26,15 +25,15 @@ void SnapshotStore::Publish(std::shared_ptr<const Snapshot> s) {
 }
 
 std::string RenderReports(const std::vector<probe::EndpointReport>& reports) {
-  return prometheus::TextSerializer().Serialize(CollectReports(reports));
+  return SerializeText(CollectReports(reports));
 }
 
 std::string RenderResult(const probe::TargetResult& result) {
-  return prometheus::TextSerializer().Serialize(CollectResult(result));
+  return SerializeText(CollectResult(result));
 }
 
 std::string RenderSnapshot(const Snapshot& snapshot) {
-  return prometheus::TextSerializer().Serialize(CollectSnapshot(snapshot));
+  return SerializeText(CollectSnapshot(snapshot));
 }
 
 }  // namespace mailsec::exporter
