@@ -1175,8 +1175,14 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
     if (!bad_ff.empty()) {
       out.push_back({kScanDheGroupsCheck, Verdict::kFail, "insufficient DH groups: " + bad_ff});
     } else if (!dhe12.empty()) {
-      out.push_back({kScanDheGroupsCheck, Verdict::kError,
-                     "the DH group of " + dhe12 + " is not read (ServerKeyExchange)"});
+      // The TLS 1.2 DHE group is not read: a verdict on TLS 1.3's groups alone could pass a
+      // server whose DHE suites use a 1024-bit group. Phase-out groups seen still warn; else
+      // untested (no series), rather than an error on every server with DHE suites.
+      if (!weak_ff.empty()) {
+        out.push_back({kScanDheGroupsCheck, Verdict::kWarn, "phase out DH groups: " + weak_ff +
+                                                                 "; the group of " + dhe12 +
+                                                                 " is not read"});
+      }
     } else if (unfinished) {
       out.push_back({kScanDheGroupsCheck, Verdict::kError, "the group probe did not finish"});
     } else if (!weak_ff.empty()) {
