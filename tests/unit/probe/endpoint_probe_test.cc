@@ -8,6 +8,7 @@
 #include <asio/io_context.hpp>
 #include <asio/strand.hpp>
 
+#include "unit/probe/probe_once.h"
 #include "testing/fake_resolver.h"
 #include "testing/scripted_server.h"
 
@@ -19,27 +20,7 @@ using testing::Step;
 
 EndpointReport Probe(config::Service service, int port, std::chrono::milliseconds timeout,
                      PhaseTimeouts phases = {}) {
-  config::EndpointTarget t;
-  t.service = service;
-  t.host = "127.0.0.1";
-  t.host_is_ip = true;
-  t.port = static_cast<uint16_t>(port);
-  ProbeOptions o;
-  o.helo_name = "probe.test";
-  o.timeout = timeout;
-  o.phases = phases;
-  auto tls = tls::TlsContext::Create("");
-  EXPECT_TRUE(tls.ok()) << tls.status().ToString();
-  o.tls = *tls;
-  asio::io_context io;
-  EndpointReport out;
-  asio::co_spawn(asio::make_strand(io), ProbeAddress(t, asio::ip::make_address("127.0.0.1"), o),
-                 [&out](std::exception_ptr ep, EndpointReport r) {
-                   EXPECT_FALSE(ep);
-                   out = std::move(r);
-                 });
-  io.run();
-  return out;
+  return probe_test::ProbeOnce(service, port, timeout, phases);
 }
 
 bool Has(const EndpointReport& r, Signal s) { return r.signals[static_cast<int>(s)]; }

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "mailsec/probe/endpoint_probe.h"
+#include "unit/probe/probe_once.h"
 #include "testing/tls_smtp_server.h"
 
 namespace mailsec::probe {
@@ -102,26 +103,7 @@ std::string ReadLine(int fd) {
 }
 
 EndpointReport Probe(config::Service service, int port) {
-  config::EndpointTarget t;
-  t.service = service;
-  t.host = "127.0.0.1";
-  t.host_is_ip = true;
-  t.port = static_cast<uint16_t>(port);
-  ProbeOptions o;
-  o.helo_name = "probe.test";
-  o.timeout = kTimeout;
-  auto tls = tls::TlsContext::Create("");
-  EXPECT_TRUE(tls.ok());
-  o.tls = *tls;
-  asio::io_context io;
-  EndpointReport out;
-  asio::co_spawn(asio::make_strand(io), ProbeAddress(t, asio::ip::make_address("127.0.0.1"), o),
-                 [&out](std::exception_ptr ep, EndpointReport r) {
-                   EXPECT_FALSE(ep);
-                   out = std::move(r);
-                 });
-  io.run();
-  return out;
+  return probe_test::ProbeOnce(service, port, kTimeout);
 }
 
 // The probe's own clock and the wall clock both stay within the timeout (plus slack).
