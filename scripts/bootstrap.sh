@@ -10,7 +10,7 @@ PACKAGES=(
   prometheus-cpp-dev libcpp-httplib-dev libc-ares-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libasio-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
   postfix dovecot-imapd dovecot-pop3d dovecot-managesieved nsd unbound nginx-light ldnsutils
-  bind9-dnsutils
+  bind9-dnsutils testssl.sh
   curl procps python3
   prometheus
 )

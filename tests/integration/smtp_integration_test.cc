@@ -11,7 +11,9 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -517,6 +519,59 @@ TEST_F(ExporterTest, WebServesHttpsWithBasicAuth) {
   HttpResponse plain = exporter.Get("/metrics");
   EXPECT_NE(plain.status, 200) << "plain HTTP on the HTTPS port";
   EXPECT_EQ(exporter.LogTail(400).find(hash), std::string::npos) << "the hash was logged";
+}
+
+// Our deep scan against Debian's testssl.sh on the same Postfix port (issue: "verdicts must agree
+// with testssl.sh's"): protocol versions and the weak-suite verdict. testssl.sh 3.0.8 has no
+// STARTTLS injection test (it came with 3.1), so injection is compared with s_client above.
+TEST(TestsslComparisonTest, VersionsAndWeakSuitesAgree) {
+  const std::string dir = g_fleet->dir() + "/testssl";
+  std::filesystem::create_directories(dir);
+  const std::string json = dir + "/smtp_good.json";
+  const std::string hostport =
+      g_fleet->address() + ":" + std::to_string(g_fleet->port("smtp_good"));
+  CommandResult t = RunCommand({"testssl", "--quiet", "--color", "0", "--warnings", "off",
+                                "--nodns", "min", "--starttls", "smtp", "--jsonfile", json, "-p",
+                                "-s", hostport},
+                               seconds(240));
+  ASSERT_FALSE(t.timed_out) << t.output;
+  std::ifstream in(json);
+  ASSERT_TRUE(in) << "testssl.sh wrote no JSON:\n" << t.output;
+  nlohmann::json findings = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_TRUE(findings.is_array()) << t.output;
+  std::map<std::string, std::string> theirs;
+  for (const auto& f : findings) theirs[f.value("id", "")] = f.value("finding", "");
+
+  CommandResult c = RunCommand({MAILSEC_EXPORTER_BIN, "check", "--json", "--scan", "--timeout",
+                                "10s", "--ca-file", g_fleet->ca_bundle_path(), Target("smtp_good")},
+                               seconds(240));
+  const size_t at = c.output.find("[\n");
+  ASSERT_NE(at, std::string::npos) << c.output;
+  nlohmann::json ours = nlohmann::json::parse(c.output.substr(at), nullptr, false);
+  ASSERT_TRUE(ours.is_array() && !ours.empty() && ours[0].contains("scan")) << c.output;
+  const nlohmann::json& scan = ours[0]["scan"];
+
+  // testssl.sh id -> our version name.
+  const std::pair<const char*, const char*> versions[] = {
+      {"SSLv2", "SSLv2"}, {"SSLv3", "SSLv3"},     {"TLS1", "TLSv1"},
+      {"TLS1_1", "TLSv1.1"}, {"TLS1_2", "TLSv1.2"}, {"TLS1_3", "TLSv1.3"}};
+  for (const auto& [id, name] : versions) {
+    ASSERT_TRUE(theirs.count(id)) << "testssl.sh said nothing of " << id << ":\n" << t.output;
+    const bool they_accept = theirs[id].rfind("offered", 0) == 0;
+    ASSERT_TRUE(scan["versions"].contains(name)) << name << " untested by us:\n" << scan.dump(2);
+    EXPECT_EQ(scan["versions"][name].get<bool>(), they_accept)
+        << name << ": testssl.sh says \"" << theirs[id] << "\"";
+  }
+  // Their weak lists: NULL, anonymous, EXPORT, LOW (DES, RC2/RC4, 64-bit), 3DES (with IDEA).
+  std::string their_weak;
+  for (const char* id : {"cipherlist_NULL", "cipherlist_aNULL", "cipherlist_EXPORT",
+                         "cipherlist_LOW", "cipherlist_3DES_IDEA"}) {
+    ASSERT_TRUE(theirs.count(id)) << "testssl.sh said nothing of " << id << ":\n" << t.output;
+    if (theirs[id].rfind("offered", 0) == 0) their_weak += std::string(" ") + id;
+  }
+  ASSERT_TRUE(scan.contains("weak_cipher_accepted")) << scan.dump(2);
+  EXPECT_EQ(scan["weak_cipher_accepted"].get<bool>(), !their_weak.empty())
+      << "testssl.sh offered:" << their_weak << "; ours: " << scan["accepted_weak"].dump();
 }
 
 // ---------------------------------------------------------------------------------------------
