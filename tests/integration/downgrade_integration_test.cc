@@ -23,6 +23,7 @@
 #include "fleet_main.h"
 #include "metrics_assert.h"
 #include "testing/mitm_proxy.h"
+#include "testing/silent_listener.h"
 #include "testing/mock_dns_server.h"
 #include "testing/tls_smtp_server.h"
 
@@ -404,6 +405,50 @@ TEST(HistoryTest, SigkillDuringBusyCyclesKeepsAStateFileThatLoads) {
       seconds(40));
   ASSERT_TRUE(seen.has_value()) << exporter.LogTail();
   EXPECT_DOUBLE_EQ(*seen, first);
+}
+
+// SIGTERM while probes hang on silent servers: the exporter stops within its probe timeout plus
+// a second (in-flight probes end by their own deadlines), exits 0, and writes the history it has
+// (state_save_interval is an hour here, so only the shutdown can have written it).
+TEST(ShutdownTest, SigtermDrainsInFlightProbesWithinTheTimeoutAndSavesState) {
+  std::vector<std::unique_ptr<SilentListener>> silent;
+  std::vector<std::string> targets = {
+      Target("smtp", g_fleet->address(), g_fleet->port("smtp_good"))};
+  for (int i = 0; i < 10; ++i) {
+    silent.push_back(std::make_unique<SilentListener>());
+    targets.push_back(Target("smtp", "127.0.0.1", silent.back()->port()));
+  }
+  ExporterProcess exporter(*g_fleet, "sigterm");
+  std::string toml = ExporterToml(exporter, targets, "1s");
+  toml.replace(toml.find("timeout = \"8s\""), std::string("timeout = \"8s\"").size(),
+               "timeout = \"4s\"");
+  toml.replace(toml.find("state_save_interval = \"1s\""),
+               std::string("state_save_interval = \"1s\"").size(),
+               "state_save_interval = \"1h\"");
+  ASSERT_TRUE(exporter.WriteConfig(toml));
+  ASSERT_TRUE(exporter.StartAndWait());
+  ASSERT_TRUE(exporter.WaitForMetric(
+      "mailsec_cert_first_seen_timestamp_seconds",
+      {{"service", "smtp"}, {"host", g_fleet->address()},
+       {"port", std::to_string(g_fleet->port("smtp_good"))}},
+      seconds(30)))
+      << exporter.LogTail();
+  ASSERT_FALSE(std::filesystem::exists(exporter.state_file_path())) << "saved before shutdown";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // silent probes in flight
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(exporter.pid(), SIGTERM), 0);
+  // Bounded: 300 polls, 50 ms apart.
+  for (int i = 0; i < 300 && exporter.Running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_FALSE(exporter.Running()) << "still running 15 s after SIGTERM";
+  EXPECT_EQ(exporter.exit_status(), 0) << exporter.LogTail();
+  EXPECT_LE(took, 4.0 + 1.0 + 1.5) << "drain took longer than timeout + grace";
+  EXPECT_NE(exporter.LogTail(50).find("shutting down"), std::string::npos) << exporter.LogTail();
+  double first = 0;
+  EXPECT_TRUE(StateLoads(exporter.state_file_path(),
+                         Target("smtp", g_fleet->address(), g_fleet->port("smtp_good")), &first));
 }
 
 }  // namespace

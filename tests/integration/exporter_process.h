@@ -76,6 +76,8 @@ class ExporterProcess {
   void Stop();
   // Whether the process is still alive (reaps it, recording the exit status, when not).
   bool Running();
+  // The exit status Running() recorded (128+signal when killed); -1 before.
+  int exit_status() const { return exit_status_; }
 
   std::string LogTail(std::size_t lines = 60) const;
 
