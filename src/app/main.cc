@@ -228,9 +228,8 @@ void PrintReport(const probe::EndpointReport& r, std::ostream& out) {
   }
   for (const auto& c : EndpointChecks(r)) {
     if (c.verdict == 0) continue;
-    static constexpr const char* kNames[] = {"pass", "warn", "fail", "error"};
-    out << "  " << kNames[c.verdict & 3] << " " << c.check << ": " << Printable(c.detail, 200)
-        << "\n";
+    out << "  " << VerdictName(static_cast<checks::CheckVerdict>(c.verdict)) << " " << c.check
+        << ": " << Printable(c.detail, 200) << "\n";
   }
   if (!r.success) {
     out << "  failure:       " << probe::FailureName(r.failure) << ": " << r.error << "\n";

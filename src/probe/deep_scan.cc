@@ -341,6 +341,17 @@ class Scanner {
     last_close_ = Steady::now();
   }
 
+  using TlsStream = asio::ssl::stream<asio::ip::tcp::socket&>;
+
+  // One handshake (or renegotiation) on `stream` under the handshake deadline; *ec says how it
+  // ended, c.tcp->watchdog().Fired() whether the deadline did.
+  asio::awaitable<void> TimedHandshake(Conn& c, TlsStream& stream, std::error_code* ec) {
+    c.tcp->watchdog().Arm(Phase(c, o_.probe.phases.handshake));
+    co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                    asio::redirect_error(asio::use_awaitable, *ec));
+    c.tcp->watchdog().Disarm();
+  }
+
   // A full handshake by the local OpenSSL restricted to one version (and cipher list).
   asio::awaitable<Outcome> TryOpenSsl(int version, std::string cipher_list) {
     if (!LocalCanOffer(version, cipher_list)) {
@@ -355,15 +366,12 @@ class Scanner {
     if (!co_await Open(&c, true)) co_return Untested("no connection");
     Outcome out;
     {
-      asio::ssl::stream<asio::ip::tcp::socket&> stream(c.tcp->socket(), ctx);
+      TlsStream stream(c.tcp->socket(), ctx);
       SSL* ssl = stream.native_handle();
       if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl, target_.host.c_str());
       ERR_clear_error();
       std::error_code ec;
-      c.tcp->watchdog().Arm(Phase(c, o_.probe.phases.handshake));
-      co_await stream.async_handshake(asio::ssl::stream_base::client,
-                                      asio::redirect_error(asio::use_awaitable, ec));
-      c.tcp->watchdog().Disarm();
+      co_await TimedHandshake(c, stream, &ec);
       if (c.tcp->watchdog().Fired()) {
         ERR_clear_error();
         // A server that stays silent on a hello of this version does not speak it.
@@ -720,15 +728,12 @@ class Scanner {
     Conn c;
     if (!co_await Open(&c, true)) co_return;
     {
-      asio::ssl::stream<asio::ip::tcp::socket&> stream(c.tcp->socket(), ctx);
+      TlsStream stream(c.tcp->socket(), ctx);
       SSL* ssl = stream.native_handle();
       if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl, target_.host.c_str());
       ERR_clear_error();
       std::error_code ec;
-      c.tcp->watchdog().Arm(Phase(c, o_.probe.phases.handshake));
-      co_await stream.async_handshake(asio::ssl::stream_base::client,
-                                      asio::redirect_error(asio::use_awaitable, ec));
-      c.tcp->watchdog().Disarm();
+      co_await TimedHandshake(c, stream, &ec);
       if (ec || c.tcp->watchdog().Fired()) {
         Note("renegotiation probe: handshake: " + (ec ? ec.message() : std::string("timeout")));
       } else {
@@ -739,10 +744,7 @@ class Scanner {
             why = "the local OpenSSL would not renegotiate";
             break;
           }
-          c.tcp->watchdog().Arm(Phase(c, o_.probe.phases.handshake));
-          co_await stream.async_handshake(asio::ssl::stream_base::client,
-                                          asio::redirect_error(asio::use_awaitable, ec));
-          c.tcp->watchdog().Disarm();
+          co_await TimedHandshake(c, stream, &ec);
           if (ec || c.tcp->watchdog().Fired() || SSL_renegotiate_pending(ssl) == 1) break;
           ++done;
         }
