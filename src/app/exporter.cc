@@ -134,6 +134,7 @@ struct Exporter::Impl {
     o.scan.probe = OptionsLocked();
     o.scan.budget = std::min<std::chrono::milliseconds>(std::chrono::minutes(5),
                                                         config->global.scan_interval);
+    o.scan.open_relay_recipient = config->global.open_relay_recipient;
     o.revocation.timeout = std::min<std::chrono::milliseconds>(config->global.timeout,
                                                                std::chrono::seconds(10));
     o.pool = &fetch_pool;

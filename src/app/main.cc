@@ -20,8 +20,8 @@
 #include "mailsec/findings/verdicts.h"
 #include "mailsec/http/server.h"
 #include "mailsec/probe/domain_probe.h"
-#include "mailsec/probe/scan_target.h"
 #include "mailsec/probe/endpoint_probe.h"
+#include "mailsec/probe/scan_target.h"
 #include "mailsec/tls/client.h"
 
 namespace mailsec::app {
@@ -138,6 +138,14 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
     }
     scan["accepted_weak"] = weak;
     if (sc.command_injection) scan["command_injection"] = *sc.command_injection;
+    if (sc.dhe) {
+      scan["dhe"] = {{"version", sc.dhe->version},
+                     {"suite", sc.dhe->suite},
+                     {"bits", sc.dhe->bits},
+                     {"group", sc.dhe->group}};
+    }
+    if (sc.plaintext_mail_refused) scan["plaintext_mail_refused"] = *sc.plaintext_mail_refused;
+    if (sc.open_relay) scan["open_relay"] = *sc.open_relay;
     if (sc.revoked) scan["revoked"] = *sc.revoked;
     scan["revocation_source"] = sc.revocation_source;
     nlohmann::json checks = nlohmann::json::array();
@@ -276,14 +284,12 @@ nlohmann::json DomainJson(const probe::DomainReport& d) {
   j["fcrdns"] = fcrdns;
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& f : d.findings) {
-    findings.push_back({{"check", f.check},
-                        {"verdict", static_cast<int>(f.verdict)},
-                        {"detail", f.detail}});
+    findings.push_back(
+        {{"check", f.check}, {"verdict", static_cast<int>(f.verdict)}, {"detail", f.detail}});
   }
   j["checks"] = findings;
   return j;
 }
-
 
 void PrintDomain(const probe::DomainReport& d, std::ostream& out) {
   out << d.domain << ": " << (probe::IsCritical(d) ? "CRITICAL" : "OK") << "\n";
@@ -298,17 +304,16 @@ void PrintDomain(const probe::DomainReport& d, std::ostream& out) {
                           : std::string("none"))
       << "\n";
   for (const auto& k : d.dkim) {
-    out << "  DKIM " << k.selector << ":  " << (k.present ? std::to_string(k.key_bits) + " bits"
-                                                        : std::string("MISSING"))
-        << "\n";
+    out << "  DKIM " << k.selector << ":  "
+        << (k.present ? std::to_string(k.key_bits) + " bits" : std::string("MISSING")) << "\n";
   }
   out << "  MTA-STS:       "
       << (d.mta_sts_present
               ? (d.mta_sts_policy_valid ? "mode " + d.mta_sts_mode : std::string("policy INVALID"))
               : std::string("none"))
       << "\n";
-  out << "  TLS-RPT:       "
-      << (d.tlsrpt_present ? (d.tlsrpt_valid ? "valid" : "INVALID") : "none") << "\n";
+  out << "  TLS-RPT:       " << (d.tlsrpt_present ? (d.tlsrpt_valid ? "valid" : "INVALID") : "none")
+      << "\n";
   for (const auto& f : d.findings) {
     if (f.verdict == checks::CheckVerdict::kPass) continue;
     out << "  " << VerdictName(f.verdict) << " " << f.check << ": " << Printable(f.detail, 200)
@@ -318,10 +323,19 @@ void PrintDomain(const probe::DomainReport& d, std::ostream& out) {
 
 int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file,
              const std::string& resolver, bool scan, bool json, const std::string& helo,
-             const std::string& timeout_text) {
+             const std::string& timeout_text, const std::string& open_relay_recipient) {
   Result<config::Duration> timeout = config::ParseDuration(timeout_text);
   if (!timeout.ok() || timeout->count() <= 0) {
     std::cerr << "check: bad --timeout \"" << Printable(timeout_text, 40) << "\"\n";
+    return kExitUsage;
+  }
+  if (!open_relay_recipient.empty() && !config::ValidMailbox(open_relay_recipient)) {
+    std::cerr << "check: bad --open-relay-recipient \"" << Printable(open_relay_recipient, 80)
+              << "\" (want LOCAL@DOMAIN)\n";
+    return kExitUsage;
+  }
+  if (!open_relay_recipient.empty() && !scan) {
+    std::cerr << "check: --open-relay-recipient needs --scan (the relay test is part of it)\n";
     return kExitUsage;
   }
   std::vector<config::EndpointTarget> parsed;
@@ -375,7 +389,8 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
     probe::DomainProbeOptions d;
     d.endpoint = options;
     d.policy_fetch.ca_file = ca_file;
-    d.policy_fetch.timeout = std::min<std::chrono::milliseconds>(*timeout, std::chrono::seconds(10));
+    d.policy_fetch.timeout =
+        std::min<std::chrono::milliseconds>(*timeout, std::chrono::seconds(10));
     d.fetch_pool = &fetch_pool;
     const size_t at = parsed.size() + i;
     asio::co_spawn(
@@ -387,6 +402,7 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
     // The deep scan of every address the probes reached, one target after the other's start.
     probe::ScanTargetOptions so;
     so.scan.probe = options;
+    so.scan.open_relay_recipient = open_relay_recipient;
     so.revocation.timeout = std::min<std::chrono::milliseconds>(*timeout, std::chrono::seconds(10));
     so.pool = &fetch_pool;
     io.restart();
@@ -461,7 +477,8 @@ int RunDaemon(const std::string& config_path, const std::string& listen_flag) {
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) {
       spdlog::info("SIGHUP: reloading");
-      if (exporter.Reload().ok()) server.SetBasicAuthUsers(exporter.ConfiguredWeb().basic_auth_users);
+      if (exporter.Reload().ok())
+        server.SetBasicAuthUsers(exporter.ConfiguredWeb().basic_auth_users);
       continue;
     }
     spdlog::info("signal {}: shutting down", sig);
@@ -488,13 +505,16 @@ int Main(int argc, char** argv) {
 
   CLI::App* check = app.add_subcommand("check", "probe targets once and print a report");
   std::vector<std::string> targets;
-  std::string ca_file, resolver, helo = "localhost", timeout = "20s";
+  std::string ca_file, resolver, helo = "localhost", timeout = "20s", open_relay_recipient;
   bool scan = false, json = false;
   check->add_option("--resolver", resolver, "DNS resolver IP[:PORT]");
   check->add_option("--ca-file", ca_file, "PEM trust store (default: the system store)");
   check->add_option("--helo", helo, "EHLO name");
   check->add_option("--timeout", timeout, "per-probe timeout");
   check->add_flag("--scan", scan, "run the deep TLS scan too");
+  check->add_option("--open-relay-recipient", open_relay_recipient,
+                    "with --scan: ask SMTP endpoints to relay to this foreign mailbox (RSET "
+                    "before DATA; intrusive, off by default)");
   check->add_flag("--json", json, "print JSON");
   check->add_option("TARGET", targets, "SERVICE://HOST[:PORT]")->required();
 
@@ -512,7 +532,8 @@ int Main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
-  if (*check) return RunCheck(targets, ca_file, resolver, scan, json, helo, timeout);
+  if (*check)
+    return RunCheck(targets, ca_file, resolver, scan, json, helo, timeout, open_relay_recipient);
   return RunDaemon(config_path, listen);
 }
 

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -244,6 +245,12 @@ class Loader {
         s = GetDuration(v, key, /*positive=*/true, &g->state_save_interval);
       } else if (name == "ip_family") {
         s = LoadIpFamily(v, key, &g->ip_family);
+      } else if (name == "open_relay_recipient") {
+        s = GetString(v, key, &g->open_relay_recipient);
+        if (s.ok() && !g->open_relay_recipient.empty() && !ValidMailbox(g->open_relay_recipient)) {
+          s = Error(LineOf(v), key,
+                    "bad mailbox " + Quote(g->open_relay_recipient) + " (want LOCAL@DOMAIN)");
+        }
       } else {
         s = UnknownKey(k, key);
       }
@@ -737,6 +744,24 @@ std::string UnsafeForToml(std::string_view t, int* line) {
   return "";
 }
 }  // namespace
+
+bool ValidMailbox(std::string_view m) {
+  const size_t at = m.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at > 64) return false;
+  constexpr std::string_view kSpecials = "!#$%&'*+-/=?^_`{|}~.";
+  for (size_t i = 0; i < at; ++i) {
+    const unsigned char c = static_cast<unsigned char>(m[i]);
+    if (!std::isalnum(c) && kSpecials.find(static_cast<char>(c)) == std::string_view::npos) {
+      return false;
+    }
+  }
+  const std::string_view local = m.substr(0, at);
+  if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) {
+    return false;
+  }
+  std::string ignored;
+  return internal::ParseHostName(m.substr(at + 1), &ignored).ok();
+}
 
 Result<Config> ParseConfig(std::string_view text, std::string_view source) {
   if (text.size() > kMaxConfigBytes) {

@@ -1,7 +1,10 @@
 #include "mailsec/probe/deep_scan.h"
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
@@ -18,6 +21,7 @@
 #include "mailsec/proto/dialogue.h"
 #include "mailsec/tls/cipher_suites.h"
 #include "mailsec/tls/client.h"
+#include "mailsec/tls/dh_groups.h"
 #include "mailsec/tls/hello.h"
 #include "probe/dialogue_factory.h"
 
@@ -36,6 +40,8 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanWeakCiphersCheck,
                                      kScanCommandInjectionCheck,
                                      kScanImplicitTlsCheck,
+                                     kScanPlaintextMailCheck,
+                                     kScanOpenRelayCheck,
                                      kScanCompressionCheck,
                                      kScanSecureRenegotiationCheck,
                                      kScanExtendedMasterSecretCheck,
@@ -46,6 +52,7 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanCipherOrderCheck,
                                      kScanEcdheGroupsCheck,
                                      kScanDheGroupsCheck,
+                                     kScanLogjamCheck,
                                      kScanClientRenegotiationCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
@@ -75,6 +82,27 @@ std::string_view InjectionProbe(Service s) {
     default:
       return "STARTTLS\r\nNOOP\r\n";
   }
+}
+
+// A refusal for want of TLS: 530 (RFC 3207 §4), or a 4xx/5xx reply that names TLS or
+// encryption in its text or enhanced code (X.7.10, X.7.11: RFC 5248's registry), as some
+// servers answer instead.
+bool DemandsTls(const proto::SmtpReply& r) {
+  if (r.code == 530) return true;
+  if (r.code < 400) return false;
+  for (const std::string& line : r.lines) {
+    const std::string lower = AsciiLower(line);
+    if (lower.find("tls") != std::string::npos || lower.find("encrypt") != std::string::npos ||
+        lower.rfind(".7.10 ", 1) == 1 || lower.rfind(".7.11 ", 1) == 1) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Said(std::string_view command, const proto::SmtpReply& r) {
+  return std::string(command) + " answered " + std::to_string(r.code) + " " +
+         Printable(r.FirstLine(), 100);
 }
 
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
@@ -189,6 +217,20 @@ struct Conn {
   }
 };
 
+// A finite-field ephemeral DH suite (TLS_DHE_RSA_*, TLS_DHE_DSS_*; not anonymous, not export).
+bool IsDheSuite(uint16_t id) {
+  const tls::CipherSuite* s = tls::FindCipherSuite(id);
+  return s != nullptr && s->iana.starts_with("TLS_DHE_") &&
+         s->iana.find("EXPORT") == std::string_view::npos;
+}
+
+const tls::GroupInfo* FindGroupNamed(std::string_view name) {
+  for (const tls::GroupInfo& g : tls::Groups()) {
+    if (g.name == name) return &g;
+  }
+  return nullptr;
+}
+
 class Scanner {
  public:
   Scanner(const config::EndpointTarget& target, const asio::ip::address& address,
@@ -202,12 +244,15 @@ class Scanner {
 
   asio::awaitable<void> Run() {
     co_await ImplicitSibling();
-    co_await Versions();
+    co_await PlaintextMail();
+    if (!stopped_) co_await OpenRelay();
+    if (!stopped_) co_await Versions();
     if (!stopped_) co_await Features();
     if (!stopped_) co_await FallbackScsv();
     if (!stopped_) co_await Ciphers();
     if (!stopped_) co_await CipherOrder();
     if (!stopped_) co_await KeyExchangeGroups();
+    if (!stopped_) co_await DheParameters();
     if (!stopped_) co_await ClientRenegotiation();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
@@ -261,6 +306,115 @@ class Scanner {
     r_->implicit_tls_sibling = hs.ok() || facts.handshake_ok;
     tls_transport.reset();
     Closed(&c);
+  }
+
+  // TX-02 (RFC 3207 §4): a publicly referenced MX must not demand STARTTLS before it takes
+  // mail. One plaintext transaction: MAIL FROM:<>, RCPT TO:<postmaster@domain>, RSET, QUIT.
+  asio::awaitable<void> PlaintextMail() {
+    if (target_.service != Service::kSmtp) co_return;
+    Conn c;
+    if (!co_await Open(&c, false)) co_return;
+    Result<proto::SmtpReply> mail =
+        co_await c.dialogue->SmtpCommand("MAIL FROM:<>", Phase(c, o_.probe.phases.command));
+    if (!mail.ok()) {
+      r_->plaintext_mail_detail = "MAIL FROM:<>: " + mail.status().message();
+      Closed(&c);
+      co_return;
+    }
+    if (DemandsTls(*mail)) {
+      r_->plaintext_mail_refused = true;
+      r_->plaintext_mail_detail = Said("MAIL FROM:<>", *mail);
+    } else if (!mail->Positive()) {
+      r_->plaintext_mail_detail = Said("MAIL FROM:<>", *mail) + " (not for want of TLS)";
+    } else {
+      const std::string rcpt = "RCPT TO:<postmaster@" + PostmasterDomain() + ">";
+      Result<proto::SmtpReply> to =
+          co_await c.dialogue->SmtpCommand(rcpt, Phase(c, o_.probe.phases.command));
+      if (!to.ok()) {
+        r_->plaintext_mail_detail = rcpt + ": " + to.status().message();
+      } else {
+        r_->plaintext_mail_refused = DemandsTls(*to);
+        r_->plaintext_mail_detail = Said(rcpt, *to);
+      }
+    }
+    co_await Goodbye(&c);
+    Closed(&c);
+  }
+
+  // TX-13 (optional, intrusive): an unauthenticated RCPT to a foreign mailbox, over TLS as a
+  // sender would, then RSET: never DATA.
+  asio::awaitable<void> OpenRelay() {
+    if (o_.open_relay_recipient.empty()) co_return;
+    if (target_.service != Service::kSmtp && target_.service != Service::kSubmission &&
+        target_.service != Service::kSubmissions) {
+      co_return;
+    }
+    Conn c;
+    if (!co_await Open(&c, true)) co_return;
+    tls::HandshakeRequest req;
+    if (!target_.host_is_ip) req.sni = target_.host;
+    req.verify_host = target_.host;
+    req.deadline = Phase(c, o_.probe.phases.handshake);
+    req.now_unix = static_cast<int64_t>(ToUnixSeconds(o_.probe.clock->Now()));
+    tls::TlsFacts facts;
+    std::unique_ptr<net::Transport> tls_transport;
+    Status s = co_await tls::Handshake(*o_.probe.tls, *c.tcp, req, &facts, &tls_transport);
+    if (s.ok() && starttls_) {
+      (void)c.dialogue->SwitchTransport(tls_transport.get());
+    } else if (s.ok()) {
+      c.dialogue = MakeDialogue(target_.service, tls_transport.get(), o_.probe);
+      s = co_await c.dialogue->Greeting(Phase(c, o_.probe.phases.greeting));
+    }
+    if (s.ok()) {
+      Result<proto::Capabilities> caps =
+          co_await c.dialogue->AskCapabilities(Phase(c, o_.probe.phases.command));
+      s = caps.status();
+    }
+    if (!s.ok()) {
+      r_->open_relay_detail = "relay test: " + s.message();
+    } else {
+      co_await RelayTransaction(&c);
+      co_await Goodbye(&c);
+    }
+    c.dialogue.reset();
+    tls_transport.reset();
+    Closed(&c);
+  }
+
+  asio::awaitable<void> RelayTransaction(Conn* c) {
+    Result<proto::SmtpReply> mail =
+        co_await c->dialogue->SmtpCommand("MAIL FROM:<>", Phase(*c, o_.probe.phases.command));
+    if (!mail.ok()) {
+      r_->open_relay_detail = "MAIL FROM:<>: " + mail.status().message();
+      co_return;
+    }
+    if (!mail->Positive()) {
+      r_->open_relay_detail = Said("MAIL FROM:<>", *mail);
+      co_return;
+    }
+    const std::string rcpt = "RCPT TO:<" + o_.open_relay_recipient + ">";
+    Result<proto::SmtpReply> to =
+        co_await c->dialogue->SmtpCommand(rcpt, Phase(*c, o_.probe.phases.command));
+    if (!to.ok()) {
+      r_->open_relay_detail = rcpt + ": " + to.status().message();
+      co_return;
+    }
+    r_->open_relay = to->Positive();
+    r_->open_relay_detail = Said(rcpt, *to);
+  }
+
+  // RSET and QUIT; their answers decide nothing.
+  asio::awaitable<void> Goodbye(Conn* c) {
+    Result<proto::SmtpReply> rset =
+        co_await c->dialogue->SmtpCommand("RSET", Phase(*c, o_.probe.phases.command));
+    if (rset.ok()) (void)co_await c->dialogue->Quit(Phase(*c, o_.probe.phases.command));
+  }
+
+  std::string PostmasterDomain() const {
+    if (!o_.postmaster_domain.empty()) return o_.postmaster_domain;
+    if (!target_.host_is_ip) return target_.host;
+    if (address_.is_v6()) return "[IPv6:" + address_.to_string() + "]";
+    return "[" + address_.to_string() + "]";
   }
 
   net::Deadline Phase(const Conn& c, std::chrono::milliseconds budget) const {
@@ -713,6 +867,84 @@ class Scanner {
     }
   }
 
+  // CIPH-07/TLSF-13 below TLS 1.3: the DHE group is in the ServerKeyExchange. A full handshake
+  // by the local OpenSSL (SECLEVEL 0: it must take weak groups too) offering only the DHE suites
+  // the server accepted on the best version that has any; the group is the peer's temporary key.
+  asio::awaitable<void> DheParameters() {
+    const std::pair<const char*, int> versions[] = {
+        {"TLSv1.2", TLS1_2_VERSION}, {"TLSv1.1", TLS1_1_VERSION}, {"TLSv1", TLS1_VERSION}};
+    std::string list, version_name;
+    int version = 0;
+    for (const auto& [name, v] : versions) {
+      for (const ScanReport::AcceptedCipher& c : r_->accepted_ciphers) {
+        if (c.version == name && IsDheSuite(c.id)) list += (list.empty() ? "" : ":") + c.name;
+      }
+      if (!list.empty()) {
+        version_name = name;
+        version = v;
+        break;
+      }
+    }
+    if (list.empty()) co_return;
+    const std::string ciphers = list + ":@SECLEVEL=0";
+    if (!LocalCanOffer(version, ciphers)) {
+      Note("DH group of " + version_name + " untested: " + kCannotOffer);
+      co_return;
+    }
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    if (!ConfigureContext(ctx.native_handle(), version, ciphers)) {
+      ERR_clear_error();
+      co_return;
+    }
+    Conn c;
+    if (!co_await Open(&c, true)) co_return;
+    {
+      TlsStream stream(c.tcp->socket(), ctx);
+      SSL* ssl = stream.native_handle();
+      if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl, target_.host.c_str());
+      ERR_clear_error();
+      std::error_code ec;
+      co_await TimedHandshake(c, stream, &ec);
+      ScanReport::DheParams dh;
+      dh.version = version_name;
+      if (!ec && !c.tcp->watchdog().Fired()) {
+        const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
+        if (cipher != nullptr) dh.suite = SSL_CIPHER_get_name(cipher);
+        EVP_PKEY* key = nullptr;
+        BIGNUM* p = nullptr;
+        BIGNUM* g = nullptr;
+        if (SSL_get_peer_tmp_key(ssl, &key) == 1 &&
+            EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_FFC_P, &p) == 1 &&
+            EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_FFC_G, &g) == 1) {
+          dh.bits = BN_num_bits(p);
+          std::string prime(static_cast<size_t>(BN_num_bytes(p)), '\0');
+          BN_bn2bin(p, reinterpret_cast<unsigned char*>(prime.data()));
+          const tls::KnownDhPrime known = tls::FindDhPrime(prime);
+          const bool generator2 = BN_is_word(g, 2) == 1;
+          dh.group = std::string(known.name);
+          dh.rfc7919 = known.family == tls::DhPrimeFamily::kRfc7919 && generator2;
+          dh.well_known = known.family != tls::DhPrimeFamily::kUnknown &&
+                          known.family != tls::DhPrimeFamily::kRfc7919;
+          if (!generator2 && known.generator2) dh.group += " (other generator)";
+          r_->dhe = dh;
+        } else {
+          Note("DH group of " + version_name + ": no DH key from the server");
+        }
+        BN_free(p);
+        BN_free(g);
+        EVP_PKEY_free(key);
+      } else if (ec && ec.category() == asio::error::get_ssl_category() &&
+                 ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_DH_KEY_TOO_SMALL) {
+        r_->dhe = dh;  // bits 0: smaller than anything the local OpenSSL takes
+      } else {
+        Note("DH group of " + version_name +
+             ": handshake: " + (ec ? ec.message() : std::string("timeout")));
+      }
+      ERR_clear_error();
+    }
+    Closed(&c);
+  }
+
   // TLSF-03: a full TLS 1.2 handshake by the local OpenSSL, then renegotiations started by us on
   // the same connection until the server refuses one or kMaxRenegotiations completed. Only
   // over RFC 5746 (the local OpenSSL refuses insecure renegotiation): a server without it has
@@ -1133,8 +1365,8 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
       out.push_back({kScanCipherOrderCheck, Verdict::kPass, detail + at});
     }
   }
-  // CIPH-06, CIPH-07: from the groups asked one at a time.
-  if (!r.groups_asked.empty()) {
+  // CIPH-06, CIPH-07: from the groups asked one at a time, and the DHE group below TLS 1.3.
+  if (!r.groups_asked.empty() || r.dhe) {
     bool unfinished = false;
     for (const std::string& v : r.groups_asked) {
       unfinished = unfinished || std::find(r.groups_complete.begin(), r.groups_complete.end(), v) ==
@@ -1164,26 +1396,42 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
     } else if (any_ec) {
       out.push_back({kScanEcdheGroupsCheck, Verdict::kPass, ""});
     }
-    // TLS 1.2 DHE suites choose their group in the ServerKeyExchange, which is not read yet.
+    // Below TLS 1.3 the DHE group is the one of the ServerKeyExchange (r.dhe): only RFC 7919's
+    // groups with generator 2 are acceptable, ffdhe2048 is not.
     std::string dhe12;
     for (const ScanReport::AcceptedCipher& c : r.accepted_ciphers) {
-      const tls::CipherSuite* s = tls::FindCipherSuite(c.id);
-      if (c.version != "TLSv1.3" && s != nullptr &&
-          s->iana.find("_DHE_") != std::string_view::npos) {
+      if (c.version != "TLSv1.3" && IsDheSuite(c.id)) {
         dhe12 = c.name + " (" + c.version + ")";
         break;
       }
     }
+    if (r.dhe) {
+      const ScanReport::DheParams& d = *r.dhe;
+      auto add = [&d](std::string* into, const std::string& what) {
+        *into += (into->empty() ? "" : ", ") + what + " (" + d.version + ")";
+      };
+      const tls::GroupInfo* g = d.rfc7919 ? FindGroupNamed(d.group) : nullptr;
+      if (d.bits == 0) {
+        add(&bad_ff, "a DH group too small for OpenSSL");
+      } else if (!d.rfc7919) {
+        add(&bad_ff, d.group.empty() ? "an own " + std::to_string(d.bits) + "-bit prime"
+                                     : d.group + ", not an RFC 7919 group");
+      } else if (g != nullptr && g->cls == tls::SuiteClass::kInsufficient) {
+        add(&bad_ff, d.group);
+      } else if (g != nullptr && g->cls == tls::SuiteClass::kPhaseOut) {
+        add(&weak_ff, d.group);
+      }
+    }
     if (!bad_ff.empty()) {
       out.push_back({kScanDheGroupsCheck, Verdict::kFail, "insufficient DH groups: " + bad_ff});
-    } else if (!dhe12.empty()) {
-      // The TLS 1.2 DHE group is not read: a verdict on TLS 1.3's groups alone could pass a
-      // server whose DHE suites use a 1024-bit group. Phase-out groups seen still warn; else
-      // untested (no series), rather than an error on every server with DHE suites.
+    } else if (!dhe12.empty() && !r.dhe) {
+      // The TLS 1.2 DHE group could not be read: a verdict on TLS 1.3's groups alone could pass
+      // a server whose DHE suites use a 1024-bit group. Phase-out groups seen still warn; else
+      // untested (no series), rather than an error on every such server.
       if (!weak_ff.empty()) {
-        out.push_back({kScanDheGroupsCheck, Verdict::kWarn, "phase out DH groups: " + weak_ff +
-                                                                 "; the group of " + dhe12 +
-                                                                 " is not read"});
+        out.push_back(
+            {kScanDheGroupsCheck, Verdict::kWarn,
+             "phase out DH groups: " + weak_ff + "; the group of " + dhe12 + " was not read"});
       }
     } else if (unfinished) {
       out.push_back({kScanDheGroupsCheck, Verdict::kError, "the group probe did not finish"});
@@ -1191,6 +1439,52 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
       out.push_back({kScanDheGroupsCheck, Verdict::kWarn, "phase out DH groups: " + weak_ff});
     } else {
       out.push_back({kScanDheGroupsCheck, Verdict::kPass, ""});
+    }
+  }
+  // TLSF-13 (LOGJAM): DHE-EXPORT accepted, or a DH prime of 1024 bits or less, fails; a widely
+  // shared prime of 2048 bits or less (the first target of a precomputation) warns.
+  {
+    std::string export_dhe;
+    for (const auto& [version, suite] : r.accepted_weak) {
+      if (suite.find("DHE") != std::string::npos && suite.find("EXPORT") != std::string::npos) {
+        export_dhe = suite + " (" + version + ")";
+        break;
+      }
+    }
+    if (!export_dhe.empty()) {
+      out.push_back({kScanLogjamCheck, Verdict::kFail, "DHE-EXPORT accepted: " + export_dhe});
+    } else if (r.dhe) {
+      const ScanReport::DheParams& d = *r.dhe;
+      const std::string named = d.group.empty() ? "an own prime" : d.group;
+      if (d.bits == 0) {
+        out.push_back(
+            {kScanLogjamCheck, Verdict::kFail,
+             "DH group too small for OpenSSL to take (" + d.suite + ", " + d.version + ")"});
+      } else if (d.bits <= 1024) {
+        out.push_back({kScanLogjamCheck, Verdict::kFail,
+                       std::to_string(d.bits) + "-bit DH (" + named + ", " + d.version + ")"});
+      } else if (d.well_known && d.bits <= 2048) {
+        out.push_back({kScanLogjamCheck, Verdict::kWarn,
+                       std::to_string(d.bits) + "-bit DH with a widely shared prime (" + d.group +
+                           ", " + d.version + ")"});
+      } else {
+        out.push_back({kScanLogjamCheck, Verdict::kPass,
+                       std::to_string(d.bits) + "-bit DH (" + named + ", " + d.version + ")"});
+      }
+    } else if (!r.accepted_ciphers.empty()) {
+      // No DHE suite below TLS 1.3: nothing to attack, once every such version was enumerated.
+      bool complete = true, dhe_seen = false;
+      for (const auto& [version, accepted] : r.versions) {
+        if (!accepted || version == "TLSv1.3" || version == "SSLv2") continue;
+        complete = complete && std::find(r.ciphers_complete.begin(), r.ciphers_complete.end(),
+                                         version) != r.ciphers_complete.end();
+      }
+      for (const ScanReport::AcceptedCipher& c : r.accepted_ciphers) {
+        dhe_seen = dhe_seen || (c.version != "TLSv1.3" && IsDheSuite(c.id));
+      }
+      if (complete && !dhe_seen) {
+        out.push_back({kScanLogjamCheck, Verdict::kPass, "no DHE key exchange below TLS 1.3"});
+      }
     }
   }
   // TLSF-03: Internet.nl shows up to 10 as information (no verdict of its own here: pass with
@@ -1220,6 +1514,27 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
            *r.command_injection ? "a command pipelined before STARTTLS was answered inside TLS"
                                 : ""});
     }
+  }
+  // TX-02: RFC 3207 §4 says a publicly referenced server MUST NOT require STARTTLS to deliver
+  // locally; a refusal is a warning (it is a choice some make, at the cost of plaintext senders).
+  if (r.plaintext_mail_refused.has_value()) {
+    out.push_back({kScanPlaintextMailCheck,
+                   *r.plaintext_mail_refused ? Verdict::kWarn : Verdict::kPass,
+                   *r.plaintext_mail_refused
+                       ? "mail refused without STARTTLS: " + r.plaintext_mail_detail +
+                             " (RFC 3207 §4: senders without TLS cannot deliver)"
+                       : "mail accepted without STARTTLS (" + r.plaintext_mail_detail + ")"});
+  } else if (!r.plaintext_mail_detail.empty()) {
+    out.push_back(
+        {kScanPlaintextMailCheck, Verdict::kError, "undecided: " + r.plaintext_mail_detail});
+  }
+  // TX-13
+  if (r.open_relay.has_value()) {
+    out.push_back({kScanOpenRelayCheck, *r.open_relay ? Verdict::kFail : Verdict::kPass,
+                   *r.open_relay ? "open relay: unauthenticated " + r.open_relay_detail
+                                 : "relaying refused (" + r.open_relay_detail + ")"});
+  } else if (!r.open_relay_detail.empty()) {
+    out.push_back({kScanOpenRelayCheck, Verdict::kError, "undecided: " + r.open_relay_detail});
   }
   // TX-10
   if (r.implicit_tls_sibling.has_value()) {

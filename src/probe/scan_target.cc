@@ -65,6 +65,10 @@ void AttachScan(const ScanReport& scan, EndpointReport* report) {
 }
 
 asio::awaitable<void> ScanTargetResult(TargetResult* result, ScanTargetOptions options) {
+  // TX-02 asks for the postmaster of the domain whose MX this is.
+  if (result->domain && options.scan.postmaster_domain.empty()) {
+    options.scan.postmaster_domain = result->domain->domain;
+  }
   for (EndpointReport& r : result->endpoints) {
     if (!Connected(r)) continue;
     std::error_code ec;

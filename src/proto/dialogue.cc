@@ -21,6 +21,13 @@ std::string Dialogue::SwitchTransport(net::Transport* transport) {
   return left;
 }
 
+asio::awaitable<Result<SmtpReply>> Dialogue::SmtpCommand(std::string_view line,
+                                                         net::Deadline deadline) {
+  (void)line;
+  (void)deadline;
+  co_return Status::Unavailable("not an SMTP dialogue");
+}
+
 asio::awaitable<Status> Dialogue::Send(std::string_view line, net::Deadline deadline) {
   if (++commands_sent_ > dialogue_limits_.max_commands) {
     co_return Status::Internal("too many commands in one dialogue");

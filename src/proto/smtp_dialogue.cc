@@ -77,6 +77,13 @@ class SmtpDialogue final : public Dialogue {
     co_return r.status();
   }
 
+  asio::awaitable<Result<SmtpReply>> SmtpCommand(std::string_view line,
+                                                 net::Deadline deadline) override {
+    Status s = co_await Send(line, deadline);
+    if (!s.ok()) co_return s;
+    co_return co_await ReadReply(deadline);
+  }
+
  private:
   asio::awaitable<Result<SmtpReply>> ReadReply(net::Deadline deadline) {
     SmtpReplyBuilder builder(reply_limits_);

@@ -574,6 +574,7 @@ Fleet::Fleet(std::string base_dir, FleetOptions options)
       {"smtp_expiring", kSmtpExpiringPort, false},
       {"smtp_rsa", kSmtpRsaPort, false},
       {"smtp_tls12", kSmtpTls12Port, false},
+      {"smtp_encrypt", kSmtpEncryptPort, false},
       {"submission_selfsigned", kSubmissionSelfsignedPort, false},
   };
   if (options_.dovecot) {
@@ -978,6 +979,9 @@ std::string Fleet::PostfixMainCf() const {
      // Nothing ever leaves the fleet: no delivery, no DNS-based client name lookups.
      << "default_transport = error:the test fleet does not deliver mail\n"
      << "relay_transport = error:the test fleet does not deliver mail\n"
+     // Except to relayed.test, whose mail would be discarded (no test sends any): the open-relay
+     // test (CHECKS.md TX-13) needs a recipient domain that a relaying server accepts.
+     << "transport_maps = inline:{relayed.test=discard:}\n"
      << "smtpd_peername_lookup = no\n"
      << "maillog_file = " << d << "/postfix.log\n"
      << "maillog_file_prefixes = " << d << "\n"
@@ -1039,6 +1043,9 @@ std::string Fleet::PostfixMasterCf() const {
      << " -o smtpd_tls_security_level=may" << tls("rsa") << "\n"
      << inet(kSmtpTls12Port, "-") << "smtpd -o syslog_name=postfix/smtp_tls12"
      << " -o smtpd_tls_security_level=may -o smtpd_tls_protocols=!SSLv2,!SSLv3,!TLSv1.3"
+     << tls("good") << "\n"
+     << inet(kSmtpEncryptPort, "-") << "smtpd -o syslog_name=postfix/smtp_encrypt"
+     << " -o smtpd_tls_security_level=encrypt -o smtpd_relay_restrictions=reject_unauth_destination"
      << tls("good") << "\n"
      << inet(kSubmissionSelfsignedPort, "-") << "smtpd -o syslog_name=postfix/submission_selfsigned"
      << " -o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes" << tls("selfsigned")
@@ -1353,8 +1360,8 @@ std::string TxtRdata(const std::string& text) {
 
 std::string Base64(const unsigned char* data, std::size_t size) {
   std::string out(4 * ((size + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                          static_cast<int>(size));
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
   out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
   return out;
 }
@@ -1382,8 +1389,8 @@ std::string SpkiSha256Hex(const std::string& pem_path) {
   std::string result;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (len > 0 && EVP_Digest(der, static_cast<std::size_t>(len), md, &md_len, EVP_sha256(),
-                            nullptr) == 1) {
+  if (len > 0 &&
+      EVP_Digest(der, static_cast<std::size_t>(len), md, &md_len, EVP_sha256(), nullptr) == 1) {
     result = Hex(md, md_len);
   }
   OPENSSL_free(der);
@@ -1444,8 +1451,8 @@ std::vector<std::string> DigResult::rdata(const std::string& type) const {
 
 DigResult Dig(const std::string& server, std::uint16_t port, const std::vector<std::string>& query,
               std::chrono::milliseconds timeout) {
-  std::vector<std::string> argv = {"dig", "@" + server, "-p", std::to_string(port), "+time=2",
-                                   "+tries=1"};
+  std::vector<std::string> argv = {"dig",     "@" + server, "-p", std::to_string(port),
+                                   "+time=2", "+tries=1"};
   argv.insert(argv.end(), query.begin(), query.end());
   DigResult result;
   result.command = RunCommand(argv, timeout);
@@ -1525,8 +1532,8 @@ std::string Fleet::mta_sts_policy_path(const std::string& domain) const {
   }
   const std::string path = mta_sts_policy_path(domain);
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return ::testing::AssertionFailure() << "cannot remove " << path << ": "
-                                         << std::strerror(errno);
+    return ::testing::AssertionFailure()
+           << "cannot remove " << path << ": " << std::strerror(errno);
   }
   return ::testing::AssertionSuccess();
 }
@@ -1557,8 +1564,8 @@ std::string Fleet::mta_sts_policy_path(const std::string& domain) const {
   // ldns-keygen writes K<zone>+013+<id>.{key,private,ds} into its working directory and prints
   // the base name.
   for (bool is_ksk : {true, false}) {
-    std::vector<std::string> argv = {"sh", "-c", "cd \"$0\" && exec ldns-keygen \"$@\"", keys,
-                                     "-a", "ECDSAP256SHA256"};
+    std::vector<std::string> argv = {"sh", "-c", "cd \"$0\" && exec ldns-keygen \"$@\"",
+                                     keys, "-a", "ECDSAP256SHA256"};
     if (is_ksk) argv.push_back("-k");
     argv.push_back(zone);
     CommandResult r = RunCommand(argv, std::chrono::seconds(30));
@@ -1566,8 +1573,8 @@ std::string Fleet::mta_sts_policy_path(const std::string& domain) const {
     if (base.find('\n') != std::string::npos) base = base.substr(base.rfind('\n') + 1);
     if (r.exit_code != 0 || base.empty() ||
         access((keys + "/" + base + ".private").c_str(), R_OK) != 0) {
-      return ::testing::AssertionFailure()
-             << Join(argv) << " failed (" << r.exit_code << "):\n" << r.output;
+      return ::testing::AssertionFailure() << Join(argv) << " failed (" << r.exit_code << "):\n"
+                                           << r.output;
     }
     (is_ksk ? *ksk : *zsk) = keys + "/" + base;
   }
@@ -1674,15 +1681,15 @@ std::string Fleet::mta_sts_policy_path(const std::string& domain) const {
         Concat({{"ldns-signzone", "-o", z.name, "-f", signed_file}, validity, {source, ksk, zsk}});
     CommandResult r = RunCommand(argv, std::chrono::seconds(30));
     if (r.exit_code != 0) {
-      return ::testing::AssertionFailure()
-             << Join(argv) << " failed (" << r.exit_code << "):\n" << r.output;
+      return ::testing::AssertionFailure() << Join(argv) << " failed (" << r.exit_code << "):\n"
+                                           << r.output;
     }
     zone_files_[z.name] = signed_file;
     const std::string anchor = dns_dir_ + "/anchors/" + z.name + ".ds";
     const std::string ds = ReadFile(ksk + ".ds");
     if (ds.find("DS") == std::string::npos || !WriteFile(anchor, ds)) {
-      return ::testing::AssertionFailure() << "cannot make the trust anchor " << anchor << " from "
-                                           << ksk << ".ds";
+      return ::testing::AssertionFailure()
+             << "cannot make the trust anchor " << anchor << " from " << ksk << ".ds";
     }
     trust_anchor_files_.push_back(anchor);
   }
@@ -1821,15 +1828,17 @@ std::string Fleet::NginxConf() const {
   if (!WriteFile(conf, NsdConf())) return ::testing::AssertionFailure() << "cannot write " << conf;
   CommandResult check = RunCommand({"nsd-checkconf", conf}, std::chrono::seconds(10));
   if (check.exit_code != 0) {
-    return ::testing::AssertionFailure() << "nsd-checkconf " << conf << " failed ("
-                                         << check.exit_code << "):\n" << check.output;
+    return ::testing::AssertionFailure()
+           << "nsd-checkconf " << conf << " failed (" << check.exit_code << "):\n"
+           << check.output;
   }
   for (const auto& zone : zones()) {
     CommandResult r =
         RunCommand({"nsd-checkzone", zone, zone_file(zone)}, std::chrono::seconds(10));
     if (r.exit_code != 0) {
       return ::testing::AssertionFailure() << "nsd-checkzone " << zone << " " << zone_file(zone)
-                                           << " failed (" << r.exit_code << "):\n" << r.output;
+                                           << " failed (" << r.exit_code << "):\n"
+                                           << r.output;
     }
   }
   nsd_pid_ = SpawnProcess({"nsd", "-d", "-c", conf}, nsd + "/nsd.out");
@@ -1848,8 +1857,9 @@ std::string Fleet::NginxConf() const {
   }
   CommandResult check = RunCommand({"unbound-checkconf", conf}, std::chrono::seconds(10));
   if (check.exit_code != 0) {
-    return ::testing::AssertionFailure() << "unbound-checkconf " << conf << " failed ("
-                                         << check.exit_code << "):\n" << check.output;
+    return ::testing::AssertionFailure()
+           << "unbound-checkconf " << conf << " failed (" << check.exit_code << "):\n"
+           << check.output;
   }
   unbound_pid_ = SpawnProcess({"unbound", "-d", "-c", conf}, ub + "/unbound.out");
   if (unbound_pid_ <= 0) {
@@ -1877,8 +1887,8 @@ std::string Fleet::NginxConf() const {
     return ::testing::AssertionFailure() << "cannot write " << conf;
   }
   // -e: the error log before the configuration is read (the default, /var/log/nginx, is not ours).
-  nginx_pid_ = SpawnProcess({"nginx", "-e", nginx_dir_ + "/error.log", "-p", nginx_dir_ + "/",
-                             "-c", conf, "-g", "daemon off; master_process on;"},
+  nginx_pid_ = SpawnProcess({"nginx", "-e", nginx_dir_ + "/error.log", "-p", nginx_dir_ + "/", "-c",
+                             conf, "-g", "daemon off; master_process on;"},
                             nginx_dir_ + "/nginx.out");
   if (nginx_pid_ <= 0) {
     return ::testing::AssertionFailure() << "cannot start nginx: " << std::strerror(errno);
@@ -1919,8 +1929,8 @@ void Fleet::StopDnsAndNginx() {
       ++attempts;
       DigResult d = Dig(address_, p.port, p.query,
                         std::min(Remaining(deadline) + milliseconds(1), milliseconds(4000)));
-      const bool ok = d.status == "NOERROR" && !d.answers.empty() &&
-                      d.has_flag(p.want_ad ? "ad" : "aa");
+      const bool ok =
+          d.status == "NOERROR" && !d.answers.empty() && d.has_flag(p.want_ad ? "ad" : "aa");
       if (ok) break;
       if (Remaining(deadline).count() == 0) {
         return ::testing::AssertionFailure()

@@ -128,12 +128,15 @@ class Fleet {
   static constexpr std::uint16_t kSubmissionsPort = 10465;    // implicit TLS, good cert
   static constexpr std::uint16_t kSubmissionPort = 10587;     // STARTTLS + smtpd_tls_auth_only
   // Postfix, one certificate defect each (see cert_path()).
-  static constexpr std::uint16_t kSmtpNotyetvalidPort = 10030;       // STARTTLS, notBefore 2099
-  static constexpr std::uint16_t kSmtpSelfsignedPort = 10031;        // STARTTLS, self-signed
-  static constexpr std::uint16_t kSmtpNointermediatePort = 10032;    // STARTTLS, leaf only
-  static constexpr std::uint16_t kSmtpExpiringPort = 10033;          // STARTTLS, expires in 3 d
-  static constexpr std::uint16_t kSmtpRsaPort = 10034;               // STARTTLS, RSA-2048 leaf
-  static constexpr std::uint16_t kSmtpTls12Port = 10035;             // STARTTLS, at most TLS 1.2
+  static constexpr std::uint16_t kSmtpNotyetvalidPort = 10030;     // STARTTLS, notBefore 2099
+  static constexpr std::uint16_t kSmtpSelfsignedPort = 10031;      // STARTTLS, self-signed
+  static constexpr std::uint16_t kSmtpNointermediatePort = 10032;  // STARTTLS, leaf only
+  static constexpr std::uint16_t kSmtpExpiringPort = 10033;        // STARTTLS, expires in 3 d
+  static constexpr std::uint16_t kSmtpRsaPort = 10034;             // STARTTLS, RSA-2048 leaf
+  static constexpr std::uint16_t kSmtpTls12Port = 10035;           // STARTTLS, at most TLS 1.2
+  // STARTTLS required before MAIL (530), relaying refused even to mynetworks (CHECKS.md TX-02,
+  // TX-13).
+  static constexpr std::uint16_t kSmtpEncryptPort = 10036;
   static constexpr std::uint16_t kSubmissionSelfsignedPort = 10588;  // as submission, self-signed
   // Dovecot "dovecot" (good certificate; only with FleetOptions::dovecot).
   static constexpr std::uint16_t kImapPort = 10143;   // STARTTLS

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -258,9 +259,10 @@ TEST_F(ExporterTest, ProbeEndpointProbesOneTarget) {
 // Whether `openssl s_client` (an independent client) completes a STARTTLS handshake with the
 // fleet service under the given version/cipher options.
 bool OpensslAccepts(const std::string& fleet_service, const std::vector<std::string>& options) {
-  std::vector<std::string> argv = {"openssl", "s_client", "-starttls", "smtp", "-connect",
-                                   g_fleet->address() + ":" +
-                                       std::to_string(g_fleet->port(fleet_service))};
+  std::vector<std::string> argv = {
+      "openssl",   "s_client",
+      "-starttls", "smtp",
+      "-connect",  g_fleet->address() + ":" + std::to_string(g_fleet->port(fleet_service))};
   argv.insert(argv.end(), options.begin(), options.end());
   CommandResult r = RunCommand(argv, seconds(15));
   return r.output.find("Cipher is ") != std::string::npos &&
@@ -268,15 +270,46 @@ bool OpensslAccepts(const std::string& fleet_service, const std::vector<std::str
 }
 
 // The deep scan on demand (/probe?scan=1): versions one by one, features, suites, weak suites,
-// STARTTLS command injection, against the real Postfix, with openssl s_client as the independent oracle for what
-// the server accepts (Postfix's opportunistic defaults on port 25 are permissive: anonymous
-// suites, TLS 1.0/1.1). Postfix does not execute commands pipelined behind STARTTLS.
+// STARTTLS command injection, against the real Postfix, with openssl s_client as the independent
+// oracle for what the server accepts (Postfix's opportunistic defaults on port 25 are permissive:
+// anonymous suites, TLS 1.0/1.1). Postfix does not execute commands pipelined behind STARTTLS.
 TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
   ExporterProcess exporter(*g_fleet, "scan");
-  ASSERT_NO_FATAL_FAILURE(Launch(exporter, {.interval = "1h"}));
-  HttpResponse r = exporter.Get("/probe?scan=1&target=" + UrlEncode(Target("smtp_good")),
-                                {{"X-Prometheus-Scrape-Timeout-Seconds", "120"}});
+  // TX-13 is opt-in; smtp_encrypt (TLS required, no relaying) is scanned alongside.
+  const Endpoint encrypt{"smtp_encrypt", "smtp"};
+  std::string toml = MakeConfig(exporter, {.interval = "1h"});
+  toml.replace(toml.find("[global]\n"), 9,
+               "[global]\nopen_relay_recipient = \"relay-test@relayed.test\"\n");
+  toml += "\n[[endpoint]]\ntarget = " + TomlString(EndpointTarget(*g_fleet, encrypt)) + "\n";
+  ASSERT_TRUE(exporter.WriteConfig(toml));
+  ASSERT_TRUE(exporter.StartAndWait());
+  const httplib::Headers budget = {{"X-Prometheus-Scrape-Timeout-Seconds", "120"}};
+  auto encrypt_scan = std::async(std::launch::async, [&] {
+    return exporter.Get("/probe?scan=1&target=" + UrlEncode(EndpointTarget(*g_fleet, encrypt)),
+                        budget);
+  });
+  HttpResponse r = exporter.Get("/probe?scan=1&target=" + UrlEncode(Target("smtp_good")), budget);
   ASSERT_EQ(r.status, 200) << r.error << r.body << "\nlog:\n" << exporter.LogTail();
+
+  // TX-02 and TX-13 against the real Postfix. smtp_good takes plaintext mail, and relays for us
+  // to relayed.test (a discard transport): the fleet's mynetworks is 127.0.0.0/8, which holds
+  // the prober (Postfix's permit_mynetworks). smtp_encrypt answers MAIL with 530 before STARTTLS (a
+  // warning, RFC 3207 §4) and refuses to relay over TLS (reject_unauth_destination).
+  EXPECT_TRUE(HasValue(r.body, "mailsec_check_result",
+                       EndpointLabels("smtp_good", {{"check", "plaintext_mail_accepted"}}), 0));
+  EXPECT_TRUE(HasValue(r.body, "mailsec_check_result",
+                       EndpointLabels("smtp_good", {{"check", "open_relay"}}), 2));
+  HttpResponse e = encrypt_scan.get();
+  ASSERT_EQ(e.status, 200) << e.error << e.body;
+  const Labels encrypt_labels = LabelsOf(*g_fleet, encrypt);
+  auto encrypt_check = [&](const std::string& check) {
+    Labels l = encrypt_labels;
+    l["check"] = check;
+    return l;
+  };
+  EXPECT_TRUE(HasValue(e.body, "mailsec_check_result", encrypt_check("plaintext_mail_accepted"), 1))
+      << e.body;
+  EXPECT_TRUE(HasValue(e.body, "mailsec_check_result", encrypt_check("open_relay"), 0)) << e.body;
   const Labels labels = EndpointLabels("smtp_good");
   auto with = [&](const std::string& k, const std::string& v) {
     Labels l = labels;
@@ -290,8 +323,8 @@ TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
   for (const Version& v : {Version{"TLSv1.3", "-tls1_3"}, Version{"TLSv1.2", "-tls1_2"},
                            Version{"TLSv1.1", "-tls1_1"}, Version{"TLSv1", "-tls1"}}) {
     const bool want = OpensslAccepts("smtp_good", {v.flag, "-cipher", "DEFAULT:@SECLEVEL=0"});
-    EXPECT_TRUE(HasValue(r.body, "mailsec_tls_version_supported", with("version", v.name),
-                         want ? 1 : 0))
+    EXPECT_TRUE(
+        HasValue(r.body, "mailsec_tls_version_supported", with("version", v.name), want ? 1 : 0))
         << "openssl s_client " << v.flag << (want ? " accepted" : " was refused");
   }
   EXPECT_TRUE(HasValue(r.body, "mailsec_tls_version_supported", with("version", "SSLv3"), 0));
@@ -305,8 +338,8 @@ TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
   // Suites per version, against s_client offering just that suite.
   for (const char* suite : {"ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384",
                             "AES128-SHA", "ADH-AES256-GCM-SHA384"}) {
-    const bool want = OpensslAccepts("smtp_good", {"-tls1_2", "-cipher",
-                                                   std::string(suite) + ":@SECLEVEL=0"});
+    const bool want =
+        OpensslAccepts("smtp_good", {"-tls1_2", "-cipher", std::string(suite) + ":@SECLEVEL=0"});
     Labels l = with("version", "TLSv1.2");
     l["cipher"] = suite;
     EXPECT_EQ(MetricValue(r.body, "mailsec_tls_cipher_accepted_info", l).has_value(), want)
@@ -316,6 +349,15 @@ TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
   for (const char* check : {"tls_compression", "tls_secure_renegotiation",
                             "tls_extended_master_secret", "tls_fallback_scsv"}) {
     EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", check), 0)) << check;
+  }
+  // CIPH-07/TLSF-13 below TLS 1.3: with DHE suites their group is read and judged; without,
+  // there is nothing for LOGJAM (pass).
+  if (OpensslAccepts("smtp_good", {"-tls1_2", "-cipher", "DHE:@SECLEVEL=0"})) {
+    EXPECT_TRUE(MetricValue(r.body, "mailsec_check_result", with("check", "tls_dh_logjam")))
+        << "DHE accepted by s_client, no tls_dh_logjam verdict";
+    EXPECT_TRUE(MetricValue(r.body, "mailsec_check_result", with("check", "tls_dhe_groups")));
+  } else {
+    EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", "tls_dh_logjam"), 0));
   }
   std::optional<double> handshakes = MetricValue(r.body, "mailsec_scan_handshakes", labels);
   ASSERT_TRUE(handshakes.has_value()) << r.body;
@@ -530,10 +572,10 @@ TEST(TestsslComparisonTest, VersionsAndWeakSuitesAgree) {
   const std::string json = dir + "/smtp_good.json";
   const std::string hostport =
       g_fleet->address() + ":" + std::to_string(g_fleet->port("smtp_good"));
-  CommandResult t = RunCommand({"testssl", "--quiet", "--color", "0", "--warnings", "off",
-                                "--nodns", "min", "--starttls", "smtp", "--jsonfile", json, "-p",
-                                "-s", hostport},
-                               seconds(240));
+  CommandResult t =
+      RunCommand({"testssl", "--quiet", "--color", "0", "--warnings", "off", "--nodns", "min",
+                  "--starttls", "smtp", "--jsonfile", json, "-p", "-s", hostport},
+                 seconds(240));
   ASSERT_FALSE(t.timed_out) << t.output;
   std::ifstream in(json);
   ASSERT_TRUE(in) << "testssl.sh wrote no JSON:\n" << t.output;
@@ -553,7 +595,7 @@ TEST(TestsslComparisonTest, VersionsAndWeakSuitesAgree) {
 
   // testssl.sh id -> our version name.
   const std::pair<const char*, const char*> versions[] = {
-      {"SSLv2", "SSLv2"}, {"SSLv3", "SSLv3"},     {"TLS1", "TLSv1"},
+      {"SSLv2", "SSLv2"},    {"SSLv3", "SSLv3"},    {"TLS1", "TLSv1"},
       {"TLS1_1", "TLSv1.1"}, {"TLS1_2", "TLSv1.2"}, {"TLS1_3", "TLSv1.3"}};
   for (const auto& [id, name] : versions) {
     ASSERT_TRUE(theirs.count(id)) << "testssl.sh said nothing of " << id << ":\n" << t.output;

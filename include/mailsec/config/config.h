@@ -33,6 +33,10 @@ struct GlobalConfig {
   // How often the history is written to state_file when it changed (and once at shutdown).
   Duration state_save_interval = std::chrono::seconds(60);
   IpFamily ip_family = IpFamily::kAny;  // "any", "ipv4", "ipv6"
+  // CHECKS.md TX-13, intrusive, off when empty: the deep scan of smtp/submission(s) endpoints
+  // asks for this mailbox (a domain the probed servers must not relay to) as an unauthenticated
+  // RCPT, then RSET. "LOCAL@DOMAIN".
+  std::string open_relay_recipient;
 };
 
 struct WebConfig {
@@ -85,6 +89,11 @@ std::string FormatDuration(Duration d);  // "5m", "1h30m", "500ms", "0s"
 
 // Parses TOML text; `source` names the file in messages ("FILE:LINE: KEY: reason").
 Result<Config> ParseConfig(std::string_view text, std::string_view source);
+
+// A plain mailbox for an RCPT command (global.open_relay_recipient, `check
+// --open-relay-recipient`): a dot-atom local part (RFC 5321 §4.1.2, no quoted strings) of at most
+// 64 bytes, '@', a host name.
+bool ValidMailbox(std::string_view mailbox);
 
 // Reads and parses a file. Unreadable: "PATH:0: file: cannot read: <strerror>". Files over
 // kMaxConfigBytes are refused.

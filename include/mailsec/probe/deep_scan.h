@@ -45,17 +45,20 @@ inline constexpr std::string_view kScanCompressionCheck = "tls_compression";  //
 inline constexpr std::string_view kScanSecureRenegotiationCheck =
     "tls_secure_renegotiation";  // TLSF-02
 inline constexpr std::string_view kScanExtendedMasterSecretCheck =
-    "tls_extended_master_secret";                                                  // TLSF-04
-inline constexpr std::string_view kScanFallbackScsvCheck = "tls_fallback_scsv";    // TLSV-06
-inline constexpr std::string_view kScanCipherSuitesCheck = "tls_cipher_suites";    // CIPH-01
+    "tls_extended_master_secret";                                                    // TLSF-04
+inline constexpr std::string_view kScanFallbackScsvCheck = "tls_fallback_scsv";      // TLSV-06
+inline constexpr std::string_view kScanCipherSuitesCheck = "tls_cipher_suites";      // CIPH-01
 inline constexpr std::string_view kScanForwardSecrecyCheck = "tls_forward_secrecy";  // CIPH-03
 inline constexpr std::string_view kScanAeadCheck = "tls_aead_offered";               // CIPH-03
 inline constexpr std::string_view kScanCipherOrderCheck = "tls_cipher_order";        // CIPH-05
 inline constexpr std::string_view kScanEcdheGroupsCheck = "tls_ecdhe_groups";        // CIPH-06
 inline constexpr std::string_view kScanDheGroupsCheck = "tls_dhe_groups";            // CIPH-07
+inline constexpr std::string_view kScanLogjamCheck = "tls_dh_logjam";                // TLSF-13
 inline constexpr std::string_view kScanClientRenegotiationCheck =
-    "tls_client_renegotiation";  // TLSF-03
-inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";  // TX-10
+    "tls_client_renegotiation";                                                         // TLSF-03
+inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";       // TX-10
+inline constexpr std::string_view kScanPlaintextMailCheck = "plaintext_mail_accepted";  // TX-02
+inline constexpr std::string_view kScanOpenRelayCheck = "open_relay";                   // TX-13
 inline constexpr std::string_view kScanCommandInjectionCheck =
     "starttls_command_injection";  // STRIP-04
 
@@ -83,6 +86,13 @@ struct ScanOptions {
   // 0: the default (465, 993, 995), tried only when the target is on its own default port (on
   // another port there is no telling where the sibling would be).
   uint16_t implicit_sibling_port = 0;
+  // TX-02, smtp targets: the domain of the `postmaster@DOMAIN` recipient asked without STARTTLS.
+  // Empty: the target's host (an address literal `[IP]` for an IP target).
+  std::string postmaster_domain;
+  // TX-13 (intrusive, off when empty): a mailbox `LOCAL@DOMAIN` of a domain the scanned server
+  // must not relay to. The scan asks for it as an unauthenticated RCPT over TLS and sends RSET:
+  // never DATA, never a message.
+  std::string open_relay_recipient;
 };
 
 // The scan's result is the report's plain data (probe/report.h), so it can ride along with the

@@ -120,6 +120,19 @@ struct ScanReport {
   std::vector<GroupResult> groups;
   std::vector<std::string> groups_asked;     // versions whose group probe started
   std::vector<std::string> groups_complete;  // ... and got an answer for every group
+  // CIPH-07/TLSF-13 below TLS 1.3: the finite-field group of the DHE suites, read by the local
+  // OpenSSL from the ServerKeyExchange of a full handshake that offered only the DHE suites the
+  // server accepted, on the best version up to TLS 1.2 that has any. nullopt: no such suite, or
+  // the handshake did not complete for another reason than the group's size.
+  struct DheParams {
+    std::string version;      // "TLSv1.2"
+    std::string suite;        // the OpenSSL name of the suite negotiated
+    int bits = 0;             // of the prime; 0: too small for the local OpenSSL to take at all
+    std::string group;        // tls::FindDhPrime's name ("ffdhe2048", "modp_2048"); "" otherwise
+    bool rfc7919 = false;     // one of RFC 7919's groups, generator 2 included
+    bool well_known = false;  // a widely shared prime (RFC 2409, 3526, 5114) that is not 7919's
+  };
+  std::optional<DheParams> dhe;
   // TLSF-03: client-initiated renegotiations the server completed on one TLS 1.2 connection (at
   // most 11 tried, the first refusal ends it); nullopt: not tried or the first handshake failed.
   std::optional<int> client_renegotiations;
@@ -129,6 +142,14 @@ struct ScanReport {
   // on the same address completed a TLS handshake. nullopt: not tried.
   std::optional<bool> implicit_tls_sibling;
   uint16_t implicit_tls_sibling_port = 0;
+  // TX-02, smtp: MAIL FROM:<> and RCPT TO:<postmaster@domain> without STARTTLS. true: refused
+  // for want of TLS (530, or a refusal that names TLS); false: not; nullopt: not decided.
+  std::optional<bool> plaintext_mail_refused;
+  std::string plaintext_mail_detail;  // the deciding reply, printable
+  // TX-13 (only with open_relay_recipient): an unauthenticated RCPT to a foreign domain over
+  // TLS. true: accepted (open relay); false: refused; nullopt: not asked or not decided.
+  std::optional<bool> open_relay;
+  std::string open_relay_detail;  // the deciding reply, printable
   // Revocation of the served leaf (staple, OCSP responder, CRL): nullopt when untested.
   std::optional<bool> revoked;
   std::string revocation_source;  // "ocsp_staple", "ocsp", "crl"
@@ -188,7 +209,7 @@ struct EndpointReport {
 
   // DANE (RFC 7672) for _PORT._tcp.HOST; looked up for host names, not for IP literals.
   struct Dane {
-    bool looked_up = false;  // a TLSA lookup was made (and the facts below mean something)
+    bool looked_up = false;     // a TLSA lookup was made (and the facts below mean something)
     bool tlsa_present = false;  // TLSA records exist (mailsec_dane_tlsa_present)
     bool tlsa_secure = false;   // ... and the answer carried the AD bit
     bool usable = false;        // at least one usable record (usage 2/3 on port 25)
@@ -253,7 +274,7 @@ struct DomainReport {
 
   bool mta_sts_present = false;
   bool mta_sts_policy_valid = false;
-  std::string mta_sts_mode;                // "" without a valid policy
+  std::string mta_sts_mode;                 // "" without a valid policy
   std::optional<uint32_t> mta_sts_max_age;  // with a valid policy
   std::optional<bool> mta_sts_mx_covered;   // with a valid policy
   std::string mta_sts_id;                   // the TXT id seen (for the STS-09 history)

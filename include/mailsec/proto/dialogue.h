@@ -15,6 +15,7 @@
 #include "mailsec/net/line_reader.h"
 #include "mailsec/net/transport.h"
 #include "mailsec/proto/capabilities.h"
+#include "mailsec/proto/smtp.h"
 
 namespace mailsec::proto {
 
@@ -31,6 +32,10 @@ class Dialogue {
   virtual asio::awaitable<Status> StartTls(net::Deadline deadline) = 0;
   // Says goodbye; errors are ignored by callers but reported for the log.
   virtual asio::awaitable<Status> Quit(net::Deadline deadline) = 0;
+  // SMTP only: sends one command line and reads its whole reply, whatever its code (the deep
+  // scan's envelope tests: MAIL, RCPT, RSET; never DATA). Other protocols: Unavailable.
+  virtual asio::awaitable<Result<SmtpReply>> SmtpCommand(std::string_view line,
+                                                         net::Deadline deadline);
 
   // Continues on another transport (TLS). Returns the plaintext bytes that were already
   // buffered after the go-ahead: they are a response-injection finding and are discarded.

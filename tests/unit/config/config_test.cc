@@ -138,6 +138,8 @@ TEST(LoadConfigFileTest, BadFiles) {
        "2: global.interval: bad duration \"0s\": must be greater than zero"},
       {"bad-concurrency.toml", "2: global.concurrency: 0 is out of range 1..100000"},
       {"bad-helo-name.toml", "2: global.helo_name: bad helo name \"probe example org\""},
+      {"bad-open-relay-recipient.toml",
+       "2: global.open_relay_recipient: bad mailbox \"postmaster\" (want LOCAL@DOMAIN)"},
       {"bad-ip-family.toml",
        "2: global.ip_family: unknown ip family \"ipv5\" (want \"any\", \"ipv4\" or \"ipv6\")"},
       {"bad-resolver.toml",
@@ -219,7 +221,8 @@ TEST(ParseConfigTest, Messages) {
       {"[[global]]\ninterval = \"5m\"", "t.toml:1: global: expected a table, got array"},
       {"web = 1", "t.toml:1: web: expected a table, got integer"},
       // toml++ 3.3 has undefined behaviour on these (found by fuzzing).
-      {"d\xcc\x9c" "4m5s6ms",
+      {"d\xcc\x9c"
+       "4m5s6ms",
        "t.toml:1: toml: character U+031C is not accepted (the TOML parser mishandles "
        "it); write it as \\u031C in a \"basic string\""},
       {"\xe2\xbb\xbfimap://v",
@@ -243,7 +246,8 @@ TEST(ParseConfigTest, Messages) {
       {"[web.basic_auth_users]\nprom = \"plaintext\"",
        "t.toml:2: web.basic_auth_users.prom: not a bcrypt hash (want \"$2y$...\", 60 "
        "characters, as htpasswd -nB prints it)"},
-      {"[web.basic_auth_users]\n\"a:b\" = \"$2y$04$ZW2e1oxf0c1nLq7BAJXvfuJEE25qnbmlCYVW5.s9LwTH50dVl1zkG\"",
+      {"[web.basic_auth_users]\n\"a:b\" = "
+       "\"$2y$04$ZW2e1oxf0c1nLq7BAJXvfuJEE25qnbmlCYVW5.s9LwTH50dVl1zkG\"",
        "t.toml:2: web.basic_auth_users.a:b: a user name must be non-empty, without ':'"},
       {"[web]\nbasic_auth_users = [\"prom\"]",
        "t.toml:2: web.basic_auth_users: expected a table, got array"},
@@ -261,6 +265,12 @@ TEST(ParseConfigTest, Messages) {
       {"[global]\nhelo_name = \"a_b\"", "t.toml:2: global.helo_name: bad helo name \"a_b\""},
       {"[global]\nhelo_name = \"[IPv6:zz]\"",
        "t.toml:2: global.helo_name: bad helo name \"[IPv6:zz]\""},
+      {"[global]\nopen_relay_recipient = \"a b@example.net\"",
+       "t.toml:2: global.open_relay_recipient: bad mailbox \"a b@example.net\" (want "
+       "LOCAL@DOMAIN)"},
+      {"[global]\nopen_relay_recipient = \"relay@exa_mple.net\"",
+       "t.toml:2: global.open_relay_recipient: bad mailbox \"relay@exa_mple.net\" (want "
+       "LOCAL@DOMAIN)"},
       {"[global]\nca_file = true", "t.toml:2: global.ca_file: expected a string, got boolean"},
       {"[global]\nstate_file = 1979-05-27",
        "t.toml:2: global.state_file: expected a string, got date"},
@@ -324,10 +334,12 @@ TEST(ParseConfigTest, OtherNonAsciiAndEscapesAreFine) {
 
 TEST(ParseConfigTest, ProtectedWeb) {
   const std::string hash = "$2y$04$ZW2e1oxf0c1nLq7BAJXvfuJEE25qnbmlCYVW5.s9LwTH50dVl1zkG";
-  Result<Config> c = ParseConfig("[web]\ntls_cert_file = \"/dev/null\"\n"
-                                 "tls_key_file = \"/dev/null\"\nmax_concurrent_probes = 3\n"
-                                 "[web.basic_auth_users]\nprom = \"" + hash + "\"\n",
-                                 "t.toml");
+  Result<Config> c = ParseConfig(
+      "[web]\ntls_cert_file = \"/dev/null\"\n"
+      "tls_key_file = \"/dev/null\"\nmax_concurrent_probes = 3\n"
+      "[web.basic_auth_users]\nprom = \"" +
+          hash + "\"\n",
+      "t.toml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->web.tls_cert_file, "/dev/null");
   EXPECT_EQ(c->web.tls_key_file, "/dev/null");
@@ -383,6 +395,27 @@ TEST(EmbeddedDefaultTest, EightLocalServices) {
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(Targets(*again), Targets(c));
   EXPECT_FALSE(again->is_embedded_default);
+}
+
+TEST(ConfigTest, OpenRelayRecipient) {
+  Result<Config> c =
+      ParseConfig("[global]\nopen_relay_recipient = \"relay-test@example.net\"", "t");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->global.open_relay_recipient, "relay-test@example.net");
+  EXPECT_EQ(Config().global.open_relay_recipient, "");  // off by default: the test is intrusive
+}
+
+TEST(ConfigTest, ValidMailbox) {
+  for (const char* good : {"a@example.net", "relay.test+x@mx.example.org", "o'hara@example.net"}) {
+    EXPECT_TRUE(ValidMailbox(good)) << good;
+  }
+  for (const char* bad : {"", "@example.net", "a@", "a", "a b@example.net", ".a@example.net",
+                          "a.@example.net", "a..b@example.net", "a@b@example.net",
+                          "<a@example.net>", "a@example..net", "a\r\n@example.net"}) {
+    EXPECT_FALSE(ValidMailbox(bad)) << bad;
+  }
+  EXPECT_FALSE(ValidMailbox(std::string(65, 'a') + "@example.net"));
+  EXPECT_TRUE(ValidMailbox(std::string(64, 'a') + "@example.net"));
 }
 
 }  // namespace

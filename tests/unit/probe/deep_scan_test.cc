@@ -8,7 +8,12 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,12 +21,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_future.hpp>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -649,13 +656,94 @@ TEST_F(DeepScanTest, KeyExchangeGroups) {
   EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kWarn);
   EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kFail);
 
-  // OpenSSL's default list has DHE-RSA suites for TLS 1.2: their group is in the
-  // ServerKeyExchange, which the scan does not read, so CIPH-07 cannot pass: untested.
+  // OpenSSL's default list has DHE-RSA suites for TLS 1.2: their group is the one of the
+  // ServerKeyExchange, OpenSSL's automatic choice for an RSA-2048 key: RFC 3526's 2048-bit MODP
+  // group (not RFC 7919's: insufficient; widely shared: a LOGJAM warning, as testssl.sh says).
   SServer dhe({"-no_tls1", "-no_tls1_1", "-groups", "X25519"}, /*rsa=*/true);
   ASSERT_TRUE(dhe.up());
   r = Scan(Target("imaps", dhe.port()), TestOptions());
-  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), std::nullopt) << r.error;
+  ASSERT_TRUE(r.dhe.has_value()) << r.error;
+  EXPECT_EQ(r.dhe->group, "modp_2048");
+  EXPECT_EQ(r.dhe->bits, 2048);
+  EXPECT_FALSE(r.dhe->rfc7919);
+  EXPECT_TRUE(r.dhe->well_known);
+  EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), CheckVerdict::kFail) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanLogjamCheck), CheckVerdict::kWarn);
   EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kPass);
+}
+
+// DH parameters (PKCS#3 PEM, what `s_server -dhparam` reads) of a named group of the local
+// OpenSSL ("ffdhe3072", "modp_2048") or RFC 2409's 1024-bit prime ("rfc2409_1024"), in the
+// test's certificate directory. Empty on failure.
+std::string WriteDhParams(const std::string& name) {
+  const std::string path = Certs().dir + "/dh_" + name + ".pem";
+  EVP_PKEY* params = nullptr;
+  if (name == "rfc2409_1024") {
+    BIGNUM* p = BN_get_rfc2409_prime_1024(nullptr);
+    OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_P, p);
+    OSSL_PARAM_BLD_push_uint(bld, OSSL_PKEY_PARAM_FFC_G, 2);
+    OSSL_PARAM* ps = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr);
+    if (EVP_PKEY_fromdata_init(ctx) == 1) {
+      EVP_PKEY_fromdata(ctx, &params, EVP_PKEY_KEY_PARAMETERS, ps);
+    }
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(ps);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(p);
+  } else {
+    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr);
+    if (EVP_PKEY_paramgen_init(ctx) == 1 && EVP_PKEY_CTX_set_group_name(ctx, name.c_str()) == 1) {
+      EVP_PKEY_paramgen(ctx, &params);
+    }
+    EVP_PKEY_CTX_free(ctx);
+  }
+  if (params == nullptr) return "";
+  BIO* out = BIO_new_file(path.c_str(), "w");
+  const bool ok = out != nullptr && PEM_write_bio_Parameters(out, params) == 1;
+  BIO_free(out);
+  EVP_PKEY_free(params);
+  return ok ? path : "";
+}
+
+TEST_F(DeepScanTest, DheGroupBelowTls13FromTheServerKeyExchange) {
+  struct Row {
+    std::string params;
+    int bits;
+    std::string group;
+    CheckVerdict dhe_groups, logjam;
+  };
+  const Row rows[] = {
+      // RFC 7919, phase out.
+      {"ffdhe3072", 3072, "ffdhe3072", CheckVerdict::kWarn, CheckVerdict::kPass},
+      // A widely shared prime of 2048 bits: not RFC 7919's (CIPH-07 fail), a LOGJAM target.
+      {"modp_2048", 2048, "modp_2048", CheckVerdict::kFail, CheckVerdict::kWarn},
+      // 1024 bits: LOGJAM.
+      {"rfc2409_1024", 1024, "rfc2409_1024", CheckVerdict::kFail, CheckVerdict::kFail},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.params);
+    const std::string file = WriteDhParams(row.params);
+    ASSERT_FALSE(file.empty());
+    SServer s({"-no_tls1_3", "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0", "-dhparam", file},
+              /*rsa=*/true);
+    ASSERT_TRUE(s.up());
+    ScanResult r = Scan(Target("pop3s", s.port()), TestOptions());
+    ASSERT_TRUE(r.dhe.has_value()) << r.error;
+    EXPECT_EQ(r.dhe->version, "TLSv1.2");
+    EXPECT_EQ(r.dhe->suite, "DHE-RSA-AES128-GCM-SHA256");
+    EXPECT_EQ(r.dhe->bits, row.bits);
+    EXPECT_EQ(r.dhe->group, row.group);
+    EXPECT_EQ(VerdictOf(r, kScanDheGroupsCheck), row.dhe_groups);
+    EXPECT_EQ(VerdictOf(r, kScanLogjamCheck), row.logjam);
+  }
+  // No DHE suite at all: nothing for LOGJAM, once the enumeration finished.
+  SServer ecdhe({"-no_tls1_3", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"}, /*rsa=*/true);
+  ASSERT_TRUE(ecdhe.up());
+  ScanResult r = Scan(Target("pop3s", ecdhe.port()), TestOptions());
+  EXPECT_FALSE(r.dhe.has_value());
+  EXPECT_EQ(VerdictOf(r, kScanLogjamCheck), CheckVerdict::kPass) << r.error;
 }
 
 TEST_F(DeepScanTest, RsaKeyTransportHasNoForwardSecrecyNorAead) {
@@ -869,9 +957,8 @@ TEST_F(DeepScanTest, ImplicitTlsSiblingOffered) {
 }
 
 TEST_F(DeepScanTest, ImplicitTlsSiblingMissingIsAWarning) {
-  testing::ScriptedServer server({{"", "+OK ready\r\n"}, {"CAPA", "+OK\r\nUSER\r\n.\r\n"},
-                                  {"QUIT", "+OK\r\n"}},
-                                 200);
+  testing::ScriptedServer server(
+      {{"", "+OK ready\r\n"}, {"CAPA", "+OK\r\nUSER\r\n.\r\n"}, {"QUIT", "+OK\r\n"}}, 200);
   ScanOptions o = TestOptions();
   o.implicit_sibling_port = static_cast<uint16_t>(testing::UnusedLoopbackPort());
   ScanResult r = Scan(Target("pop3", server.port()), o);
@@ -880,11 +967,221 @@ TEST_F(DeepScanTest, ImplicitTlsSiblingMissingIsAWarning) {
   EXPECT_EQ(VerdictOf(r, kScanImplicitTlsCheck), CheckVerdict::kWarn);
 
   // SMTP on port 25 has no implicit-TLS variant to prefer: not tried.
-  testing::ScriptedServer smtp({{"", "220 x ESMTP\r\n"}, {"EHLO", "250 x\r\n"}, {"QUIT", ""}},
-                               200);
+  testing::ScriptedServer smtp({{"", "220 x ESMTP\r\n"}, {"EHLO", "250 x\r\n"}, {"QUIT", ""}}, 200);
   r = Scan(Target("smtp", smtp.port()), o);
   EXPECT_FALSE(r.implicit_tls_sibling.has_value());
   EXPECT_EQ(VerdictOf(r, kScanImplicitTlsCheck), std::nullopt);
+}
+
+// ---- TX-02 / TX-13: plaintext delivery and relaying ----------------------------------------
+
+// A fake SMTP server for the envelope tests: STARTTLS, then MAIL/RCPT/RSET/QUIT in plaintext or
+// inside TLS. `require_tls`: MAIL before STARTTLS gets 530. `relay`: RCPT to anything but
+// postmaster@ is accepted. Every line received is appended to `log`.
+struct MailPolicy {
+  bool require_tls = false;
+  bool relay = false;
+};
+
+class LineIo {
+ public:
+  explicit LineIo(int fd) : fd_(fd) {}
+  void set_ssl(SSL* ssl) { ssl_ = ssl; }
+  bool ReadLine(std::string* line) {
+    for (int i = 0; i < 100; ++i) {
+      if (size_t nl = buf_.find('\n'); nl != std::string::npos) {
+        *line = buf_.substr(0, nl);
+        if (!line->empty() && line->back() == '\r') line->pop_back();
+        buf_.erase(0, nl + 1);
+        return true;
+      }
+      char chunk[1024];
+      const int n = ssl_ != nullptr ? SSL_read(ssl_, chunk, sizeof chunk)
+                                    : static_cast<int>(::read(fd_, chunk, sizeof chunk));
+      if (n <= 0) return false;
+      buf_.append(chunk, static_cast<size_t>(n));
+    }
+    return false;
+  }
+  void Send(const std::string& s) {
+    if (ssl_ != nullptr) {
+      SSL_write(ssl_, s.data(), static_cast<int>(s.size()));
+    } else {
+      ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
+    }
+  }
+
+ private:
+  int fd_;
+  SSL* ssl_ = nullptr;
+  std::string buf_;
+};
+
+void ServeMail(int fd, SSL_CTX* ctx, MailPolicy policy, std::mutex* mu,
+               std::vector<std::string>* log) {
+  LineIo io(fd);
+  SSL* ssl = nullptr;
+  io.Send("220 fake.test ESMTP\r\n");
+  std::string line;
+  for (int i = 0; i < 20 && io.ReadLine(&line); ++i) {
+    {
+      std::lock_guard<std::mutex> lock(*mu);
+      log->push_back(line);
+    }
+    const std::string verb = line.substr(0, 4);
+    if (verb == "EHLO") {
+      io.Send(ssl != nullptr ? "250-fake.test\r\n250 AUTH PLAIN\r\n"
+                             : "250-fake.test\r\n250 STARTTLS\r\n");
+    } else if (verb == "STAR" && ssl == nullptr) {
+      io.Send("220 2.0.0 Ready to start TLS\r\n");
+      ssl = SSL_new(ctx);
+      SSL_set_fd(ssl, fd);
+      if (SSL_accept(ssl) != 1) break;
+      io.set_ssl(ssl);
+    } else if (verb == "MAIL") {
+      io.Send(policy.require_tls && ssl == nullptr
+                  ? "530 5.7.0 Must issue a STARTTLS command first\r\n"
+                  : "250 2.1.0 Ok\r\n");
+    } else if (verb == "RCPT") {
+      io.Send(line.find("postmaster@") != std::string::npos || policy.relay
+                  ? "250 2.1.5 Ok\r\n"
+                  : "554 5.7.1 Relay access denied\r\n");
+    } else if (verb == "RSET") {
+      io.Send("250 2.0.0 Ok\r\n");
+    } else if (verb == "QUIT") {
+      io.Send("221 2.0.0 Bye\r\n");
+      break;
+    } else {
+      io.Send("502 5.5.2 Error: command not recognized\r\n");
+    }
+  }
+  if (ssl != nullptr) {
+    SSL_shutdown(ssl);
+    SSL_free(ssl);
+  }
+  ERR_clear_error();
+}
+
+class EnvelopeTest : public InjectionTest {
+ protected:
+  // The envelope tests come first in the scan; two connections cover both.
+  static ScanOptions Options() {
+    ScanOptions o = TestOptions();
+    o.max_handshakes = 2;
+    return o;
+  }
+  std::vector<std::string> Log() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return log_;
+  }
+  static bool Has(const std::vector<std::string>& log, const std::string& line) {
+    return std::find(log.begin(), log.end(), line) != log.end();
+  }
+  static bool HasVerb(const std::vector<std::string>& log, const std::string& verb) {
+    return std::any_of(log.begin(), log.end(),
+                       [&](const std::string& l) { return l.rfind(verb, 0) == 0; });
+  }
+  std::mutex mu_;
+  std::vector<std::string> log_;
+};
+
+TEST_F(EnvelopeTest, TlsRequiredBeforeMailIsAWarningAndRelayRefusedPasses) {
+  SSL_CTX* ctx = ctx_.get();
+  FakeServer fake([&](int fd) { ServeMail(fd, ctx, {.require_tls = true}, &mu_, &log_); });
+  ScanOptions o = Options();
+  o.open_relay_recipient = "relay-test@elsewhere.example";
+  ScanResult r = Scan(Target("smtp", fake.port()), o);
+  ASSERT_TRUE(r.plaintext_mail_refused.has_value()) << r.plaintext_mail_detail;
+  EXPECT_TRUE(*r.plaintext_mail_refused);
+  EXPECT_NE(r.plaintext_mail_detail.find("530 5.7.0 Must issue a STARTTLS"), std::string::npos)
+      << r.plaintext_mail_detail;
+  EXPECT_EQ(VerdictOf(r, kScanPlaintextMailCheck), CheckVerdict::kWarn);
+  ASSERT_TRUE(r.open_relay.has_value()) << r.open_relay_detail;
+  EXPECT_FALSE(*r.open_relay);
+  EXPECT_NE(r.open_relay_detail.find("554 5.7.1 Relay access denied"), std::string::npos);
+  EXPECT_EQ(VerdictOf(r, kScanOpenRelayCheck), CheckVerdict::kPass);
+  const std::vector<std::string> log = Log();
+  EXPECT_TRUE(Has(log, "MAIL FROM:<>"));
+  EXPECT_TRUE(Has(log, "RCPT TO:<relay-test@elsewhere.example>"));
+  EXPECT_TRUE(Has(log, "RSET"));
+  EXPECT_FALSE(HasVerb(log, "DATA"));
+  EXPECT_FALSE(HasVerb(log, "AUTH"));
+}
+
+TEST_F(EnvelopeTest, PlaintextMailAcceptedAndOpenRelayFails) {
+  SSL_CTX* ctx = ctx_.get();
+  FakeServer fake([&](int fd) { ServeMail(fd, ctx, {.relay = true}, &mu_, &log_); });
+  ScanOptions o = Options();
+  o.open_relay_recipient = "relay-test@elsewhere.example";
+  ScanResult r = Scan(Target("smtp", fake.port()), o);
+  ASSERT_TRUE(r.plaintext_mail_refused.has_value()) << r.plaintext_mail_detail;
+  EXPECT_FALSE(*r.plaintext_mail_refused);
+  EXPECT_EQ(VerdictOf(r, kScanPlaintextMailCheck), CheckVerdict::kPass);
+  ASSERT_TRUE(r.open_relay.has_value()) << r.open_relay_detail;
+  EXPECT_TRUE(*r.open_relay);
+  EXPECT_EQ(VerdictOf(r, kScanOpenRelayCheck), CheckVerdict::kFail);
+  const std::vector<std::string> log = Log();
+  // An IP target's postmaster is at its address literal (RFC 5321 §4.1.3).
+  EXPECT_TRUE(Has(log, "RCPT TO:<postmaster@[127.0.0.1]>"));
+  EXPECT_FALSE(HasVerb(log, "DATA"));
+}
+
+TEST_F(EnvelopeTest, NoRecipientNoRelayTestAndThePostmasterOfTheDomain) {
+  SSL_CTX* ctx = ctx_.get();
+  FakeServer fake([&](int fd) { ServeMail(fd, ctx, {.relay = true}, &mu_, &log_); });
+  ScanOptions o = Options();
+  o.postmaster_domain = "example.org";
+  ScanResult r = Scan(Target("smtp", fake.port()), o);
+  EXPECT_EQ(r.plaintext_mail_refused, false) << r.plaintext_mail_detail;
+  EXPECT_FALSE(r.open_relay.has_value());
+  EXPECT_EQ(VerdictOf(r, kScanOpenRelayCheck), std::nullopt);
+  const std::vector<std::string> log = Log();
+  EXPECT_TRUE(Has(log, "RCPT TO:<postmaster@example.org>"));
+  EXPECT_FALSE(HasVerb(log, "RCPT TO:<relay"));
+}
+
+TEST_F(DeepScanTest, PlaintextMailRefusalsNamingTlsAndOthers) {
+  struct Row {
+    std::string mail, rcpt;
+    std::optional<CheckVerdict> verdict;
+  };
+  const std::vector<Row> rows = {
+      // Refusals for want of TLS in other words than 530.
+      {"550 5.7.10 Encryption needed\r\n", "", CheckVerdict::kWarn},
+      {"454 4.7.0 TLS required for this server\r\n", "", CheckVerdict::kWarn},
+      {"250 2.1.0 Ok\r\n", "530 5.7.0 Must issue a STARTTLS command first\r\n",
+       CheckVerdict::kWarn},
+      // A relay refusal or greylisting at RCPT is not about TLS: plaintext is accepted.
+      {"250 2.1.0 Ok\r\n", "450 4.2.0 Greylisted, try again later\r\n", CheckVerdict::kPass},
+      // MAIL refused for another reason decides nothing.
+      {"554 5.7.1 Access denied\r\n", "", CheckVerdict::kError},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.mail + row.rcpt);
+    std::vector<testing::Step> steps = {
+        {"", "220 x ESMTP\r\n"}, {"EHLO", "250-x\r\n250 STARTTLS\r\n"}, {"MAIL FROM:<>", row.mail}};
+    if (!row.rcpt.empty()) steps.push_back({"RCPT TO:<postmaster@", row.rcpt});
+    steps.push_back({"RSET", "250 Ok\r\n"});
+    steps.push_back({"QUIT", "221 Bye\r\n"});
+    testing::ScriptedServer server(steps, 200);
+    ScanOptions o = TestOptions();
+    o.max_handshakes = 1;
+    ScanResult r = Scan(Target("smtp", server.port()), o);
+    EXPECT_EQ(VerdictOf(r, kScanPlaintextMailCheck), row.verdict) << r.plaintext_mail_detail;
+  }
+}
+
+TEST_F(DeepScanTest, EnvelopeTestsOnlyForSmtp) {
+  testing::ScriptedServer server(
+      {{"", "* OK ready\r\n"}, {"a1 CAPABILITY", "* CAPABILITY IMAP4rev1\r\na1 OK\r\n"}}, 200);
+  ScanOptions o = TestOptions();
+  o.open_relay_recipient = "relay-test@elsewhere.example";
+  o.implicit_sibling_port = static_cast<uint16_t>(testing::UnusedLoopbackPort());
+  ScanResult r = Scan(Target("imap", server.port()), o);
+  EXPECT_FALSE(r.plaintext_mail_refused.has_value());
+  EXPECT_FALSE(r.open_relay.has_value());
+  EXPECT_EQ(VerdictOf(r, kScanPlaintextMailCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanOpenRelayCheck), std::nullopt);
 }
 
 // ---- pacing -------------------------------------------------------------------------------
