@@ -2,7 +2,7 @@
 """Static checks of the bundled Grafana dashboard (and the PromQL of the alert rules).
 
 Usage: check_dashboard.py [--docs docs/metrics.md] [--checks docs/checks.md]
-                          [--rules deploy/prometheus/mailsec_alerts.yml] DASHBOARD.json...
+                          [--rules deploy/prometheus/alerts.yml] DASHBOARD.json...
 
 For each dashboard: the file is well-formed JSON; panel ids are unique; every panel and target
 datasource is the ${DS_PROMETHEUS} variable, which is declared; the template variables `service`
