@@ -66,8 +66,8 @@ print("  %d alerts; firing and silent tests, runbook sections: %s" % (n, "FAIL" 
 sys.exit(1 if errors else 0)
 PY
 
-step "JSON well-formed: deploy/grafana/*.json"
-for f in deploy/grafana/*.json; do
+step "JSON well-formed: dashboards/*.json"
+for f in dashboards/*.json; do
   python3 -m json.tool "$f" >/dev/null
   echo "  $f: OK"
 done
@@ -75,7 +75,7 @@ done
 step "dashboard and rule expressions use documented metrics only"
 python3 tests/alerts/check_dashboard.py --docs docs/metrics.md --checks docs/checks.md \
   --rules deploy/prometheus/alerts.yml --emit-rules "$tmp/dashboard_exprs.yml" \
-  deploy/grafana/*.json
+  dashboards/*.json
 
 step "dashboard expressions parse (as recording rules)"
 promtool check rules "$tmp/dashboard_exprs.yml"
