@@ -19,6 +19,7 @@
 #include "mailsec/dns/resolver.h"
 #include "mailsec/findings/verdicts.h"
 #include "mailsec/http/server.h"
+#include "mailsec/plan/plan.h"
 #include "mailsec/probe/domain_probe.h"
 #include "mailsec/probe/scan_target.h"
 #include "mailsec/probe/endpoint_probe.h"
@@ -424,7 +425,7 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
   return critical ? kExitCritical : kExitOk;
 }
 
-int RunDaemon(const std::string& config_path, const std::string& listen_flag) {
+int RunDaemon(const std::string& config_path, const std::string& listen_flag, plan::Shard shard) {
   // Signals are taken synchronously by the main thread; every other thread inherits the mask.
   sigset_t set;
   sigemptyset(&set);
@@ -434,7 +435,7 @@ int RunDaemon(const std::string& config_path, const std::string& listen_flag) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  Exporter exporter(config_path);
+  Exporter exporter(config_path, 4, shard);
   Status s = exporter.Start();
   if (!s.ok()) {
     spdlog::critical("{}", s.message());
@@ -485,6 +486,10 @@ int Main(int argc, char** argv) {
                  "address to serve HTTP on (overrides web.listen_address)");
   app.add_option("--log.level", log_level, "debug, info, warn, error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  std::string shard_text;
+  app.add_option("--shard", shard_text,
+                 "INDEX/COUNT: probe only the targets whose stable hash (FNV-1a 64 of the "
+                 "canonical target) modulo COUNT is INDEX (default: every target)");
 
   CLI::App* check = app.add_subcommand("check", "probe targets once and print a report");
   std::vector<std::string> targets;
@@ -508,12 +513,22 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  plan::Shard shard;
+  if (!shard_text.empty()) {
+    Result<plan::Shard> parsed = plan::ParseShard(shard_text);
+    if (!parsed.ok()) {
+      std::cerr << "--shard: " << parsed.status().message() << "\n";
+      return kExitUsage;
+    }
+    shard = *parsed;
+  }
+
   auto logger = spdlog::stderr_color_mt("mailsec");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   if (*check) return RunCheck(targets, ca_file, resolver, scan, json, helo, timeout);
-  return RunDaemon(config_path, listen);
+  return RunDaemon(config_path, listen, shard);
 }
 
 }  // namespace mailsec::app
