@@ -7,6 +7,8 @@
 // a deep scan; every wait bounded), every PromQL expression of every panel and query variable of
 // dashboards/*.json and every rule Prometheus loaded goes through /api/v1/query: each must parse
 // and evaluate, and every panel query must return data, except where kMayBeEmpty says why not.
+// ShardTest runs three exporters with --shard=i/3 on one config and checks the split (also after
+// a reload) against the documented hash.
 // Every address is on 127.0.0.0/8; Prometheus and the exporter are stopped by pid at the end.
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -18,8 +20,10 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -416,6 +420,118 @@ TEST_F(PrometheusIntegrationTest, RulesSeeTheFleetsProblems) {
       std::this_thread::sleep_for(milliseconds(500));
     }
   }
+}
+
+// FNV-1a 64, written out again here (not linked from src/plan) so that the test checks the
+// exporter against the documented hash rather than against itself.
+uint64_t Fnv1a64(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+// The endpoint targets (ids as the exporter writes them) that an exporter's last probes cover:
+// every `mailsec_probe_timestamp_seconds` series on the fleet's address.
+std::set<std::string> ProbedEndpoints(const std::string& metrics) {
+  std::set<std::string> out;
+  for (const Sample& s : ParseMetrics(metrics)) {
+    if (s.name != "mailsec_probe_timestamp_seconds") continue;
+    if (s.labels.count("host") == 0 || s.labels.at("host") != g_fleet->address()) continue;
+    out.insert(s.labels.at("service") + "://" + s.labels.at("host") + ":" + s.labels.at("port"));
+  }
+  return out;
+}
+
+// Three exporters with one config and --shard=i/3 probe disjoint sets of targets that together
+// are the whole config, each the targets whose hash falls in its shard; mailsec_targets counts
+// each shard's share; after a reload that adds targets, the same holds for the new config.
+TEST(ShardTest, ReplicasSplitTheTargetsByStableHash) {
+  ASSERT_NE(g_fleet, nullptr);
+  const std::string a = g_fleet->address();
+  const std::vector<std::pair<std::string, std::uint16_t>> first = {
+      {"smtp", Fleet::kSmtpGoodPort},        {"smtp", Fleet::kSmtpExpiredPort},
+      {"smtp", Fleet::kSmtpWronghostPort},   {"smtp", Fleet::kSmtpNotlsPort},
+      {"smtp", Fleet::kSmtpRsaPort},         {"submissions", Fleet::kSubmissionsPort},
+      {"submission", Fleet::kSubmissionPort}};
+  const std::vector<std::pair<std::string, std::uint16_t>> added = {
+      {"smtp", Fleet::kSmtpSelfsignedPort},
+      {"smtp", Fleet::kSmtpTls12Port},
+      {"smtp", Fleet::kSmtpNointermediatePort}};
+  constexpr int kShards = 3;
+  std::vector<std::unique_ptr<ExporterProcess>> replicas;
+  auto config = [&](const std::vector<std::pair<std::string, std::uint16_t>>& endpoints,
+                    const ExporterProcess& e) {
+    std::string toml =
+        "[global]\ninterval = \"3s\"\nscan_interval = \"24h\"\ntimeout = \"3s\"\n"
+        "ca_file = " +
+        TomlString(g_fleet->ca_bundle_path()) +
+        "\n"
+        "state_file = " +
+        TomlString(e.state_file_path()) + "\n";
+    for (const auto& [service, port] : endpoints) {
+      toml += "\n[[endpoint]]\ntarget = " +
+              TomlString(service + "://" + a + ":" + std::to_string(port)) + "\n";
+    }
+    return toml;
+  };
+  auto check = [&](const std::vector<std::pair<std::string, std::uint16_t>>& endpoints) {
+    std::set<std::string> all;
+    for (const auto& [service, port] : endpoints) {
+      all.insert(service + "://" + a + ":" + std::to_string(port));
+    }
+    std::set<std::string> seen;
+    double counted = 0;
+    for (int i = 0; i < kShards; ++i) {
+      std::set<std::string> mine;
+      for (const auto& id : all) {
+        if (Fnv1a64(id) % kShards == static_cast<uint64_t>(i)) mine.insert(id);
+      }
+      ExporterProcess& e = *replicas[i];
+      // Every target of this shard probed once (first probes within one 3 s interval).
+      std::set<std::string> probed;
+      const auto deadline = Clock::now() + seconds(20);
+      while (Clock::now() < deadline) {
+        HttpResponse r = e.Get("/metrics");
+        probed = ProbedEndpoints(r.body);
+        if (std::includes(probed.begin(), probed.end(), mine.begin(), mine.end())) {
+          counted += MetricValue(r.body, "mailsec_targets", {{"kind", "endpoint"}}).value_or(-1);
+          EXPECT_TRUE(HasValue(r.body, "mailsec_targets", {{"kind", "endpoint"}},
+                               static_cast<double>(mine.size())))
+              << "shard " << i;
+          break;
+        }
+        std::this_thread::sleep_for(milliseconds(300));
+      }
+      EXPECT_EQ(probed, mine) << "shard " << i << "/" << kShards << "\n" << e.LogTail(20);
+      for (const auto& id : probed) {
+        EXPECT_TRUE(seen.insert(id).second) << id << " probed by two shards";
+      }
+    }
+    EXPECT_EQ(seen, all);
+    EXPECT_EQ(counted, static_cast<double>(all.size()));
+  };
+
+  for (int i = 0; i < kShards; ++i) {
+    replicas.push_back(std::make_unique<ExporterProcess>(*g_fleet, "shard" + std::to_string(i)));
+    ExporterProcess& e = *replicas.back();
+    e.set_extra_args({"--shard=" + std::to_string(i) + "/" + std::to_string(kShards)});
+    ASSERT_TRUE(e.WriteConfig(config(first, e)));
+    ASSERT_TRUE(e.StartAndWait()) << e.LogTail();
+  }
+  check(first);
+
+  std::vector<std::pair<std::string, std::uint16_t>> second = first;
+  second.insert(second.end(), added.begin(), added.end());
+  for (auto& e : replicas) {
+    ASSERT_TRUE(e->WriteConfig(config(second, *e)));
+    HttpResponse r = e->Reload();
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  check(second);
+  for (auto& e : replicas) e->Stop();
 }
 
 TEST(ShardFlagTest, BadValuesAreUsageErrors) {
