@@ -142,8 +142,8 @@ docs = [d for d in yaml.safe_load_all(open(sys.argv[2])) if d]
 kinds = sorted(d["kind"] for d in docs)
 want = {"deploy/k8s": ["ConfigMap", "Deployment", "PersistentVolumeClaim", "PrometheusRule",
                        "Service", "ServiceMonitor"],
-        "deploy/k8s/sharded": ["ConfigMap", "PrometheusRule", "Service", "ServiceMonitor",
-                               "StatefulSet"]}[sys.argv[1]]
+        "deploy/k8s/sharded": ["ConfigMap", "PrometheusRule", "Service", "Service",
+                               "ServiceMonitor", "StatefulSet"]}[sys.argv[1]]
 if kinds != want:
     sys.exit("run.sh: %s renders %s, want %s" % (sys.argv[1], kinds, want))
 for d in docs:
