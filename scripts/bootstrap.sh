@@ -13,7 +13,14 @@ PACKAGES=(
   bind9-dnsutils testssl.sh
   curl procps python3
   prometheus
+  yamllint python3-yaml docker-compose
 )
+# kubectl renders deploy/k8s (kustomize). Debian's is in kubernetes-client, whose /usr/bin/kubectl
+# clashes with other kubectl packages (Google's, Kubernetes'): install it only when no kubectl is
+# there, and use the one that is otherwise.
+if ! command -v kubectl >/dev/null 2>&1; then
+  PACKAGES+=(kubernetes-client)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -44,6 +44,7 @@ namespace mailsec::app {
 struct Exporter::Impl {
   std::string config_path;
   int threads_wanted;
+  plan::Shard shard;
   // Declared before the io_context so they outlive it: coroutine frames that the io_context
   // destroys at the end may still hold gate tickets of the scheduler.
   std::unique_ptr<Jitter> jitter = MakeRandomJitter(std::random_device{}());
@@ -57,7 +58,8 @@ struct Exporter::Impl {
   mutable std::mutex mu;  // guards everything below
   std::shared_ptr<const config::Config> config;
   plan::Plan plan;
-  std::set<std::string> planned_ids;
+  std::set<std::string> planned_ids;     // this shard's targets
+  std::set<std::string> configured_ids;  // every configured target (what /probe may run)
   std::map<std::string, config::CertPins> pins_by_id;  // endpoint targets that have pins
   std::shared_ptr<const tls::TlsContext> tls;
   // Replaced on reload; probes in flight keep the one they started with (shared ownership).
@@ -274,12 +276,15 @@ struct Exporter::Impl {
       return Status::InvalidArgument(cfg.source + ":0: global.resolvers: " +
                                      new_resolver.status().message());
     }
-    plan::Plan new_plan = plan::BuildPlan(cfg);
+    plan::Plan new_plan = plan::BuildPlan(cfg, shard);
+    std::set<std::string> new_configured_ids;
+    for (const auto& t : plan::BuildPlan(cfg).targets) new_configured_ids.insert(t.id);
     int concurrency = cfg.global.concurrency;
     {
       std::lock_guard<std::mutex> lock(mu);
       planned_ids.clear();
       for (const auto& t : new_plan.targets) planned_ids.insert(t.id);
+      configured_ids = std::move(new_configured_ids);
       for (auto it = results.begin(); it != results.end();) {
         it = planned_ids.count(it->first) ? std::next(it) : results.erase(it);
       }
@@ -300,6 +305,11 @@ struct Exporter::Impl {
       state.last_reload_success_timestamp = ToUnixSeconds(SystemClock().Now());
       ready = true;
     }
+    if (shard.count > 1) {
+      spdlog::info("shard {}: probing {} endpoint and {} domain targets of {} configured",
+                   shard.ToString(), new_plan.Count(plan::Kind::kEndpoint),
+                   new_plan.Count(plan::Kind::kDomain), new_plan.configured);
+    }
     scheduler->Apply(new_plan, concurrency);
     return Status::Ok();
   }
@@ -310,8 +320,10 @@ struct Exporter::Impl {
   }
 };
 
-Exporter::Exporter(std::string config_path, int threads) : impl_(std::make_unique<Impl>()) {
+Exporter::Exporter(std::string config_path, int threads, plan::Shard shard)
+    : impl_(std::make_unique<Impl>()) {
   impl_->config_path = std::move(config_path);
+  impl_->shard = shard;
   impl_->threads_wanted = threads < 1 ? 1 : threads;
   impl_->state.version = MAILSEC_VERSION;
   impl_->state.revision = MAILSEC_REVISION;
@@ -457,7 +469,7 @@ http::ProbeReply Exporter::ProbeNow(const std::string& text, bool scan, double b
     std::lock_guard<std::mutex> lock(impl_->mu);
     if (!impl_->config) return {503, "not ready\n"};
     scan_options = impl_->ScanOptionsLocked();
-    bool allowed = impl_->planned_ids.count(id) > 0;
+    bool allowed = impl_->configured_ids.count(id) > 0;
     for (const auto& glob : impl_->config->web.probe_allow) {
       allowed = allowed || fnmatch(glob.c_str(), text.c_str(), 0) == 0 ||
                 fnmatch(glob.c_str(), id.c_str(), 0) == 0;

@@ -19,6 +19,7 @@
 #include "mailsec/dns/resolver.h"
 #include "mailsec/findings/verdicts.h"
 #include "mailsec/http/server.h"
+#include "mailsec/plan/plan.h"
 #include "mailsec/probe/domain_probe.h"
 #include "mailsec/probe/endpoint_probe.h"
 #include "mailsec/probe/scan_target.h"
@@ -440,7 +441,27 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
   return critical ? kExitCritical : kExitOk;
 }
 
-int RunDaemon(const std::string& config_path, const std::string& listen_flag) {
+// --config.check: what the daemon would refuse at start (keys, types, durations, targets, the
+// trust store), without binding a port, probing or touching the state file.
+int RunConfigCheck(const std::string& config_path) {
+  Result<config::Config> cfg =
+      config_path.empty() ? config::EmbeddedDefaultConfig() : config::LoadConfigFile(config_path);
+  if (!cfg.ok()) {
+    std::cerr << cfg.status().message() << "\n";
+    return kExitCritical;
+  }
+  Result<std::shared_ptr<tls::TlsContext>> tls_ctx = tls::TlsContext::Create(cfg->global.ca_file);
+  if (!tls_ctx.ok()) {
+    std::cerr << cfg->source << ":0: global.ca_file: " << tls_ctx.status().message() << "\n";
+    return kExitCritical;
+  }
+  std::cout << (config_path.empty() ? "embedded default config" : config_path) << ": OK ("
+            << cfg->endpoints.size() << " endpoint and " << cfg->domains.size()
+            << " domain targets)\n";
+  return kExitOk;
+}
+
+int RunDaemon(const std::string& config_path, const std::string& listen_flag, plan::Shard shard) {
   // Signals are taken synchronously by the main thread; every other thread inherits the mask.
   sigset_t set;
   sigemptyset(&set);
@@ -450,7 +471,7 @@ int RunDaemon(const std::string& config_path, const std::string& listen_flag) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  Exporter exporter(config_path);
+  Exporter exporter(config_path, 4, shard);
   Status s = exporter.Start();
   if (!s.ok()) {
     spdlog::critical("{}", s.message());
@@ -502,6 +523,13 @@ int Main(int argc, char** argv) {
                  "address to serve HTTP on (overrides web.listen_address)");
   app.add_option("--log.level", log_level, "debug, info, warn, error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  bool config_check = false;
+  app.add_flag("--config.check", config_check,
+               "validate the configuration file, print OK or the error, and exit (0 valid, 1 not)");
+  std::string shard_text;
+  app.add_option("--shard", shard_text,
+                 "INDEX/COUNT: probe only the targets whose stable hash (FNV-1a 64 of the "
+                 "canonical target) modulo COUNT is INDEX (default: every target)");
 
   CLI::App* check = app.add_subcommand("check", "probe targets once and print a report");
   std::vector<std::string> targets;
@@ -528,13 +556,24 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  plan::Shard shard;
+  if (!shard_text.empty()) {
+    Result<plan::Shard> parsed = plan::ParseShard(shard_text);
+    if (!parsed.ok()) {
+      std::cerr << "--shard: " << parsed.status().message() << "\n";
+      return kExitUsage;
+    }
+    shard = *parsed;
+  }
+
   auto logger = spdlog::stderr_color_mt("mailsec");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
+  if (config_check) return RunConfigCheck(config_path);
   if (*check)
     return RunCheck(targets, ca_file, resolver, scan, json, helo, timeout, open_relay_recipient);
-  return RunDaemon(config_path, listen);
+  return RunDaemon(config_path, listen, shard);
 }
 
 }  // namespace mailsec::app

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Static checks of the bundled Grafana dashboard (and the PromQL of the alert rules).
+"""Static checks of the bundled Grafana dashboards (and the PromQL of the alert rules).
 
 Usage: check_dashboard.py [--docs docs/metrics.md] [--checks docs/checks.md]
-                          [--rules deploy/prometheus/mailsec_alerts.yml] DASHBOARD.json...
+                          [--rules deploy/prometheus/alerts.yml] DASHBOARD.json...
 
-For each dashboard: the file is well-formed JSON; panel ids are unique; every panel and target
-datasource is the ${DS_PROMETHEUS} variable, which is declared; the template variables `service`
-and `host` exist; every target has a PromQL expression; every metric name in every expression
+For each dashboard: the file is well-formed JSON; panel ids are unique (rows and nested panels
+included); every panel, target and query variable uses the data source `${datasource}`, a declared
+variable of type datasource; the template variables `service` and `host` exist, and every `$var`
+an expression uses is declared (or one of Grafana's `$__interval`, `$__rate_interval`,
+`$__range`); every target has a PromQL expression; every metric name in every expression
 (targets and template-variable queries) is documented in docs/metrics.md; every `check="..."`
 and `signal="..."` value names a documented check id or downgrade signal. With --rules, the
 `expr:` of every rule is held to the same standard (plus `up`, which Prometheus itself makes).
@@ -19,6 +21,7 @@ import json
 import re
 import sys
 
+BUILTIN_VARIABLES = {"__interval", "__rate_interval", "__range", "__interval_ms", "__range_s"}
 KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring",
             "group_left", "group_right", "inf", "nan", "start", "end"}
 MODIFIER_LIST = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)")
@@ -73,7 +76,7 @@ def strip_strings(expr):
 
 def metric_names(expr):
     """Metric names an expression selects (PromQL, Grafana variables allowed)."""
-    e = re.sub(r"\$\{[^}]*\}|\$\w+", "", expr)
+    e = re.sub(r"\$\{[A-Za-z_][^}]*\}|\$[A-Za-z_]\w*", "", expr)
     e = strip_strings(e)
     e = re.sub(r"\{[^{}]*\}", "{}", e)
     e = re.sub(r"\[[^\[\]]*\]", "[]", e)
@@ -128,6 +131,8 @@ class Checker:
         self.metrics, self.signals, self.checks = metrics, signals, checks
         self.errors = []
         self.exprs = 0
+        self.declared = set()
+        self.uids = set()
         self.dashboard_exprs = []
 
     def err(self, where, msg):
@@ -140,6 +145,9 @@ class Checker:
             return
         if e.count("(") != e.count(")") or e.count("{") != e.count("}"):
             self.err(where, "unbalanced brackets in %r" % e)
+        for v in variables_used(e):
+            if v not in self.declared:
+                self.err(where, "variable $%s is not declared in the dashboard" % v)
         for name in sorted(metric_names(e)):
             if name not in self.metrics and name not in extra:
                 self.err(where, "metric %r is not documented in docs/metrics.md (expr %r)" % (name, e))
@@ -157,18 +165,28 @@ class Checker:
         except (OSError, ValueError) as e:
             self.err(path, "not well-formed JSON: %s" % e)
             return
-        ds_ok = lambda ds: isinstance(ds, dict) and ds.get("uid") == "${DS_PROMETHEUS}" \
-            or ds == "${DS_PROMETHEUS}"
-        variables = {v.get("name"): v for v in dash.get("templating", {}).get("list", [])}
-        for name in ("DS_PROMETHEUS", "service", "host"):
+        ds_ok = lambda ds: isinstance(ds, dict) and ds.get("uid") == "${datasource}" \
+            or ds == "${datasource}"
+        var_list = dash.get("templating", {}).get("list", [])
+        variables = {v.get("name"): v for v in var_list}
+        if len(variables) != len(var_list):
+            self.err(path, "duplicate template variable names")
+        for name in ("datasource", "service", "host"):
             if name not in variables:
                 self.err(path, "template variable %r missing" % name)
-        if variables.get("DS_PROMETHEUS", {}).get("type") not in (None, "datasource"):
-            self.err(path, "DS_PROMETHEUS must be a datasource variable")
+        if variables.get("datasource", {}).get("type") != "datasource" or \
+                variables.get("datasource", {}).get("query") != "prometheus":
+            self.err(path, "variable datasource must be of type datasource, query prometheus")
+        self.declared = set(variables) | BUILTIN_VARIABLES
+        if not isinstance(dash.get("uid"), str) or not dash.get("uid"):
+            self.err(path, "dashboard uid missing")
+        elif dash["uid"] in self.uids:
+            self.err(path, "dashboard uid %r used twice" % dash["uid"])
+        self.uids.add(dash.get("uid"))
         for name, v in variables.items():
             if v.get("type") == "query":
                 if not ds_ok(v.get("datasource")):
-                    self.err(path, "variable %s: datasource is not ${DS_PROMETHEUS}" % name)
+                    self.err(path, "variable %s: datasource is not ${datasource}" % name)
                 for e in variable_query_exprs(v.get("query")):
                     self.expr("%s: variable %s" % (path, name), e)
                     self.dashboard_exprs.append(e)
@@ -191,7 +209,7 @@ class Checker:
             if p.get("type") == "row":
                 continue
             if not ds_ok(p.get("datasource")):
-                self.err(where, "datasource is not ${DS_PROMETHEUS}")
+                self.err(where, "datasource is not ${datasource}")
             targets = p.get("targets") or []
             if not targets:
                 self.err(where, "no targets")
@@ -200,7 +218,7 @@ class Checker:
                 self.err(where, "duplicate refId")
             for t in targets:
                 if not ds_ok(t.get("datasource", p.get("datasource"))):
-                    self.err(where, "target %s: datasource is not ${DS_PROMETHEUS}" % t.get("refId"))
+                    self.err(where, "target %s: datasource is not ${datasource}" % t.get("refId"))
                 self.expr("%s target %s" % (where, t.get("refId")), t.get("expr", ""))
                 self.dashboard_exprs.append(t.get("expr", ""))
         return len(panels)
@@ -235,10 +253,16 @@ class Checker:
         return found
 
 
+def variables_used(expr):
+    """Grafana variables an expression uses ($name, ${name}, ${name:fmt}); not `$1` (regex groups)."""
+    return {m.group(1) or m.group(2)
+            for m in re.finditer(r"\$\{([A-Za-z_]\w*)(?::[^}]*)?\}|\$([A-Za-z_]\w*)", expr)}
+
+
 def substitute(expr):
     """Grafana variables -> values Prometheus accepts, for a parse check."""
     e = re.sub(r"\$\{?__(rate_)?interval\}?|\$\{?__range\}?", "5m", expr)
-    return re.sub(r"\$\{[^}]*\}|\$\w+", ".*", e)
+    return re.sub(r"\$\{[A-Za-z_][^}]*\}|\$[A-Za-z_]\w*", ".*", e)
 
 
 def emit_rules(path, exprs):

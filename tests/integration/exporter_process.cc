@@ -136,9 +136,10 @@ ExporterProcess::~ExporterProcess() { Stop(); }
     return ::testing::AssertionFailure() << "exporter binary " << bin << " is not executable";
   }
   if (port_ == 0) return ::testing::AssertionFailure() << "no port for the exporter";
-  pid_ = SpawnProcess({bin, "--config.file=" + config_path_,
-                       "--web.listen-address=" + listen_address(), "--log.level=debug"},
-                      log_path_);
+  std::vector<std::string> argv = {bin, "--config.file=" + config_path_,
+                                   "--web.listen-address=" + listen_address(), "--log.level=debug"};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  pid_ = SpawnProcess(argv, log_path_);
   if (pid_ <= 0) {
     return ::testing::AssertionFailure() << "cannot start " << bin << ": " << std::strerror(errno);
   }

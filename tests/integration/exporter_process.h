@@ -60,7 +60,10 @@ class ExporterProcess {
 
   // (Re)writes config_path() with `toml`.
   ::testing::AssertionResult WriteConfig(const std::string& toml);
-  // Starts MAILSEC_EXPORTER_BIN --config.file --web.listen-address --log.level=debug.
+  // Flags appended to the command line by the next Start() (e.g. {"--shard=1/3"}).
+  void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
+  // Starts MAILSEC_EXPORTER_BIN --config.file --web.listen-address --log.level=debug, then
+  // extra_args.
   ::testing::AssertionResult Start();
   // Polls GET /-/ready until 200 (bounded); fails at once when the process exits.
   ::testing::AssertionResult WaitReady(
@@ -98,6 +101,7 @@ class ExporterProcess {
   pid_t pid_ = -1;
   int exit_status_ = -1;
   std::string last_metrics_;
+  std::vector<std::string> extra_args_;
 };
 
 }  // namespace mailsec::testing

@@ -9,13 +9,16 @@
 #include "mailsec/base/status.h"
 #include "mailsec/config/config.h"
 #include "mailsec/http/server.h"
+#include "mailsec/plan/plan.h"
 
 namespace mailsec::app {
 
 class Exporter {
  public:
-  // config_path empty: the embedded default config.
-  explicit Exporter(std::string config_path, int threads = 4);
+  // config_path empty: the embedded default config. `shard`: which slice of the configured
+  // targets this process probes (plan::Shard; every target by default), at start and on every
+  // reload. /probe still serves every configured target.
+  explicit Exporter(std::string config_path, int threads = 4, plan::Shard shard = {});
   ~Exporter();
 
   // Loads the config and starts probing. Error on a bad config (nothing started).
