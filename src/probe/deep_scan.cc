@@ -53,6 +53,7 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanEcdheGroupsCheck,
                                      kScanDheGroupsCheck,
                                      kScanLogjamCheck,
+                                     kScanKexHashCheck,
                                      kScanClientRenegotiationCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
@@ -253,6 +254,7 @@ class Scanner {
     if (!stopped_) co_await CipherOrder();
     if (!stopped_) co_await KeyExchangeGroups();
     if (!stopped_) co_await DheParameters();
+    if (!stopped_) co_await KeyExchangeHash();
     if (!stopped_) co_await ClientRenegotiation();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
@@ -945,6 +947,60 @@ class Scanner {
     Closed(&c);
   }
 
+  // CIPH-08 (RFC 9155): does the server sign the TLS 1.2 key exchange with SHA-1 when the client
+  // offers nothing better, then with SHA-224? Only (EC)DHE suites, so that there is a signed
+  // ServerKeyExchange. A server that signs with a stronger hash anyway fails the handshake here
+  // (the local OpenSSL checks the algorithm against its offer): that counts as a refusal.
+  asio::awaitable<void> KeyExchangeHash() {
+    if (!VersionAccepted(tls::kTls12)) co_return;
+    const std::string ciphers = "ECDHE:DHE:!aNULL:!eNULL:@SECLEVEL=0";
+    const std::pair<const char*, std::optional<bool>*> steps[] = {
+        {"ECDSA+SHA1:RSA+SHA1:DSA+SHA1", &r_->kex_sha1},
+        {"ECDSA+SHA224:RSA+SHA224:DSA+SHA224", &r_->kex_sha224}};
+    for (const auto& [sigalgs, into] : steps) {
+      if (stopped_) co_return;
+      asio::ssl::context ctx(asio::ssl::context::tls_client);
+      if (!ConfigureContext(ctx.native_handle(), TLS1_2_VERSION, ciphers) ||
+          SSL_CTX_set1_sigalgs_list(ctx.native_handle(), sigalgs) != 1) {
+        ERR_clear_error();
+        Note(std::string("key-exchange hash untested: the local OpenSSL cannot offer ") + sigalgs);
+        co_return;
+      }
+      Conn c;
+      if (!co_await Open(&c, true)) co_return;
+      bool decided = false;
+      {
+        TlsStream stream(c.tcp->socket(), ctx);
+        SSL* ssl = stream.native_handle();
+        if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl, target_.host.c_str());
+        ERR_clear_error();
+        std::error_code ec;
+        co_await TimedHandshake(c, stream, &ec);
+        if (!ec && !c.tcp->watchdog().Fired()) {
+          int nid = NID_undef;
+          const bool rsa_kx = SSL_get_peer_signature_nid(ssl, &nid) != 1;
+          if (rsa_kx) {
+            Note("key-exchange hash: no signed key exchange");
+          } else {
+            *into = nid == NID_sha1 || nid == NID_sha224;
+            decided = true;
+          }
+        } else if (ec && !c.tcp->watchdog().Fired() &&
+                   ec.category() == asio::error::get_ssl_category()) {
+          // An alert or an algorithm we did not offer: the server will not sign with this hash.
+          *into = false;
+          decided = true;
+        } else {
+          Note(std::string("key-exchange hash: handshake: ") +
+               (ec ? ec.message() : std::string("timeout")));
+        }
+        ERR_clear_error();
+      }
+      Closed(&c);
+      if (!decided) co_return;
+    }
+  }
+
   // TLSF-03: a full TLS 1.2 handshake by the local OpenSSL, then renegotiations started by us on
   // the same connection until the server refuses one or kMaxRenegotiations completed. Only
   // over RFC 5746 (the local OpenSSL refuses insecure renegotiation): a server without it has
@@ -1485,6 +1541,20 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
       if (complete && !dhe_seen) {
         out.push_back({kScanLogjamCheck, Verdict::kPass, "no DHE key exchange below TLS 1.3"});
       }
+    }
+  }
+  // CIPH-08: SHA-1 fails, SHA-224 warns (Internet.nl), both refused passes.
+  if (r.kex_sha1.has_value()) {
+    if (*r.kex_sha1) {
+      out.push_back({kScanKexHashCheck, Verdict::kFail,
+                     "the TLS 1.2 key exchange is signed with SHA-1 when the client offers only "
+                     "SHA-1 (RFC 9155)"});
+    } else if (r.kex_sha224.value_or(false)) {
+      out.push_back({kScanKexHashCheck, Verdict::kWarn,
+                     "the TLS 1.2 key exchange is signed with SHA-224 when the client offers only "
+                     "SHA-224"});
+    } else if (r.kex_sha224.has_value()) {
+      out.push_back({kScanKexHashCheck, Verdict::kPass, "neither SHA-1 nor SHA-224 signatures"});
     }
   }
   // TLSF-03: Internet.nl shows up to 10 as information (no verdict of its own here: pass with

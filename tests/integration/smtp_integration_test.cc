@@ -359,6 +359,21 @@ TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
   } else {
     EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", "tls_dh_logjam"), 0));
   }
+  // CIPH-08: the verdict agrees with s_client offering only SHA-1 (then SHA-224) signatures.
+  std::optional<double> kex =
+      MetricValue(r.body, "mailsec_check_result", with("check", "tls_kex_hash"));
+  ASSERT_TRUE(kex.has_value()) << "no tls_kex_hash verdict";
+  const std::vector<std::string> kex_ciphers = {"-tls1_2", "-cipher", "ECDHE:DHE:@SECLEVEL=0"};
+  auto signs_with = [&](const char* sigalgs) {
+    std::vector<std::string> o = kex_ciphers;
+    o.insert(o.end(), {"-sigalgs", sigalgs});
+    return OpensslAccepts("smtp_good", o);
+  };
+  const bool sha1 = signs_with("ECDSA+SHA1:RSA+SHA1");
+  const bool sha224 = signs_with("ECDSA+SHA224:RSA+SHA224");
+  EXPECT_EQ(*kex, sha1 ? 2 : (sha224 ? 1 : 0))
+      << "s_client: SHA-1 " << (sha1 ? "signed" : "refused") << ", SHA-224 "
+      << (sha224 ? "signed" : "refused");
   std::optional<double> handshakes = MetricValue(r.body, "mailsec_scan_handshakes", labels);
   ASSERT_TRUE(handshakes.has_value()) << r.body;
   EXPECT_GE(*handshakes, 6);

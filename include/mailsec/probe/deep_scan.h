@@ -54,6 +54,7 @@ inline constexpr std::string_view kScanCipherOrderCheck = "tls_cipher_order";   
 inline constexpr std::string_view kScanEcdheGroupsCheck = "tls_ecdhe_groups";        // CIPH-06
 inline constexpr std::string_view kScanDheGroupsCheck = "tls_dhe_groups";            // CIPH-07
 inline constexpr std::string_view kScanLogjamCheck = "tls_dh_logjam";                // TLSF-13
+inline constexpr std::string_view kScanKexHashCheck = "tls_kex_hash";                // CIPH-08
 inline constexpr std::string_view kScanClientRenegotiationCheck =
     "tls_client_renegotiation";                                                         // TLSF-03
 inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";       // TX-10

@@ -133,6 +133,12 @@ struct ScanReport {
     bool well_known = false;  // a widely shared prime (RFC 2409, 3526, 5114) that is not 7919's
   };
   std::optional<DheParams> dhe;
+  // CIPH-08 (TLS 1.2, (EC)DHE suites): a handshake offering only SHA-1 signature algorithms for
+  // the key exchange, then one offering only SHA-224. true: the server signed with that hash;
+  // false: it refused (or signed with another, which the local OpenSSL refuses); nullopt: not
+  // asked or undecided.
+  std::optional<bool> kex_sha1;
+  std::optional<bool> kex_sha224;
   // TLSF-03: client-initiated renegotiations the server completed on one TLS 1.2 connection (at
   // most 11 tried, the first refusal ends it); nullopt: not tried or the first handshake failed.
   std::optional<int> client_renegotiations;

@@ -493,8 +493,9 @@ TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
   // ... and two for the cipher order.
   // ... and one per TLS 1.3 group (13). No TLS 1.2 curves: ECDSA suites only (an ECDHE_ECDSA
   // hello must also name the certificate's curve, RFC 8422 §5.1).
-  // ... and one TLS 1.2 connection for client-initiated renegotiation.
-  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 13 + 1));
+  // ... two TLS 1.2 connections for the key-exchange hash (SHA-1, SHA-224), and one for
+  // client-initiated renegotiation.
+  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 13 + 2 + 1));
   EXPECT_EQ(r.groups_asked, (std::vector<std::string>{"TLSv1.3"}));
   // OpenSSL 3.0 offers the RFC 7919 groups on TLS 1.3 by default: ffdhe2048 fails CIPH-07.
   EXPECT_TRUE(Groups(r, "TLSv1.3").count("x25519"));
@@ -588,8 +589,9 @@ TEST_F(DeepScanTest, CipherSuitesEnumeratedAndClassified) {
   EXPECT_EQ(VerdictOf(r, kScanCipherSuitesCheck), CheckVerdict::kFail);
   EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
-  // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks, the order.
-  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 13 + 1);
+  // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks, the order,
+  // the groups, the key-exchange hash (SHA-1, SHA-224).
+  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 13 + 1 + 2);
 
   // Without the CCM_8 suite only the phase-out one is left to complain about.
   SServer warn({"-no_tls1", "-no_tls1_1", "-cipher",
@@ -971,6 +973,34 @@ TEST_F(DeepScanTest, ImplicitTlsSiblingMissingIsAWarning) {
   r = Scan(Target("smtp", smtp.port()), o);
   EXPECT_FALSE(r.implicit_tls_sibling.has_value());
   EXPECT_EQ(VerdictOf(r, kScanImplicitTlsCheck), std::nullopt);
+}
+
+// ---- CIPH-08: the hash that signs the TLS 1.2 key exchange ---------------------------------
+
+TEST_F(DeepScanTest, KeyExchangeHash) {
+  struct Row {
+    const char* server_sigalgs;
+    std::optional<bool> sha1, sha224;
+    CheckVerdict verdict;
+  };
+  const Row rows[] = {
+      {"RSA+SHA1:RSA+SHA256", true, std::nullopt, CheckVerdict::kFail},
+      {"RSA+SHA224:RSA+SHA256", false, true, CheckVerdict::kWarn},
+      {"RSA+SHA256:RSA+SHA384", false, false, CheckVerdict::kPass},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.server_sigalgs);
+    SServer s({"-no_tls1_3", "-sigalgs", row.server_sigalgs, "-cipher",
+               "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0"},
+              /*rsa=*/true);
+    ASSERT_TRUE(s.up());
+    ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+    EXPECT_EQ(r.kex_sha1, row.sha1) << r.error;
+    if (row.sha1 != true) {
+      EXPECT_EQ(r.kex_sha224, row.sha224) << r.error;
+    }
+    EXPECT_EQ(VerdictOf(r, kScanKexHashCheck), row.verdict);
+  }
 }
 
 // ---- TX-02 / TX-13: plaintext delivery and relaying ----------------------------------------
