@@ -14,6 +14,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
 #include "mailsec/base/text.h"
 #include "mailsec/net/line_reader.h"
@@ -54,6 +55,7 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanDheGroupsCheck,
                                      kScanLogjamCheck,
                                      kScanKexHashCheck,
+                                     kScanEarlyDataCheck,
                                      kScanClientRenegotiationCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
@@ -225,6 +227,46 @@ bool IsDheSuite(uint16_t id) {
          s->iana.find("EXPORT") == std::string_view::npos;
 }
 
+// TLSF-05: a harmless command that makes the server speak inside TLS (and so hands us its
+// session tickets), sent as early data on resumption. ManageSieve and the implicit-TLS services
+// speak first.
+std::string EarlyCommand(Service s, const std::string& helo) {
+  switch (s) {
+    case Service::kSmtp:
+    case Service::kSubmission:
+    case Service::kSubmissions:
+      return "EHLO " + helo + "\r\n";
+    case Service::kImap:
+    case Service::kImaps:
+      return "e1 NOOP\r\n";
+    case Service::kPop3:
+    case Service::kPop3s:
+      return "CAPA\r\n";
+    case Service::kSieve:
+      return "";
+  }
+  return "";
+}
+
+struct SessionFree {
+  void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
+};
+using SessionPtr = std::unique_ptr<SSL_SESSION, SessionFree>;
+
+// Where a client context's new-session callback keeps the last ticket: a SessionPtr in the
+// context's ex_data (not its app data, which asio::ssl::context owns for verify callbacks).
+int SessionSlot() {
+  static const int slot = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return slot;
+}
+
+int KeepSession(SSL* ssl, SSL_SESSION* session) {
+  auto* keep = static_cast<SessionPtr*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), SessionSlot()));
+  if (keep == nullptr) return 0;
+  keep->reset(session);
+  return 1;  // we own it now
+}
+
 const tls::GroupInfo* FindGroupNamed(std::string_view name) {
   for (const tls::GroupInfo& g : tls::Groups()) {
     if (g.name == name) return &g;
@@ -255,6 +297,7 @@ class Scanner {
     if (!stopped_) co_await KeyExchangeGroups();
     if (!stopped_) co_await DheParameters();
     if (!stopped_) co_await KeyExchangeHash();
+    if (!stopped_) co_await EarlyData();
     if (!stopped_) co_await ClientRenegotiation();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
@@ -1001,6 +1044,153 @@ class Scanner {
     }
   }
 
+  // TLSF-05 (RFC 8446 §8, §E.5): a first TLS 1.3 connection to get a session ticket (the service's
+  // harmless command makes the server talk, which delivers the ticket), then, when the ticket
+  // allows early data, a resumption that sends the command as early data.
+  asio::awaitable<void> EarlyData() {
+    if (!VersionAccepted(tls::kTls13)) co_return;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    SSL_CTX* raw = ctx.native_handle();
+    if (!ConfigureContext(raw, TLS1_3_VERSION, "")) {
+      ERR_clear_error();
+      co_return;
+    }
+    SessionPtr session;
+    if (SessionSlot() < 0 || SSL_CTX_set_ex_data(raw, SessionSlot(), &session) != 1) co_return;
+    SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(raw, KeepSession);
+    const std::string command = EarlyCommand(target_.service, o_.probe.helo_name);
+    {
+      Conn c;
+      if (!co_await Open(&c, true)) co_return;
+      {
+        TlsStream stream(c.tcp->socket(), ctx);
+        if (!target_.host_is_ip) {
+          SSL_set_tlsext_host_name(stream.native_handle(), target_.host.c_str());
+        }
+        std::error_code ec;
+        co_await TimedHandshake(c, stream, &ec);
+        if (ec || c.tcp->watchdog().Fired()) {
+          Note("early data: first handshake: " + (ec ? ec.message() : std::string("timeout")));
+          ERR_clear_error();
+          Closed(&c);
+          co_return;
+        }
+        const net::Deadline until = Phase(c, o_.probe.phases.command);
+        if (starttls_ && !command.empty()) {
+          c.tcp->watchdog().Arm(until);
+          co_await asio::async_write(stream, asio::buffer(command),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+          c.tcp->watchdog().Disarm();
+        }
+        // TLS 1.3 tickets follow the handshake; reading processes them. Read in short slices
+        // until one arrived (the callback keeps it), the server is done, or the phase ends: a
+        // server that sends its ticket at once costs a slice, not the whole phase.
+        std::array<char, 1024> sink;
+        for (int i = 0; i < 64 && !ec && !session && Steady::now() < until; ++i) {
+          c.tcp->watchdog().Arm(std::min(until, Steady::now() + std::chrono::milliseconds(250)));
+          co_await stream.async_read_some(asio::buffer(sink),
+                                          asio::redirect_error(asio::use_awaitable, ec));
+          const bool slice_ended = c.tcp->watchdog().Fired();
+          c.tcp->watchdog().Disarm();
+          if (slice_ended) ec.clear();
+        }
+        // A clean close_notify: servers with anti-replay protection (OpenSSL's) drop the session
+        // of a connection that just breaks off, and with it the ticket's early data.
+        if (session) {
+          std::error_code shutdown_ec;
+          c.tcp->watchdog().Arm(std::min(Phase(c, o_.probe.phases.command),
+                                         Steady::now() + std::chrono::milliseconds(500)));
+          co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, shutdown_ec));
+          c.tcp->watchdog().Disarm();
+        }
+        ERR_clear_error();
+      }
+      Closed(&c);
+    }
+    SSL_CTX_sess_set_new_cb(raw, nullptr);
+    SSL_CTX_set_ex_data(raw, SessionSlot(), nullptr);
+    if (!session) {
+      r_->early_data_accepted = false;
+      r_->early_data_detail = "no session ticket";
+      co_return;
+    }
+    const uint32_t max_early = SSL_SESSION_get_max_early_data(session.get());
+    if (max_early == 0) {
+      r_->early_data_accepted = false;
+      r_->early_data_detail = "the session ticket allows no early data";
+      co_return;
+    }
+    Conn c;
+    if (!co_await Open(&c, true)) co_return;
+    std::unique_ptr<SSL, SslFree> ssl(SSL_new(raw));
+    asio::ip::tcp::socket& socket = c.tcp->socket();
+    std::error_code ec;
+    socket.native_non_blocking(true, ec);
+    if (!ssl || ec || SSL_set_fd(ssl.get(), static_cast<int>(socket.native_handle())) != 1 ||
+        SSL_set_session(ssl.get(), session.get()) != 1) {
+      Note("early data: cannot set up the resumption");
+      ERR_clear_error();
+      Closed(&c);
+      co_return;
+    }
+    if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl.get(), target_.host.c_str());
+    SSL_set_connect_state(ssl.get());
+    const std::string early = command.empty() ? std::string("\r\n") : command;
+    c.tcp->watchdog().Arm(Phase(c, o_.probe.phases.handshake));
+    bool wrote = false, done = false, failed = false;
+    std::string why = "too many steps";
+    // Non-blocking OpenSSL on the connected socket: each step either completes or says which
+    // way it waits. Bounded by the count and by the watchdog, which cancels the waits.
+    for (int i = 0; i < 64 && !done && !failed; ++i) {
+      int rc;
+      if (!wrote) {
+        size_t n = 0;
+        rc = SSL_write_early_data(ssl.get(), early.data(), early.size(), &n);
+        if (rc == 1) {
+          wrote = true;
+          continue;
+        }
+      } else {
+        rc = SSL_do_handshake(ssl.get());
+        if (rc == 1) {
+          done = true;
+          continue;
+        }
+      }
+      const int err = SSL_get_error(ssl.get(), rc);
+      std::error_code wait_ec;
+      if (err == SSL_ERROR_WANT_READ) {
+        co_await socket.async_wait(asio::ip::tcp::socket::wait_read,
+                                   asio::redirect_error(asio::use_awaitable, wait_ec));
+      } else if (err == SSL_ERROR_WANT_WRITE) {
+        co_await socket.async_wait(asio::ip::tcp::socket::wait_write,
+                                   asio::redirect_error(asio::use_awaitable, wait_ec));
+      } else {
+        failed = true;
+        why = "TLS error " + std::to_string(err) + " " + OpenSslError();
+      }
+      if (wait_ec || c.tcp->watchdog().Fired()) {
+        failed = true;
+        why = c.tcp->watchdog().Fired() ? "timeout" : wait_ec.message();
+      }
+    }
+    c.tcp->watchdog().Disarm();
+    if (done) {
+      const bool accepted = SSL_get_early_data_status(ssl.get()) == SSL_EARLY_DATA_ACCEPTED;
+      r_->early_data_accepted = accepted;
+      r_->early_data_detail = accepted ? "early data accepted on resumption (max_early_data_size " +
+                                             std::to_string(max_early) + ")"
+                                       : "early data rejected on resumption (the ticket offered " +
+                                             std::to_string(max_early) + " bytes)";
+    } else {
+      Note("early data: resumption did not complete: " + why);
+    }
+    ERR_clear_error();
+    ssl.reset();
+    Closed(&c);
+  }
+
   // TLSF-03: a full TLS 1.2 handshake by the local OpenSSL, then renegotiations started by us on
   // the same connection until the server refuses one or kMaxRenegotiations completed. Only
   // over RFC 5746 (the local OpenSSL refuses insecure renegotiation): a server without it has
@@ -1556,6 +1746,13 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
     } else if (r.kex_sha224.has_value()) {
       out.push_back({kScanKexHashCheck, Verdict::kPass, "neither SHA-1 nor SHA-224 signatures"});
     }
+  }
+  // TLSF-05
+  if (r.early_data_accepted.has_value()) {
+    out.push_back({kScanEarlyDataCheck, *r.early_data_accepted ? Verdict::kFail : Verdict::kPass,
+                   *r.early_data_accepted
+                       ? r.early_data_detail + ": replayable commands (RFC 8446 §8)"
+                       : r.early_data_detail});
   }
   // TLSF-03: Internet.nl shows up to 10 as information (no verdict of its own here: pass with
   // the count), more as too many.

@@ -374,6 +374,8 @@ TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
   EXPECT_EQ(*kex, sha1 ? 2 : (sha224 ? 1 : 0))
       << "s_client: SHA-1 " << (sha1 ? "signed" : "refused") << ", SHA-224 "
       << (sha224 ? "signed" : "refused");
+  // TLSF-05: Postfix issues TLS 1.3 tickets but never enables early data.
+  EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", "tls_early_data"), 0));
   std::optional<double> handshakes = MetricValue(r.body, "mailsec_scan_handshakes", labels);
   ASSERT_TRUE(handshakes.has_value()) << r.body;
   EXPECT_GE(*handshakes, 6);

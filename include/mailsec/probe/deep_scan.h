@@ -55,6 +55,7 @@ inline constexpr std::string_view kScanEcdheGroupsCheck = "tls_ecdhe_groups";   
 inline constexpr std::string_view kScanDheGroupsCheck = "tls_dhe_groups";            // CIPH-07
 inline constexpr std::string_view kScanLogjamCheck = "tls_dh_logjam";                // TLSF-13
 inline constexpr std::string_view kScanKexHashCheck = "tls_kex_hash";                // CIPH-08
+inline constexpr std::string_view kScanEarlyDataCheck = "tls_early_data";            // TLSF-05
 inline constexpr std::string_view kScanClientRenegotiationCheck =
     "tls_client_renegotiation";                                                         // TLSF-03
 inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";       // TX-10

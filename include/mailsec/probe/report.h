@@ -139,6 +139,11 @@ struct ScanReport {
   // asked or undecided.
   std::optional<bool> kex_sha1;
   std::optional<bool> kex_sha224;
+  // TLSF-05 (TLS 1.3): a session from a first connection, then a resumption sending the
+  // service's harmless command as early data. true: the server accepted the early data; false:
+  // no ticket, a ticket without early data, or early data rejected; nullopt: not asked.
+  std::optional<bool> early_data_accepted;
+  std::string early_data_detail;  // why, printable
   // TLSF-03: client-initiated renegotiations the server completed on one TLS 1.2 connection (at
   // most 11 tried, the first refusal ends it); nullopt: not tried or the first handshake failed.
   std::optional<int> client_renegotiations;

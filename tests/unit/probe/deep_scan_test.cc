@@ -493,9 +493,10 @@ TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
   // ... and two for the cipher order.
   // ... and one per TLS 1.3 group (13). No TLS 1.2 curves: ECDSA suites only (an ECDHE_ECDSA
   // hello must also name the certificate's curve, RFC 8422 §5.1).
-  // ... two TLS 1.2 connections for the key-exchange hash (SHA-1, SHA-224), and one for
-  // client-initiated renegotiation.
-  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 13 + 2 + 1));
+  // ... two TLS 1.2 connections for the key-exchange hash (SHA-1, SHA-224), one TLS 1.3 for the
+  // session ticket (it allows no early data: no resumption), and one for client-initiated
+  // renegotiation.
+  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 13 + 2 + 1 + 1));
   EXPECT_EQ(r.groups_asked, (std::vector<std::string>{"TLSv1.3"}));
   // OpenSSL 3.0 offers the RFC 7919 groups on TLS 1.3 by default: ffdhe2048 fails CIPH-07.
   EXPECT_TRUE(Groups(r, "TLSv1.3").count("x25519"));
@@ -590,8 +591,8 @@ TEST_F(DeepScanTest, CipherSuitesEnumeratedAndClassified) {
   EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
   // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks, the order,
-  // the groups, the key-exchange hash (SHA-1, SHA-224).
-  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 13 + 1 + 2);
+  // the groups, the key-exchange hash (SHA-1, SHA-224), the TLS 1.3 session ticket.
+  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 13 + 1 + 2 + 1);
 
   // Without the CCM_8 suite only the phase-out one is left to complain about.
   SServer warn({"-no_tls1", "-no_tls1_1", "-cipher",
@@ -1001,6 +1002,33 @@ TEST_F(DeepScanTest, KeyExchangeHash) {
     }
     EXPECT_EQ(VerdictOf(r, kScanKexHashCheck), row.verdict);
   }
+}
+
+// ---- TLSF-05: 0-RTT ---------------------------------------------------------------------------
+
+TEST_F(DeepScanTest, EarlyData) {
+  // OpenSSL servers send tickets without early data unless told.
+  SServer plain({"-tls1_3"});
+  ASSERT_TRUE(plain.up());
+  ScanResult r = Scan(Target("imaps", plain.port()), TestOptions());
+  ASSERT_TRUE(r.early_data_accepted.has_value()) << r.error;
+  EXPECT_FALSE(*r.early_data_accepted);
+  EXPECT_EQ(r.early_data_detail, "the session ticket allows no early data");
+  EXPECT_EQ(VerdictOf(r, kScanEarlyDataCheck), CheckVerdict::kPass);
+
+  SServer zero_rtt({"-tls1_3", "-early_data"});
+  ASSERT_TRUE(zero_rtt.up());
+  r = Scan(Target("imaps", zero_rtt.port()), TestOptions());
+  ASSERT_TRUE(r.early_data_accepted.has_value()) << r.error;
+  EXPECT_TRUE(*r.early_data_accepted) << r.early_data_detail;
+  EXPECT_EQ(VerdictOf(r, kScanEarlyDataCheck), CheckVerdict::kFail);
+
+  // Without TLS 1.3 there is nothing to ask.
+  SServer tls12({"-no_tls1_3"});
+  ASSERT_TRUE(tls12.up());
+  r = Scan(Target("imaps", tls12.port()), TestOptions());
+  EXPECT_FALSE(r.early_data_accepted.has_value());
+  EXPECT_EQ(VerdictOf(r, kScanEarlyDataCheck), std::nullopt);
 }
 
 // ---- TX-02 / TX-13: plaintext delivery and relaying ----------------------------------------
