@@ -1,7 +1,6 @@
 #include "mailsec/app/exporter.h"
 
 #include <fnmatch.h>
-#include <malloc.h>
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
@@ -62,7 +61,8 @@ struct Exporter::Impl {
   std::shared_ptr<const tls::TlsContext> tls;
   // Replaced on reload; probes in flight keep the one they started with (shared ownership).
   std::shared_ptr<dns::Resolver> resolver;
-  std::map<std::string, probe::TargetResult> results;
+  // Published results are immutable and shared with the snapshots of scrapes in flight.
+  std::map<std::string, std::shared_ptr<const exporter::PublishedResult>> results;
   // The latest deep scan per target id and endpoint address (findings::HistoryKey), and when each
   // target was last scanned (Unix seconds). Scans ride along with every fast probe's result.
   std::map<std::string, std::map<std::string, probe::ScanReport>> scans;
@@ -191,11 +191,13 @@ struct Exporter::Impl {
     // newer fast result can be overwritten.
     bool scan_due = false;
     probe::ScanTargetOptions scan_options;
+    // Rendered here, outside the lock: the series of a result are made once, not per scrape.
+    std::shared_ptr<const exporter::PublishedResult> published = exporter::Publish(result);
     {
       std::lock_guard<std::mutex> lock(mu);
       // A target removed by a reload while its probe ran must not come back.
       if (!planned_ids.count(target.id)) co_return;
-      results[target.id] = result;
+      results[target.id] = std::move(published);
       state.probes_total[{std::string(plan::KindName(target.kind)), ok ? "success" : "failure"}]++;
       const double now = ToUnixSeconds(SystemClock().Now());
       const double every = std::chrono::duration<double>(config->global.scan_interval).count();
@@ -208,13 +210,16 @@ struct Exporter::Impl {
     }
     if (!scan_due) co_return;
     co_await probe::ScanTargetResult(&result, scan_options);
+    std::map<std::string, probe::ScanReport> fresh;
+    for (const auto& e : result.endpoints) {
+      if (e.scan) fresh[findings::HistoryKey(e)] = *e.scan;
+    }
+    published = exporter::Publish(std::move(result));
     std::lock_guard<std::mutex> lock(mu);
     if (!planned_ids.count(target.id)) co_return;
     auto& kept = scans[target.id];
-    for (const auto& e : result.endpoints) {
-      if (e.scan) kept[findings::HistoryKey(e)] = *e.scan;
-    }
-    results[target.id] = std::move(result);
+    for (auto& [key, scan] : fresh) kept[key] = std::move(scan);
+    results[target.id] = std::move(published);
   }
 
   // CERT-17: the configured expectations of an endpoint target's leaf. A lookup by target id:
@@ -400,20 +405,24 @@ void Exporter::Stop() {
 
 std::string Exporter::RenderMetrics() const {
   std::string text;
-  {
-    exporter::Snapshot snap;
-    {
-      std::lock_guard<std::mutex> lock(impl_->mu);
-      snap.exporter = impl_->state;
-      snap.results = impl_->results;
-    }
-    text = exporter::RenderSnapshot(snap);
-  }
-  // A scrape of a big fleet allocates a few hundred bytes per series for a moment, on whichever
-  // HTTP thread serves it, and glibc keeps every thread's arena at its peak: without this, RSS
-  // grew to (HTTP threads x one scrape's peak) after a few scrapes (docs/benchmarks.md).
-  malloc_trim(0);
+  WriteMetrics([&text](std::string_view piece) {
+    text.append(piece);
+    return true;
+  });
   return text;
+}
+
+bool Exporter::WriteMetrics(const std::function<bool(std::string_view)>& write) const {
+  exporter::Snapshot snap;
+  {
+    // Pointers to the published results, not copies of the reports: the probes wait on mu.
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    snap.exporter = impl_->state;
+    snap.results = impl_->results;
+  }
+  // The series were rendered when each result was published; a scrape concatenates them in
+  // pieces and allocates little, so it needs no malloc_trim any more (docs/benchmarks.md).
+  return exporter::WriteSnapshot(snap, write);
 }
 
 bool Exporter::Ready() const {
@@ -550,7 +559,7 @@ std::string Exporter::StatusPage() const {
     data.last_reload_successful = impl_->state.last_reload_successful;
     data.version = impl_->state.version;
     data.plan = impl_->plan;
-    data.results = impl_->results;
+    for (const auto& [id, published] : impl_->results) data.results[id] = published->result();
   }
   data.now = ToUnixSeconds(SystemClock().Now());
   return RenderStatusPage(data);
