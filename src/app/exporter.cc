@@ -568,6 +568,9 @@ std::string Exporter::StatusPage() const {
 http::Handlers Exporter::MakeHandlers() {
   http::Handlers h;
   h.metrics = [this] { return RenderMetrics(); };
+  h.write_metrics = [this](const std::function<bool(std::string_view)>& write) {
+    return WriteMetrics(write);
+  };
   h.probe = [this](const std::string& t, bool scan, double budget) {
     return ProbeNow(t, scan, budget);
   };
