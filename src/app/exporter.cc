@@ -61,11 +61,12 @@ struct Exporter::Impl {
   std::shared_ptr<const tls::TlsContext> tls;
   // Replaced on reload; probes in flight keep the one they started with (shared ownership).
   std::shared_ptr<dns::Resolver> resolver;
-  // Published results are immutable and shared with the snapshots of scrapes in flight.
+  // Published results are immutable and shared with the snapshots of scrapes in flight. The
+  // latest deep scan of each address rides along with every fast probe's result: a fresh result
+  // takes it from the result it replaces (AttachKeptScans), so a scan is held once, not also in
+  // a map of its own.
   std::map<std::string, std::shared_ptr<const exporter::PublishedResult>> results;
-  // The latest deep scan per target id and endpoint address (findings::HistoryKey), and when each
-  // target was last scanned (Unix seconds). Scans ride along with every fast probe's result.
-  std::map<std::string, std::map<std::string, probe::ScanReport>> scans;
+  // When each target was last scanned (Unix seconds).
   std::map<std::string, double> last_scan;
   exporter::ExporterState state;
   bool ready = false;
@@ -173,10 +174,7 @@ struct Exporter::Impl {
     } else {
       result = co_await probe::ProbeEndpointTarget(target.endpoint, options);
     }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      AttachKeptScans(target.id, &result);
-    }
+    AttachKeptScans(target.id, &result);
     const bool ok = Observe(&result);
     for (const auto& e : result.endpoints) {
       if (!e.success) spdlog::debug("probe {} {} failed: {}", target.id, e.ip, e.error);
@@ -210,15 +208,9 @@ struct Exporter::Impl {
     }
     if (!scan_due) co_return;
     co_await probe::ScanTargetResult(&result, scan_options);
-    std::map<std::string, probe::ScanReport> fresh;
-    for (const auto& e : result.endpoints) {
-      if (e.scan) fresh[findings::HistoryKey(e)] = *e.scan;
-    }
     published = exporter::Publish(std::move(result));
     std::lock_guard<std::mutex> lock(mu);
     if (!planned_ids.count(target.id)) co_return;
-    auto& kept = scans[target.id];
-    for (auto& [key, scan] : fresh) kept[key] = std::move(scan);
     results[target.id] = std::move(published);
   }
 
@@ -237,13 +229,24 @@ struct Exporter::Impl {
     }
   }
 
-  // Attaches the latest scan of each address to a fresh result. Caller holds mu.
+  // Attaches to a fresh result the scan of each of its addresses that the target's current
+  // result holds. An address missing from one result loses its scan until the next one.
   void AttachKeptScans(const std::string& id, probe::TargetResult* result) {
-    auto kept = scans.find(id);
-    if (kept == scans.end()) return;
+    std::shared_ptr<const exporter::PublishedResult> previous;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = results.find(id);
+      if (it == results.end()) return;
+      previous = it->second;  // immutable: read below without the lock
+    }
+    std::map<std::string, const probe::ScanReport*> kept;
+    for (const auto& e : previous->result().endpoints) {
+      if (e.scan) kept[findings::HistoryKey(e)] = &*e.scan;
+    }
+    if (kept.empty()) return;
     for (auto& e : result->endpoints) {
-      if (auto it = kept->second.find(findings::HistoryKey(e)); it != kept->second.end()) {
-        probe::AttachScan(it->second, &e);
+      if (auto it = kept.find(findings::HistoryKey(e)); it != kept.end()) {
+        probe::AttachScan(*it->second, &e);
       }
     }
   }
@@ -287,7 +290,6 @@ struct Exporter::Impl {
       for (auto it = results.begin(); it != results.end();) {
         it = planned_ids.count(it->first) ? std::next(it) : results.erase(it);
       }
-      std::erase_if(scans, [&](const auto& kv) { return !planned_ids.count(kv.first); });
       std::erase_if(last_scan, [&](const auto& kv) { return !planned_ids.count(kv.first); });
       state.targets_by_kind["endpoint"] =
           static_cast<int64_t>(new_plan.Count(plan::Kind::kEndpoint));
