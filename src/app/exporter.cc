@@ -1,7 +1,6 @@
 #include "mailsec/app/exporter.h"
 
 #include <fnmatch.h>
-#include <malloc.h>
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
@@ -64,10 +63,12 @@ struct Exporter::Impl {
   std::shared_ptr<const tls::TlsContext> tls;
   // Replaced on reload; probes in flight keep the one they started with (shared ownership).
   std::shared_ptr<dns::Resolver> resolver;
-  std::map<std::string, probe::TargetResult> results;
-  // The latest deep scan per target id and endpoint address (findings::HistoryKey), and when each
-  // target was last scanned (Unix seconds). Scans ride along with every fast probe's result.
-  std::map<std::string, std::map<std::string, probe::ScanReport>> scans;
+  // Published results are immutable and shared with the snapshots of scrapes in flight. The
+  // latest deep scan of each address rides along with every fast probe's result: a fresh result
+  // takes it from the result it replaces (AttachKeptScans), so a scan is held once, not also in
+  // a map of its own.
+  std::map<std::string, std::shared_ptr<const exporter::PublishedResult>> results;
+  // When each target was last scanned (Unix seconds).
   std::map<std::string, double> last_scan;
   exporter::ExporterState state;
   bool ready = false;
@@ -176,10 +177,7 @@ struct Exporter::Impl {
     } else {
       result = co_await probe::ProbeEndpointTarget(target.endpoint, options);
     }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      AttachKeptScans(target.id, &result);
-    }
+    AttachKeptScans(target.id, &result);
     const bool ok = Observe(&result);
     for (const auto& e : result.endpoints) {
       if (!e.success) spdlog::debug("probe {} {} failed: {}", target.id, e.ip, e.error);
@@ -194,11 +192,13 @@ struct Exporter::Impl {
     // newer fast result can be overwritten.
     bool scan_due = false;
     probe::ScanTargetOptions scan_options;
+    // Rendered here, outside the lock: the series of a result are made once, not per scrape.
+    std::shared_ptr<const exporter::PublishedResult> published = exporter::Publish(result);
     {
       std::lock_guard<std::mutex> lock(mu);
       // A target removed by a reload while its probe ran must not come back.
       if (!planned_ids.count(target.id)) co_return;
-      results[target.id] = result;
+      results[target.id] = std::move(published);
       state.probes_total[{std::string(plan::KindName(target.kind)), ok ? "success" : "failure"}]++;
       const double now = ToUnixSeconds(SystemClock().Now());
       const double every = std::chrono::duration<double>(config->global.scan_interval).count();
@@ -211,13 +211,10 @@ struct Exporter::Impl {
     }
     if (!scan_due) co_return;
     co_await probe::ScanTargetResult(&result, scan_options);
+    published = exporter::Publish(std::move(result));
     std::lock_guard<std::mutex> lock(mu);
     if (!planned_ids.count(target.id)) co_return;
-    auto& kept = scans[target.id];
-    for (const auto& e : result.endpoints) {
-      if (e.scan) kept[findings::HistoryKey(e)] = *e.scan;
-    }
-    results[target.id] = std::move(result);
+    results[target.id] = std::move(published);
   }
 
   // CERT-17: the configured expectations of an endpoint target's leaf. A lookup by target id:
@@ -235,13 +232,24 @@ struct Exporter::Impl {
     }
   }
 
-  // Attaches the latest scan of each address to a fresh result. Caller holds mu.
+  // Attaches to a fresh result the scan of each of its addresses that the target's current
+  // result holds. An address missing from one result loses its scan until the next one.
   void AttachKeptScans(const std::string& id, probe::TargetResult* result) {
-    auto kept = scans.find(id);
-    if (kept == scans.end()) return;
+    std::shared_ptr<const exporter::PublishedResult> previous;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = results.find(id);
+      if (it == results.end()) return;
+      previous = it->second;  // immutable: read below without the lock
+    }
+    std::map<std::string, const probe::ScanReport*> kept;
+    for (const auto& e : previous->result().endpoints) {
+      if (e.scan) kept[findings::HistoryKey(e)] = &*e.scan;
+    }
+    if (kept.empty()) return;
     for (auto& e : result->endpoints) {
-      if (auto it = kept->second.find(findings::HistoryKey(e)); it != kept->second.end()) {
-        probe::AttachScan(it->second, &e);
+      if (auto it = kept.find(findings::HistoryKey(e)); it != kept.end()) {
+        probe::AttachScan(*it->second, &e);
       }
     }
   }
@@ -288,7 +296,6 @@ struct Exporter::Impl {
       for (auto it = results.begin(); it != results.end();) {
         it = planned_ids.count(it->first) ? std::next(it) : results.erase(it);
       }
-      std::erase_if(scans, [&](const auto& kv) { return !planned_ids.count(kv.first); });
       std::erase_if(last_scan, [&](const auto& kv) { return !planned_ids.count(kv.first); });
       state.targets_by_kind["endpoint"] =
           static_cast<int64_t>(new_plan.Count(plan::Kind::kEndpoint));
@@ -413,20 +420,24 @@ void Exporter::Stop() {
 
 std::string Exporter::RenderMetrics() const {
   std::string text;
-  {
-    exporter::Snapshot snap;
-    {
-      std::lock_guard<std::mutex> lock(impl_->mu);
-      snap.exporter = impl_->state;
-      snap.results = impl_->results;
-    }
-    text = exporter::RenderSnapshot(snap);
-  }
-  // A scrape of a big fleet allocates a few hundred bytes per series for a moment, on whichever
-  // HTTP thread serves it, and glibc keeps every thread's arena at its peak: without this, RSS
-  // grew to (HTTP threads x one scrape's peak) after a few scrapes (docs/benchmarks.md).
-  malloc_trim(0);
+  WriteMetrics([&text](std::string_view piece) {
+    text.append(piece);
+    return true;
+  });
   return text;
+}
+
+bool Exporter::WriteMetrics(const std::function<bool(std::string_view)>& write) const {
+  exporter::Snapshot snap;
+  {
+    // Pointers to the published results, not copies of the reports: the probes wait on mu.
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    snap.exporter = impl_->state;
+    snap.results = impl_->results;
+  }
+  // The series were rendered when each result was published; a scrape concatenates them in
+  // pieces and allocates little, so it needs no malloc_trim any more (docs/benchmarks.md).
+  return exporter::WriteSnapshot(snap, write);
 }
 
 bool Exporter::Ready() const {
@@ -563,7 +574,7 @@ std::string Exporter::StatusPage() const {
     data.last_reload_successful = impl_->state.last_reload_successful;
     data.version = impl_->state.version;
     data.plan = impl_->plan;
-    data.results = impl_->results;
+    for (const auto& [id, published] : impl_->results) data.results[id] = published->result();
   }
   data.now = ToUnixSeconds(SystemClock().Now());
   return RenderStatusPage(data);
@@ -572,6 +583,9 @@ std::string Exporter::StatusPage() const {
 http::Handlers Exporter::MakeHandlers() {
   http::Handlers h;
   h.metrics = [this] { return RenderMetrics(); };
+  h.write_metrics = [this](const std::function<bool(std::string_view)>& write) {
+    return WriteMetrics(write);
+  };
   h.probe = [this](const std::string& t, bool scan, double budget) {
     return ProbeNow(t, scan, budget);
   };

@@ -2,10 +2,21 @@
 
 #include <utility>
 
-#include "export/collector.h"
-#include "export/text_format.h"
+#include "export/series.h"
+#include "export/series_text.h"
 
 namespace mailsec::exporter {
+
+PublishedResult::PublishedResult(probe::TargetResult result)
+    : result_(std::move(result)),
+      rendered_(std::make_unique<const RenderedTarget>(
+          result_.endpoints, result_.domain ? &*result_.domain : nullptr)) {}
+
+PublishedResult::~PublishedResult() = default;
+
+std::shared_ptr<const PublishedResult> Publish(probe::TargetResult result) {
+  return std::make_shared<const PublishedResult>(std::move(result));
+}
 
 SnapshotStore::SnapshotStore() : current_(std::make_shared<const Snapshot>()) {}
 
@@ -24,16 +35,65 @@ void SnapshotStore::Publish(std::shared_ptr<const Snapshot> s) {
   // outside the lock, so a large snapshot never stalls a concurrent Current().
 }
 
+namespace {
+
+// The endpoint texts of the targets, in order, one per endpoint (see DeduplicateIndices).
+std::vector<const ReportText*> EndpointTexts(std::span<const RenderedTarget* const> targets) {
+  std::vector<const probe::EndpointReport*> reports;
+  std::vector<const ReportText*> texts;
+  for (const RenderedTarget* t : targets) {
+    reports.insert(reports.end(), t->endpoints().begin(), t->endpoints().end());
+    for (const ReportText& text : t->endpoint_texts()) texts.push_back(&text);
+  }
+  std::vector<const ReportText*> out;
+  const std::vector<size_t> keep = DeduplicateIndices(reports);
+  out.reserve(keep.size());
+  for (size_t i : keep) out.push_back(texts[i]);
+  return out;
+}
+
+std::string WriteTarget(const RenderedTarget& target) {
+  std::vector<const ReportText*> domains;
+  if (target.domain()) domains.push_back(&*target.domain());
+  const RenderedTarget* targets[] = {&target};
+  std::string text;
+  WriteText(nullptr, domains, EndpointTexts(targets), [&text](std::string_view piece) {
+    text.append(piece);
+    return true;
+  });
+  return text;
+}
+
+}  // namespace
+
 std::string RenderReports(const std::vector<probe::EndpointReport>& reports) {
-  return SerializeText(CollectReports(reports));
+  return WriteTarget(RenderedTarget(reports, nullptr));
 }
 
 std::string RenderResult(const probe::TargetResult& result) {
-  return SerializeText(CollectResult(result));
+  return WriteTarget(RenderedTarget(result.endpoints, result.domain ? &*result.domain : nullptr));
+}
+
+bool WriteSnapshot(const Snapshot& snapshot, const std::function<bool(std::string_view)>& write) {
+  const ReportText exporter = ExporterText(snapshot.exporter);
+  std::vector<const ReportText*> domains;
+  std::vector<const RenderedTarget*> targets;
+  targets.reserve(snapshot.results.size());
+  for (const auto& [id, published] : snapshot.results) {  // by target id
+    const RenderedTarget& t = published->rendered();
+    if (t.domain()) domains.push_back(&*t.domain());
+    targets.push_back(&t);
+  }
+  return WriteText(&exporter, domains, EndpointTexts(targets), write);
 }
 
 std::string RenderSnapshot(const Snapshot& snapshot) {
-  return SerializeText(CollectSnapshot(snapshot));
+  std::string text;
+  WriteSnapshot(snapshot, [&text](std::string_view piece) {
+    text.append(piece);
+    return true;
+  });
+  return text;
 }
 
 }  // namespace mailsec::exporter

@@ -10,8 +10,13 @@
 namespace mailsec::exporter {
 namespace {
 
-// Escapes of a label value in the text format: backslash, newline and double quote.
-void AppendEscaped(std::string* out, std::string_view s) {
+bool Supported(const prometheus::MetricFamily& f) {
+  return f.type == prometheus::MetricType::Gauge || f.type == prometheus::MetricType::Counter;
+}
+
+}  // namespace
+
+void AppendEscapedLabelValue(std::string* out, std::string_view s) {
   for (char c : s) {
     switch (c) {
       case '\\':
@@ -29,8 +34,7 @@ void AppendEscaped(std::string* out, std::string_view s) {
   }
 }
 
-// As an ostream with precision 16 and the classic locale prints a double: printf's %.16g.
-void AppendValue(std::string* out, double v) {
+void AppendSampleValue(std::string* out, double v) {
   if (std::isnan(v)) {
     out->append("Nan");
     return;
@@ -47,12 +51,6 @@ void AppendValue(std::string* out, double v) {
   }
   out->append(buf, end);
 }
-
-bool Supported(const prometheus::MetricFamily& f) {
-  return f.type == prometheus::MetricType::Gauge || f.type == prometheus::MetricType::Counter;
-}
-
-}  // namespace
 
 std::string SerializeText(const std::vector<prometheus::MetricFamily>& families) {
   size_t estimate = 0;
@@ -80,13 +78,13 @@ std::string SerializeText(const std::vector<prometheus::MetricFamily>& families)
         for (size_t i = 0; i < m.label.size(); ++i) {
           if (i > 0) out.push_back(',');
           out.append(m.label[i].name).append("=\"");
-          AppendEscaped(&out, m.label[i].value);
+          AppendEscapedLabelValue(&out, m.label[i].value);
           out.push_back('"');
         }
         out.push_back('}');
       }
       out.push_back(' ');
-      AppendValue(&out, counter ? m.counter.value : m.gauge.value);
+      AppendSampleValue(&out, counter ? m.counter.value : m.gauge.value);
       if (m.timestamp_ms != 0) out.append(" ").append(std::to_string(m.timestamp_ms));
       out.push_back('\n');
     }

@@ -8,9 +8,17 @@
 #include <prometheus/metric_family.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mailsec::exporter {
+
+// Appends a label value with the text format's escapes: backslash, newline, double quote.
+void AppendEscapedLabelValue(std::string* out, std::string_view s);
+
+// Appends a sample value as prometheus-cpp prints it (an ostream with precision 16 and the
+// classic locale, i.e. printf's %.16g; "Nan", "+Inf", "-Inf").
+void AppendSampleValue(std::string* out, double v);
 
 std::string SerializeText(const std::vector<prometheus::MetricFamily>& families);
 

@@ -88,7 +88,19 @@ void Server::Impl::Install(httplib::Server& s) {
     return httplib::Server::HandlerResponse::Handled;
   });
   s.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
-    res.set_content(impl->handlers.metrics(), "text/plain; version=0.0.4; charset=utf-8");
+    constexpr const char* kType = "text/plain; version=0.0.4; charset=utf-8";
+    if (!impl->handlers.write_metrics) {
+      res.set_content(impl->handlers.metrics(), kType);
+      return;
+    }
+    // Streamed: the body of a big fleet is tens of MB, and a string of it would be one more
+    // copy of it per scrape in flight. cpp-httplib compresses each piece when the client asks.
+    res.set_chunked_content_provider(kType, [impl](size_t, httplib::DataSink& sink) {
+      const bool ok = impl->handlers.write_metrics(
+          [&sink](std::string_view piece) { return sink.write(piece.data(), piece.size()); });
+      if (ok) sink.done();
+      return ok;
+    });
   });
   s.Get("/probe", [impl](const httplib::Request& req, httplib::Response& res) {
     auto param = [&req](const char* name) -> std::optional<std::string> {

@@ -3,8 +3,10 @@
 // HTTP front and to signals.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "mailsec/base/status.h"
 #include "mailsec/config/config.h"
@@ -28,6 +30,9 @@ class Exporter {
   void Stop();
 
   std::string RenderMetrics() const;
+  // What RenderMetrics returns, handed to "write" in pieces (see exporter::WriteSnapshot);
+  // false when "write" failed.
+  bool WriteMetrics(const std::function<bool(std::string_view)>& write) const;
   http::ProbeReply ProbeNow(const std::string& target, bool scan, double budget_seconds);
   std::string StatusPage() const;
   bool Ready() const;

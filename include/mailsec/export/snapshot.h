@@ -7,10 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mailsec/probe/report.h"
@@ -28,10 +30,34 @@ struct ExporterState {
   std::map<std::pair<std::string, std::string>, uint64_t> probes_total;
 };
 
+class RenderedTarget;  // internal to the export layer: a result's series as text
+
+// One target's result as it is published: the report, and its series rendered as text once,
+// here, because results change once per interval while scrapes come more often and then only
+// concatenate the pieces. Immutable after construction; shared by every snapshot that holds it,
+// so a snapshot copies pointers, never reports. Thread-safe to read.
+class PublishedResult {
+ public:
+  explicit PublishedResult(probe::TargetResult result);
+  ~PublishedResult();
+  PublishedResult(const PublishedResult&) = delete;
+  PublishedResult& operator=(const PublishedResult&) = delete;
+
+  const probe::TargetResult& result() const { return result_; }
+  const RenderedTarget& rendered() const { return *rendered_; }
+
+ private:
+  const probe::TargetResult result_;
+  std::unique_ptr<const RenderedTarget> rendered_;  // points into result_
+};
+
+// Publishes a result: renders its series (the cost of a scrape, paid once per result).
+std::shared_ptr<const PublishedResult> Publish(probe::TargetResult result);
+
 struct Snapshot {
   ExporterState exporter;
-  // Keyed by target id; only targets of the running plan.
-  std::map<std::string, probe::TargetResult> results;
+  // Keyed by target id; only targets of the running plan. Never null.
+  std::map<std::string, std::shared_ptr<const PublishedResult>> results;
 };
 
 // Holds the current snapshot. Thread-safe: Publish and Current may be called from any thread.
@@ -56,5 +82,10 @@ std::string RenderResult(const probe::TargetResult& result);
 
 // Renders a whole snapshot (exporter metrics + every target) as text.
 std::string RenderSnapshot(const Snapshot& snapshot);
+
+// The same text as RenderSnapshot, handed to "write" in pieces of a few hundred KB (the last
+// one may be shorter) instead of one string: a scrape of 10,000 endpoints is ~90 MB. Stops and
+// returns false as soon as "write" returns false (the client went away).
+bool WriteSnapshot(const Snapshot& snapshot, const std::function<bool(std::string_view)>& write);
 
 }  // namespace mailsec::exporter

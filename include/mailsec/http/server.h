@@ -20,6 +20,9 @@ struct ProbeReply {
 
 struct Handlers {
   std::function<std::string()> metrics;  // text exposition of every target + exporter metrics
+  // The same text in pieces, each handed to the function given (false: the client is gone, stop
+  // and return false). When set, /metrics streams it (chunked) instead of calling "metrics".
+  std::function<bool(const std::function<bool(std::string_view)>&)> write_metrics;
   // target as given in the query; scan requested; budget in seconds (already reduced by a margin).
   std::function<ProbeReply(const std::string& target, bool scan, double budget_seconds)> probe;
   std::function<std::string()> status_page;  // a whole HTML document
@@ -41,7 +44,6 @@ struct ServerOptions {
 
 // Whether `password` matches a bcrypt `hash` (crypt(3), constant-time comparison).
 bool BcryptMatches(const std::string& password, const std::string& hash);
-
 
 class Server {
  public:

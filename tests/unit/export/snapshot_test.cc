@@ -111,8 +111,9 @@ Snapshot KnownSnapshot() {
   s.exporter.last_reload_success_timestamp = 1700000000;
   s.exporter.targets_by_kind = {{"domain", 0}, {"endpoint", 2}};
   s.exporter.probes_total = {{{"endpoint", "failure"}, 3}, {{"endpoint", "success"}, 7}};
-  s.results["smtp://mx.example.org:25"] = {"smtp://mx.example.org:25", {SmtpSuccess()}};
-  s.results["imap://imap.example.org:143"] = {"imap://imap.example.org:143", {ImapRefused()}};
+  s.results["smtp://mx.example.org:25"] = Publish({"smtp://mx.example.org:25", {SmtpSuccess()}});
+  s.results["imap://imap.example.org:143"] =
+      Publish({"imap://imap.example.org:143", {ImapRefused()}});
   return s;
 }
 
@@ -324,8 +325,8 @@ TEST(RenderSnapshotTest, SamplesOrderedByTargetIdThenEndpointLabels) {
   EndpointReport c = ImapRefused();
   c.target.host = "other.example.org";
   c.ip = "192.0.2.1";
-  s.results["b-target"] = {"b-target", {a, b}};
-  s.results["a-target"] = {"a-target", {c}};
+  s.results["b-target"] = Publish({"b-target", {a, b}});
+  s.results["a-target"] = Publish({"a-target", {c}});
   const std::string text = RenderSnapshot(s);
   const size_t pc = text.find("mailsec_probe_success{service=\"imap\",host=\"other.example.org\"");
   const size_t pb = text.find("ip=\"192.0.2.3\"} 0\n");
@@ -342,8 +343,8 @@ TEST(RenderSnapshotTest, DuplicateEndpointRendersOnceWithNewestReport) {
   EndpointReport older = ImapRefused();
   EndpointReport newer = ImapRefused();
   newer.finished_at = older.finished_at + 60;
-  s.results["example.org"] = {"example.org", {older}};
-  s.results["imap://imap.example.org:143"] = {"imap://imap.example.org:143", {newer}};
+  s.results["example.org"] = Publish({"example.org", {older}});
+  s.results["imap://imap.example.org:143"] = Publish({"imap://imap.example.org:143", {newer}});
   const std::string text = RenderSnapshot(s);
   const std::string series =
       "mailsec_probe_timestamp_seconds{service=\"imap\",host=\"imap.example.org\",port=\"143\","

@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
 namespace mailsec::http {
 namespace {
 
@@ -91,6 +96,65 @@ TEST_F(ServerTest, Reload) {
   EXPECT_EQ(r->status, 500);
   EXPECT_EQ(r->body, "f.toml:3: global.interval: bad\n");
   EXPECT_EQ(client->Get("/-/reload")->status, 404);
+}
+
+// With write_metrics, /metrics is streamed (chunked) from the pieces the handler writes, plain or
+// compressed as the client asks; a client that goes away stops the writer.
+TEST(StreamedMetricsTest, PiecesArriveWholeAndInOrder) {
+  std::string expected;
+  // ~9 MB: more than the sockets buffer, so the last case below stops the writer.
+  for (int i = 0; i < 300000; ++i) {
+    expected += "mailsec_series{i=\"" + std::to_string(i) + "\"} 1\n";
+  }
+  std::atomic<int> aborted{0};
+  Handlers h;
+  h.metrics = [] { return std::string("not this\n"); };
+  h.write_metrics = [&](const std::function<bool(std::string_view)>& write) {
+    for (size_t at = 0; at < expected.size(); at += 7000) {
+      if (!write(std::string_view(expected).substr(at, 7000))) {
+        ++aborted;
+        return false;
+      }
+    }
+    return true;
+  };
+  h.status_page = [] { return std::string(); };
+  h.ready = [] { return true; };
+  h.reload = [] { return Status::Ok(); };
+  Server server(h);
+  ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(5);
+  auto r = client.Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(r->get_header_value("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(r->body, expected);
+
+  client.set_decompress(false);
+  r = client.Get("/metrics", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_LT(r->body.size(), expected.size() / 4);
+  client.set_decompress(true);
+  r = client.Get("/metrics", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, expected);
+  EXPECT_EQ(aborted, 0);
+
+  // A client that stops reading after the first bytes: the writer is told to stop.
+  size_t received = 0;
+  r = client.Get("/metrics", [&](const char*, size_t n) {
+    received += n;
+    return false;
+  });
+  EXPECT_FALSE(r);
+  for (int i = 0; i < 250 && aborted == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(received, 0u);
+  EXPECT_EQ(aborted, 1);
 }
 
 }  // namespace

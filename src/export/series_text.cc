@@ -1,0 +1,195 @@
+#include "export/series_text.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <utility>
+
+#include "export/label_value.h"
+#include "export/series.h"
+#include "export/text_format.h"
+
+namespace mailsec::exporter {
+
+// Collects a report's lines in the order the series functions emit them, then groups them by
+// family (stable: within a family, the emitted order is kept).
+class ReportTextBuilder final : public SeriesSink {
+ public:
+  void Add(Metric m, std::span<const std::string_view> head,
+           std::initializer_list<std::string_view> tail, double value) override {
+    const MetricDef& def = Def(m);
+    assert(head.size() + tail.size() == def.labels.size());
+    if (!head.empty() && !have_prefix_) {
+      for (size_t i = 0; i < head.size(); ++i) {
+        if (i > 0) text_.prefix_.push_back(',');
+        text_.prefix_.append(def.labels[i]).append("=\"");
+        AppendEscapedLabelValue(&text_.prefix_, SafeLabelValue(head[i]));
+        text_.prefix_.push_back('"');
+      }
+      have_prefix_ = true;
+    }
+    const size_t begin = scratch_.size();
+    size_t i = head.size();
+    for (std::string_view v : tail) {
+      scratch_.push_back(i == 0 ? '{' : ',');
+      scratch_.append(def.labels[i++]).append("=\"");
+      AppendEscapedLabelValue(&scratch_, SafeLabelValue(v));
+      scratch_.push_back('"');
+    }
+    if (i > 0) scratch_.push_back('}');
+    scratch_.push_back(' ');
+    AppendSampleValue(&scratch_, value);
+    scratch_.push_back('\n');
+    entries_.push_back({m, begin, scratch_.size() - begin});
+  }
+
+  ReportText Finish() && {
+    std::stable_sort(entries_.begin(), entries_.end(),
+                     [](const Entry& a, const Entry& b) { return a.metric < b.metric; });
+    text_.lines_.reserve(scratch_.size());
+    size_t e = 0;
+    for (size_t m = 0; m < kMetricCount; ++m) {
+      text_.start_[m] = static_cast<uint32_t>(text_.lines_.size());
+      for (; e < entries_.size() && static_cast<size_t>(entries_[e].metric) == m; ++e) {
+        text_.lines_.append(scratch_, entries_[e].begin, entries_[e].size);
+      }
+    }
+    text_.start_[kMetricCount] = static_cast<uint32_t>(text_.lines_.size());
+    text_.prefix_.shrink_to_fit();
+    return std::move(text_);
+  }
+
+ private:
+  struct Entry {
+    Metric metric;
+    size_t begin;
+    size_t size;
+  };
+  ReportText text_;
+  bool have_prefix_ = false;
+  std::string scratch_;
+  std::vector<Entry> entries_;
+};
+
+ReportText EndpointText(const probe::EndpointReport& r) {
+  ReportTextBuilder b;
+  AddEndpointSeries(&b, r);
+  return std::move(b).Finish();
+}
+
+ReportText DomainText(const probe::DomainReport& d) {
+  ReportTextBuilder b;
+  AddDomainSeries(&b, d);
+  return std::move(b).Finish();
+}
+
+ReportText ExporterText(const ExporterState& s) {
+  ReportTextBuilder b;
+  AddExporterSeries(&b, s);
+  return std::move(b).Finish();
+}
+
+RenderedTarget::RenderedTarget(const std::vector<probe::EndpointReport>& endpoints,
+                               const probe::DomainReport* domain)
+    : endpoints_(SortedEndpoints(endpoints)) {
+  if (domain != nullptr) domain_ = DomainText(*domain);
+  endpoint_texts_.reserve(endpoints_.size());
+  for (const probe::EndpointReport* r : endpoints_) endpoint_texts_.push_back(EndpointText(*r));
+}
+
+namespace {
+
+// The catalog's entries grouped into families: by name (stable, so mailsec_check_result's
+// endpoint entry comes before its domain entry), one group per name.
+const std::vector<std::vector<Metric>>& Families() {
+  static const std::vector<std::vector<Metric>> families = [] {
+    std::vector<Metric> order;
+    for (const MetricDef& d : Catalog()) order.push_back(d.id);
+    std::stable_sort(order.begin(), order.end(),
+                     [](Metric a, Metric b) { return Def(a).name < Def(b).name; });
+    std::vector<std::vector<Metric>> out;
+    for (Metric m : order) {
+      if (out.empty() || Def(out.back().front()).name != Def(m).name) out.emplace_back();
+      out.back().push_back(m);
+    }
+    return out;
+  }();
+  return families;
+}
+
+// Collects output and hands it on in pieces of about kPiece bytes.
+class Output {
+ public:
+  static constexpr size_t kPiece = 256 * 1024;
+
+  explicit Output(const std::function<bool(std::string_view)>& write) : write_(write) {
+    buf_.reserve(kPiece + 4096);
+  }
+
+  std::string* buf() { return &buf_; }
+
+  // Hands the buffer on once it is full; false once "write" failed.
+  bool Spill() { return buf_.size() < kPiece ? ok_ : Flush(); }
+
+  bool Flush() {
+    if (ok_ && !buf_.empty()) ok_ = write_(buf_);
+    buf_.clear();
+    return ok_;
+  }
+
+ private:
+  const std::function<bool(std::string_view)>& write_;
+  std::string buf_;
+  bool ok_ = true;
+};
+
+// Writes the lines of "t" for family "def"; the HELP and TYPE lines first when "*header" says
+// none were written yet.
+void WriteLines(const MetricDef& def, const ReportText& t, bool* header, std::string* out) {
+  const std::string_view lines = t.Lines(def.id);
+  if (lines.empty()) return;
+  if (!*header) {
+    // As prometheus-cpp: no HELP line without help, and the help text as it is.
+    if (!def.help.empty()) {
+      out->append("# HELP ").append(def.name).append(" ").append(def.help).push_back('\n');
+    }
+    out->append("# TYPE ").append(def.name).append(" ").append(TypeName(def.type)).push_back('\n');
+    *header = true;
+  }
+  const char* p = lines.data();
+  const char* const end = p + lines.size();
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* next = nl == nullptr ? end : nl + 1;
+    out->append(def.name);
+    if (!t.prefix().empty()) out->append("{").append(t.prefix());
+    out->append(p, static_cast<size_t>(next - p));
+    p = next;
+  }
+}
+
+}  // namespace
+
+bool WriteText(const ReportText* exporter, std::span<const ReportText* const> domains,
+               std::span<const ReportText* const> endpoints,
+               const std::function<bool(std::string_view)>& write) {
+  Output out(write);
+  for (const std::vector<Metric>& family : Families()) {
+    bool header = false;
+    for (Metric m : family) {
+      const MetricDef& def = Def(m);
+      if (exporter != nullptr) WriteLines(def, *exporter, &header, out.buf());
+      for (const ReportText* t : domains) {
+        WriteLines(def, *t, &header, out.buf());
+        if (!out.Spill()) return false;
+      }
+      for (const ReportText* t : endpoints) {
+        WriteLines(def, *t, &header, out.buf());
+        if (!out.Spill()) return false;
+      }
+    }
+  }
+  return out.Flush();
+}
+
+}  // namespace mailsec::exporter
