@@ -9,10 +9,12 @@
 #include <asio/io_context.hpp>
 #include <asio/strand.hpp>
 #include <asio/thread_pool.hpp>
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -48,6 +50,11 @@ struct Exporter::Impl {
   // destroys at the end may still hold gate tickets of the scheduler.
   std::unique_ptr<Jitter> jitter = MakeRandomJitter(std::random_device{}());
   std::unique_ptr<sched::Scheduler> scheduler;
+  // One background deep scan per server address at a time, across targets.
+  probe::AddressLocks scan_locks;
+  // Set by Stop(): deep scans in flight end at their next connection, so that the drain is
+  // bounded by one connection, not by a scan's budget of minutes.
+  std::atomic<bool> stopping{false};
   // Blocking work (the MTA-STS HTTPS fetch); outlives the io_context whose coroutines wait on it.
   asio::thread_pool fetch_pool{2};
   asio::io_context io;
@@ -70,6 +77,9 @@ struct Exporter::Impl {
   std::map<std::string, std::shared_ptr<const exporter::PublishedResult>> results;
   // When each target was last scanned (Unix seconds).
   std::map<std::string, double> last_scan;
+  // Deep scans of addresses missing from their target's latest result, by target id and address
+  // (findings::HistoryKey): they ride along again when the address comes back. Usually empty.
+  std::map<std::string, std::map<std::string, probe::ScanReport>> parked;
   exporter::ExporterState state;
   bool ready = false;
 
@@ -138,6 +148,7 @@ struct Exporter::Impl {
     o.scan.budget = std::min<std::chrono::milliseconds>(std::chrono::minutes(5),
                                                         config->global.scan_interval);
     o.scan.open_relay_recipient = config->global.open_relay_recipient;
+    o.scan.cancel = &stopping;
     o.revocation.timeout = std::min<std::chrono::milliseconds>(config->global.timeout,
                                                                std::chrono::seconds(10));
     o.pool = &fetch_pool;
@@ -192,6 +203,7 @@ struct Exporter::Impl {
     // newer fast result can be overwritten.
     bool scan_due = false;
     probe::ScanTargetOptions scan_options;
+    std::optional<probe::AddressLocks::Lease> lease;
     // Rendered here, outside the lock: the series of a result are made once, not per scrape.
     std::shared_ptr<const exporter::PublishedResult> published = exporter::Publish(result);
     {
@@ -205,12 +217,23 @@ struct Exporter::Impl {
       auto [it, first] = last_scan.try_emplace(target.id, 0.0);
       scan_due = first || now - it->second >= every;
       if (scan_due) {
+        // Another target's scan of one of these addresses runs: not now, but at the next probe
+        // (last_scan stays, so it is still due then). Waiting would hold up this target's loop.
+        std::vector<std::string> ips;
+        for (const auto& e : result.endpoints) {
+          if (!e.ip.empty()) ips.push_back(e.ip);
+        }
+        if (auto l = scan_locks.TryLock(std::move(ips))) lease.emplace(std::move(*l));
+        scan_due = lease.has_value();
+      }
+      if (scan_due) {
         it->second = now;
         scan_options = ScanOptionsLocked();
       }
     }
     if (!scan_due) co_return;
     co_await probe::ScanTargetResult(&result, scan_options);
+    lease.reset();
     published = exporter::Publish(std::move(result));
     std::lock_guard<std::mutex> lock(mu);
     if (!planned_ids.count(target.id)) co_return;
@@ -233,26 +256,47 @@ struct Exporter::Impl {
   }
 
   // Attaches to a fresh result the scan of each of its addresses that the target's current
-  // result holds. An address missing from one result loses its scan until the next one.
+  // result (or the parked scans) holds.
   void AttachKeptScans(const std::string& id, probe::TargetResult* result) {
     std::shared_ptr<const exporter::PublishedResult> previous;
+    std::map<std::string, probe::ScanReport> parked_scans;
     {
       std::lock_guard<std::mutex> lock(mu);
-      auto it = results.find(id);
-      if (it == results.end()) return;
-      previous = it->second;  // immutable: read below without the lock
-    }
-    std::map<std::string, const probe::ScanReport*> kept;
-    for (const auto& e : previous->result().endpoints) {
-      if (e.scan) kept[findings::HistoryKey(e)] = &*e.scan;
-    }
-    if (kept.empty()) return;
-    for (auto& e : result->endpoints) {
-      if (auto it = kept.find(findings::HistoryKey(e)); it != kept.end()) {
-        probe::AttachScan(*it->second, &e);
+      if (auto it = results.find(id); it != results.end()) {
+        previous = it->second;  // immutable: read below without the lock
+      }
+      if (auto it = parked.find(id); it != parked.end()) {
+        parked_scans = std::move(it->second);
+        parked.erase(it);
       }
     }
+    std::map<std::string, const probe::ScanReport*> kept;
+    if (previous) {
+      for (const auto& e : previous->result().endpoints) {
+        if (e.scan) kept[findings::HistoryKey(e)] = &*e.scan;
+      }
+    }
+    for (const auto& [key, scan] : parked_scans) kept.try_emplace(key, &scan);
+    if (kept.empty()) return;
+    std::set<std::string> attached;
+    for (auto& e : result->endpoints) {
+      const std::string key = findings::HistoryKey(e);
+      if (auto it = kept.find(key); it != kept.end()) {
+        probe::AttachScan(*it->second, &e);
+        attached.insert(key);
+      }
+    }
+    // Addresses missing from this result (a DNS answer without them, a failed resolution) keep
+    // their scan aside until they come back or the target leaves the plan.
+    std::map<std::string, probe::ScanReport> missing;
+    for (const auto& [key, scan] : kept) {
+      if (!attached.count(key)) missing.emplace(key, *scan);
+    }
+    if (missing.empty()) return;
+    std::lock_guard<std::mutex> lock(mu);
+    if (planned_ids.count(id)) parked[id] = std::move(missing);
   }
+
 
   // Feeds a result to the history (and the history's findings back into it); true when the
   // probe succeeded as a whole.
@@ -297,6 +341,7 @@ struct Exporter::Impl {
         it = planned_ids.count(it->first) ? std::next(it) : results.erase(it);
       }
       std::erase_if(last_scan, [&](const auto& kv) { return !planned_ids.count(kv.first); });
+      std::erase_if(parked, [&](const auto& kv) { return !planned_ids.count(kv.first); });
       state.targets_by_kind["endpoint"] =
           static_cast<int64_t>(new_plan.Count(plan::Kind::kEndpoint));
       state.targets_by_kind["domain"] = static_cast<int64_t>(new_plan.Count(plan::Kind::kDomain));
@@ -387,6 +432,7 @@ Status Exporter::Reload() {
 
 void Exporter::Stop() {
   if (!impl_) return;
+  impl_->stopping = true;
   impl_->scheduler->Stop();
   impl_->work.reset();
   // Let probes in flight end by their own deadlines (the loop then runs out of work); a probe

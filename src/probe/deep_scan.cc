@@ -482,6 +482,10 @@ class Scanner {
   // or is gone: META-03 says back off).
   asio::awaitable<bool> Open(Conn* c, bool starttls) {
     if (stopped_) co_return false;
+    if (o_.cancel != nullptr && o_.cancel->load()) {
+      Stop("cancelled (shutdown)");
+      co_return false;
+    }
     if (r_->handshakes >= o_.max_handshakes) {
       Stop("handshake cap of " + std::to_string(o_.max_handshakes) + " reached");
       co_return false;

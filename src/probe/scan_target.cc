@@ -1,5 +1,6 @@
 #include "mailsec/probe/scan_target.h"
 
+#include <algorithm>
 #include <asio/ip/address.hpp>
 #include <string>
 #include <system_error>
@@ -33,6 +34,31 @@ void AddRevocation(const RevocationResult& rev, ScanReport* scan) {
 }
 
 }  // namespace
+
+AddressLocks::Lease::~Lease() {
+  if (owner_ != nullptr) owner_->Unlock(ips_);
+}
+
+std::optional<AddressLocks::Lease> AddressLocks::TryLock(std::vector<std::string> ips) {
+  std::sort(ips.begin(), ips.end());
+  ips.erase(std::unique(ips.begin(), ips.end()), ips.end());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& ip : ips) {
+    if (busy_.count(ip)) return std::nullopt;
+  }
+  busy_.insert(ips.begin(), ips.end());
+  return std::optional<Lease>(std::in_place, this, std::move(ips));
+}
+
+size_t AddressLocks::held() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return busy_.size();
+}
+
+void AddressLocks::Unlock(const std::vector<std::string>& ips) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& ip : ips) busy_.erase(ip);
+}
 
 void AttachScan(const ScanReport& scan, EndpointReport* report) {
   report->scan = scan;
@@ -70,6 +96,7 @@ asio::awaitable<void> ScanTargetResult(TargetResult* result, ScanTargetOptions o
     options.scan.postmaster_domain = result->domain->domain;
   }
   for (EndpointReport& r : result->endpoints) {
+    if (options.scan.cancel != nullptr && options.scan.cancel->load()) co_return;  // shutdown
     if (!Connected(r)) continue;
     std::error_code ec;
     asio::ip::address address = asio::ip::make_address(r.ip, ec);

@@ -18,6 +18,7 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/ip/address.hpp>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -95,6 +96,9 @@ struct ScanOptions {
   // must not relay to. The scan asks for it as an unauthenticated RCPT over TLS and sends RSET:
   // never DATA, never a message.
   std::string open_relay_recipient;
+  // Set by the owner to end the scan early (shutdown): checked before every connection, so a
+  // scan in flight stops within one connection's time. Null: never. Must outlive the scan.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // The scan's result is the report's plain data (probe/report.h), so it can ride along with the

@@ -6,12 +6,47 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/thread_pool.hpp>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "mailsec/probe/deep_scan.h"
 #include "mailsec/probe/report.h"
 #include "mailsec/probe/revocation.h"
 
 namespace mailsec::probe {
+
+// One background deep scan per server address at a time, across targets (CHECKS.md META-03: the
+// imap, imaps and smtp targets of one host, or two names of one address, are one server to be
+// polite to). Never waits: a target whose address is being scanned for another target skips its
+// scan and tries again at its next probe, so that its fast probes keep their interval.
+// Thread-safe.
+class AddressLocks {
+ public:
+  class Lease {
+   public:
+    Lease(AddressLocks* owner, std::vector<std::string> ips)
+        : owner_(owner), ips_(std::move(ips)) {}
+    Lease(Lease&& o) noexcept : owner_(o.owner_), ips_(std::move(o.ips_)) { o.owner_ = nullptr; }
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    ~Lease();
+
+   private:
+    AddressLocks* owner_;
+    std::vector<std::string> ips_;
+  };
+  // Every address of `ips`, or none: a lease when no other lease holds any of them.
+  std::optional<Lease> TryLock(std::vector<std::string> ips);
+  size_t held() const;  // addresses held now
+
+ private:
+  void Unlock(const std::vector<std::string>& ips);
+  mutable std::mutex mu_;
+  std::set<std::string> busy_;
+};
 
 struct ScanTargetOptions {
   ScanOptions scan;

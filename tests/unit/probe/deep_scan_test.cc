@@ -32,6 +32,7 @@
 #include <set>
 #include <thread>
 
+#include "mailsec/probe/scan_target.h"
 #include "mailsec/tls/client.h"
 #include "mailsec/tls/hello.h"
 #include "testing/scripted_server.h"
@@ -1029,6 +1030,46 @@ TEST_F(DeepScanTest, EarlyData) {
   r = Scan(Target("imaps", tls12.port()), TestOptions());
   EXPECT_FALSE(r.early_data_accepted.has_value());
   EXPECT_EQ(VerdictOf(r, kScanEarlyDataCheck), std::nullopt);
+}
+
+TEST_F(DeepScanTest, CancelledScanStopsBeforeItsNextConnection) {
+  SServer s({"-no_tls1", "-no_tls1_1"});
+  ASSERT_TRUE(s.up());
+  std::atomic<bool> cancel{true};
+  ScanOptions o = TestOptions();
+  o.cancel = &cancel;
+  ScanResult r = Scan(Target("imaps", s.port()), o);
+  EXPECT_EQ(r.handshakes, 0);
+  EXPECT_NE(r.error.find("cancelled (shutdown)"), std::string::npos) << r.error;
+  EXPECT_TRUE(r.versions.empty());
+}
+
+// ---- META-03: one background scan per address across targets --------------------------------
+
+TEST(AddressLocksTest, AllOrNothingAndReleasedWithTheLease) {
+  AddressLocks locks;
+  std::optional<AddressLocks::Lease> a = locks.TryLock({"192.0.2.1", "2001:db8::1"});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(locks.held(), 2u);
+  // Another address is free; one held address makes the whole request fail, taking nothing.
+  std::optional<AddressLocks::Lease> b = locks.TryLock({"192.0.2.2"});
+  EXPECT_TRUE(b.has_value());
+  EXPECT_FALSE(locks.TryLock({"192.0.2.3", "2001:db8::1"}).has_value());
+  EXPECT_EQ(locks.held(), 3u);
+  // Duplicates are one address; an empty list always succeeds.
+  EXPECT_TRUE(locks.TryLock({"192.0.2.4", "192.0.2.4"}).has_value());
+  EXPECT_TRUE(locks.TryLock({}).has_value());
+  EXPECT_EQ(locks.held(), 3u);  // the temporaries let go
+  a.reset();
+  EXPECT_EQ(locks.held(), 1u);
+  EXPECT_TRUE(locks.TryLock({"192.0.2.3", "2001:db8::1"}).has_value());
+  // A moved lease releases once.
+  std::optional<AddressLocks::Lease> moved;
+  moved.emplace(std::move(*b));
+  b.reset();
+  EXPECT_EQ(locks.held(), 1u);
+  moved.reset();
+  EXPECT_EQ(locks.held(), 0u);
 }
 
 // ---- TX-02 / TX-13: plaintext delivery and relaying ----------------------------------------
