@@ -555,6 +555,13 @@ class Scanner {
     c.tcp->watchdog().Disarm();
   }
 
+  // The first handshake on a fresh connection: SNI for a host name, then TimedHandshake.
+  asio::awaitable<void> FirstHandshake(Conn& c, TlsStream& stream, std::error_code* ec) {
+    if (!target_.host_is_ip) SSL_set_tlsext_host_name(stream.native_handle(), target_.host.c_str());
+    ERR_clear_error();
+    co_await TimedHandshake(c, stream, ec);
+  }
+
   // A full handshake by the local OpenSSL restricted to one version (and cipher list).
   asio::awaitable<Outcome> TryOpenSsl(int version, std::string cipher_list) {
     if (!LocalCanOffer(version, cipher_list)) {
@@ -571,10 +578,8 @@ class Scanner {
     {
       TlsStream stream(c.tcp->socket(), ctx);
       SSL* ssl = stream.native_handle();
-      if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl, target_.host.c_str());
-      ERR_clear_error();
       std::error_code ec;
-      co_await TimedHandshake(c, stream, &ec);
+      co_await FirstHandshake(c, stream, &ec);
       if (c.tcp->watchdog().Fired()) {
         ERR_clear_error();
         // A server that stays silent on a hello of this version does not speak it.
@@ -950,10 +955,8 @@ class Scanner {
     {
       TlsStream stream(c.tcp->socket(), ctx);
       SSL* ssl = stream.native_handle();
-      if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl, target_.host.c_str());
-      ERR_clear_error();
       std::error_code ec;
-      co_await TimedHandshake(c, stream, &ec);
+      co_await FirstHandshake(c, stream, &ec);
       ScanReport::DheParams dh;
       dh.version = version_name;
       if (!ec && !c.tcp->watchdog().Fired()) {
@@ -1019,10 +1022,8 @@ class Scanner {
       {
         TlsStream stream(c.tcp->socket(), ctx);
         SSL* ssl = stream.native_handle();
-        if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl, target_.host.c_str());
-        ERR_clear_error();
         std::error_code ec;
-        co_await TimedHandshake(c, stream, &ec);
+        co_await FirstHandshake(c, stream, &ec);
         if (!ec && !c.tcp->watchdog().Fired()) {
           int nid = NID_undef;
           const bool rsa_kx = SSL_get_peer_signature_nid(ssl, &nid) != 1;
@@ -1069,11 +1070,8 @@ class Scanner {
       if (!co_await Open(&c, true)) co_return;
       {
         TlsStream stream(c.tcp->socket(), ctx);
-        if (!target_.host_is_ip) {
-          SSL_set_tlsext_host_name(stream.native_handle(), target_.host.c_str());
-        }
         std::error_code ec;
-        co_await TimedHandshake(c, stream, &ec);
+        co_await FirstHandshake(c, stream, &ec);
         if (ec || c.tcp->watchdog().Fired()) {
           Note("early data: first handshake: " + (ec ? ec.message() : std::string("timeout")));
           ERR_clear_error();
@@ -1212,10 +1210,8 @@ class Scanner {
     {
       TlsStream stream(c.tcp->socket(), ctx);
       SSL* ssl = stream.native_handle();
-      if (!target_.host_is_ip) SSL_set_tlsext_host_name(ssl, target_.host.c_str());
-      ERR_clear_error();
       std::error_code ec;
-      co_await TimedHandshake(c, stream, &ec);
+      co_await FirstHandshake(c, stream, &ec);
       if (ec || c.tcp->watchdog().Fired()) {
         Note("renegotiation probe: handshake: " + (ec ? ec.message() : std::string("timeout")));
       } else {
