@@ -279,8 +279,9 @@ TEST(CrashSafetyTest, SigkillDuringStateWritesNeverLeavesAFileThatDoesNotLoad) {
 
   ExporterProcess exporter(*g_fleet, "crash");
   // The fleet's Postfix (history with certificates) and refused ports (history of failures):
-  // with interval 1s the history changes all the time, so the saver writes it every 100 ms, the
-  // smallest save interval that still leaves the exporter time to probe.
+  // with interval 1s the history changes all the time, so with a save interval of 100 ms (the
+  // config takes "ms") the saver writes it about ten times a second and a kill at a random
+  // moment often lands during or near a write.
   std::vector<std::string> targets = PostfixTargets();
   for (const auto& t : RefusedTargets(31000, 20)) targets.push_back(t);
   ASSERT_TRUE(exporter.WriteConfig(GlobalToml(exporter, "100ms", "32") + EndpointsToml(targets)));
@@ -511,8 +512,10 @@ TEST(SoakTest, ReloadsUnderLoadKeepRssAndOpenFdsFlat) {
   std::cout << "[ soak     ] " << summary.str() << std::endl;
 
   EXPECT_TRUE(exporter.Get("/-/ready").status == 200) << summary.str();
-  // Every reload took (each is asserted above); and they kept coming, one per kReloadEvery.
-  EXPECT_GE(reloads, (kWarmUp + measured) / kReloadEvery * 3 / 4) << summary.str();
+  // Every reload took (each is asserted above), and they kept coming: one per kReloadEvery plus
+  // the time to see it applied (longer under ASan, where a scrape of 300 targets is slower), so
+  // at least one per two kReloadEvery.
+  EXPECT_GE(reloads, (kWarmUp + measured) / (2 * kReloadEvery)) << summary.str();
   // Load actually ran: at least half a probe per target and second after warm-up.
   EXPECT_GE(probes_end - probes_warm, 0.5 * 290 * std::chrono::duration<double>(measured).count())
       << summary.str();
