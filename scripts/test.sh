@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: once in a normal build, once more under
-# AddressSanitizer + UndefinedBehaviorSanitizer, then every fuzz target for a few seconds.
+# AddressSanitizer + UndefinedBehaviorSanitizer, the scheduler's and snapshot store's unit tests
+# under ThreadSanitizer, then every fuzz target for a few seconds.
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,12 @@ run_suite build -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEB
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DMAILSEC_SANITIZE=ON
 
+# ThreadSanitizer over the scheduler, its gate and the snapshot store: only their unit tests are
+# built (about 3 minutes on two cores); scripts/tsan.sh says what and how.
+if ! ./scripts/tsan.sh; then
+  status=1
+fi
+
 # Every libFuzzer target of tests/fuzz/ for a short bounded time (MAILSEC_FUZZ_SECONDS each,
 # clang); `tests/fuzz/CMakeLists.txt` says how to run one for longer.
 echo "=== configure build-fuzz (clang, libFuzzer)"
@@ -45,6 +52,6 @@ fi
 if [[ $status -ne 0 ]]; then
   echo "=== FAILED"
 else
-  echo "=== all tests passed (normal and ASan+UBSan builds, fuzz targets)"
+  echo "=== all tests passed (normal, ASan+UBSan and TSan builds, fuzz targets)"
 fi
 exit $status

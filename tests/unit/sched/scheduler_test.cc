@@ -26,6 +26,27 @@ plan::Target Endpoint(const std::string& id, int interval_ms) {
   return t;
 }
 
+// What the probes of ReloadsFromOtherThreadsWhileProbesRun share.
+struct Counters {
+  std::atomic<int> in_flight{0};
+  std::atomic<int> max_seen{0};
+  std::atomic<int> done{0};
+};
+
+// A probe that holds its slot for `ms` milliseconds (a free coroutine: GCC 12 and lambda
+// coroutines do not mix).
+asio::awaitable<void> SleepyProbe(Counters* c, int ms) {
+  const int now = ++c->in_flight;
+  int prev = c->max_seen.load();
+  while (now > prev && !c->max_seen.compare_exchange_weak(prev, now)) {
+  }
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer t(executor, std::chrono::milliseconds(ms));
+  co_await t.async_wait(asio::use_awaitable);
+  --c->in_flight;
+  ++c->done;
+}
+
 // Runs the io_context on two threads for the test's lifetime.
 class SchedulerTest : public ::testing::Test {
  protected:
@@ -163,6 +184,38 @@ TEST_F(SchedulerTest, FirstRunsAreSpreadByJitter) {
   EXPECT_EQ(runs.load(), 0);
   EXPECT_TRUE(WaitFor([&] { return runs.load() == 1; }, 3000));
   s.Stop();
+}
+
+// Reloads (Apply with another plan and concurrency) from two threads at once while probes run on
+// the io_context's two threads, as SIGHUP and POST /-/reload can; then Stop. Meant for the
+// ThreadSanitizer pass (scripts/tsan.sh): every shared piece (the loop map, the gate, the loops'
+// stop flags and timers) is touched from several threads here.
+TEST_F(SchedulerTest, ReloadsFromOtherThreadsWhileProbesRun) {
+  Counters c;
+  Scheduler s(
+      io_, [&c](const plan::Target&) { return SleepyProbe(&c, 2); }, &jitter_, 4);
+  plan::Plan a, b;
+  for (int i = 0; i < 20; ++i) a.targets.push_back(Endpoint("t" + std::to_string(i), 5));
+  for (int i = 10; i < 30; ++i) b.targets.push_back(Endpoint("t" + std::to_string(i), 5));
+  s.Apply(a, 4);
+  std::vector<std::thread> reloaders;
+  for (int r = 0; r < 2; ++r) {
+    reloaders.emplace_back([&, r] {
+      for (int i = 0; i < 50; ++i) {
+        s.Apply((i + r) % 2 == 0 ? a : b, 3 + (i % 3));  // limits 3, 4, 5
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    });
+  }
+  for (auto& t : reloaders) t.join();
+  s.Apply(a, 4);
+  EXPECT_EQ(s.loops(), 20u);
+  const int before = c.done.load();
+  EXPECT_TRUE(WaitFor([&] { return c.done.load() >= before + 40; }, 5000)) << "loops stalled";
+  EXPECT_LE(c.max_seen.load(), 5);
+  s.Stop();
+  EXPECT_TRUE(WaitFor([&] { return c.in_flight.load() == 0; }, 2000));
+  EXPECT_EQ(s.loops(), 0u);
 }
 
 }  // namespace
