@@ -32,7 +32,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 # ThreadSanitizer over the scheduler, its gate and the snapshot store: only their unit tests are
 # built (about 3 minutes on two cores); scripts/tsan.sh says what and how.
-if ! ./scripts/tsan.sh; then
+if ! TSAN_REPEAT=2 ./scripts/tsan.sh; then
   status=1
 fi
 
