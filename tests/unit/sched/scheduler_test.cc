@@ -53,14 +53,20 @@ class SchedulerTest : public ::testing::Test {
   void SetUp() override {
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
   }
-  void TearDown() override {
-    // Stopped loops end by themselves; give them a bounded moment so nothing is left queued.
+  void TearDown() override { StopIo(); }
+  // Lets the stopped loops end (bounded), then stops the io_context and joins its threads;
+  // idempotent. A test calls it before its Scheduler goes out of scope: Stop() only tells the
+  // loops to end, and they unwind on the io threads, releasing their slots of the scheduler's
+  // gate there (the exporter likewise joins its io threads before the scheduler goes).
+  void StopIo() {
+    if (threads_.empty()) return;
     work_.reset();
     for (int i = 0; i < 200 && !io_.stopped(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     io_.stop();
     for (auto& t : threads_) t.join();
+    threads_.clear();
   }
   // Polls a condition for at most `ms` milliseconds.
   template <typename F>
@@ -98,6 +104,7 @@ TEST_F(SchedulerTest, RunsEveryTargetRepeatedly) {
       },
       3000));
   s.Stop();
+  StopIo();  // before `s` goes: its loops unwind on the io threads
 }
 
 TEST_F(SchedulerTest, ReloadKeepsStayingLoopsAndStopsRemovedOnes) {
@@ -137,6 +144,7 @@ TEST_F(SchedulerTest, ReloadKeepsStayingLoopsAndStopsRemovedOnes) {
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_LE(runs["gone"], gone_after_reload + 1);  // at most the one already in flight
   s.Stop();
+  StopIo();  // before `s` goes: its loops unwind on the io threads
 }
 
 TEST_F(SchedulerTest, ConcurrencyGateBoundsProbesInFlight) {
@@ -162,6 +170,7 @@ TEST_F(SchedulerTest, ConcurrencyGateBoundsProbesInFlight) {
   EXPECT_TRUE(WaitFor([&] { return done.load() >= 8; }, 5000));
   EXPECT_EQ(max_seen.load(), 2);
   s.Stop();
+  StopIo();  // before `s` goes: its loops unwind on the io threads
 }
 
 TEST_F(SchedulerTest, FirstRunsAreSpreadByJitter) {
@@ -184,6 +193,7 @@ TEST_F(SchedulerTest, FirstRunsAreSpreadByJitter) {
   EXPECT_EQ(runs.load(), 0);
   EXPECT_TRUE(WaitFor([&] { return runs.load() == 1; }, 3000));
   s.Stop();
+  StopIo();  // before `s` goes: its loops unwind on the io threads
 }
 
 // Reloads (Apply with another plan and concurrency) from two threads at once while probes run on
@@ -216,6 +226,7 @@ TEST_F(SchedulerTest, ReloadsFromOtherThreadsWhileProbesRun) {
   s.Stop();
   EXPECT_TRUE(WaitFor([&] { return c.in_flight.load() == 0; }, 2000));
   EXPECT_EQ(s.loops(), 0u);
+  StopIo();  // before `s` goes: its loops unwind on the io threads
 }
 
 }  // namespace
