@@ -8,6 +8,20 @@
 
 #include "fleet.h"
 
+// Sanitizer builds (the ASan+UBSan pass of scripts/test.sh): GCC defines __SANITIZE_ADDRESS__,
+// clang has __has_feature. Tests use it for looser resource bounds and to leave out what checks
+// only other programs (e.g. the testssl.sh comparison), not our memory safety.
+#if defined(__SANITIZE_ADDRESS__)
+#define MAILSEC_ASAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MAILSEC_ASAN_BUILD 1
+#endif
+#endif
+#ifndef MAILSEC_ASAN_BUILD
+#define MAILSEC_ASAN_BUILD 0
+#endif
+
 namespace mailsec::testing {
 
 // The binary's fleet; null until the environment has started it.

@@ -584,6 +584,11 @@ TEST_F(ExporterTest, WebServesHttpsWithBasicAuth) {
 // with testssl.sh's"): protocol versions and the weak-suite verdict. testssl.sh 3.0.8 has no
 // STARTTLS injection test (it came with 3.1), so injection is compared with s_client above.
 TEST(TestsslComparisonTest, VersionsAndWeakSuitesAgree) {
+  if (MAILSEC_ASAN_BUILD) {
+    // testssl.sh's half is bash and OpenSSL's CLI, the same in both passes; ours runs under ASan
+    // in ProbeWithScanReportsVersionsCiphersAndInjection. The normal pass compares.
+    GTEST_SKIP() << "the testssl.sh comparison runs in the normal build only";
+  }
   const std::string dir = g_fleet->dir() + "/testssl";
   std::filesystem::create_directories(dir);
   const std::string json = dir + "/smtp_good.json";

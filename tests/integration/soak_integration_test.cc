@@ -40,18 +40,8 @@
 #endif
 
 // Sanitizer builds (ASan's allocator, its shadow memory and quarantine) make RSS larger and
-// noisier; the soak's RSS bound is looser there. GCC defines __SANITIZE_ADDRESS__, clang has
-// __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-#define MAILSEC_SOAK_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MAILSEC_SOAK_ASAN 1
-#endif
-#endif
-#ifndef MAILSEC_SOAK_ASAN
-#define MAILSEC_SOAK_ASAN 0
-#endif
+// noisier; the soak's RSS bound is looser there.
+#define MAILSEC_SOAK_ASAN MAILSEC_ASAN_BUILD
 
 namespace mailsec::testing {
 namespace {
