@@ -10,6 +10,7 @@
 #include <asio/thread_pool.hpp>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "mailsec/app/exporter.h"
@@ -139,6 +140,10 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
     }
     scan["accepted_weak"] = weak;
     if (sc.command_injection) scan["command_injection"] = *sc.command_injection;
+    if (const std::optional<probe::WeakestCipher> w = probe::MinCipherStrength(sc)) {
+      scan["min_cipher_bits"] = w->bits;
+      scan["weakest_cipher"] = {{"version", w->version}, {"cipher", w->suite}};
+    }
     if (sc.dhe) {
       scan["dhe"] = {{"version", sc.dhe->version},
                      {"suite", sc.dhe->suite},

@@ -190,6 +190,10 @@ constexpr std::array kCatalog = {
               kG, kEndpointVersionGroup},
     MetricDef{Metric::kTlsHandshakeSuccess, "mailsec_tls_handshake_success",
               "1 if a TLS handshake completed.", kG, kEndpoint},
+    MetricDef{Metric::kTlsMinCipherBits, "mailsec_tls_min_cipher_bits",
+              "Deep scan: bits of security of the weakest bulk cipher among the accepted suites "
+              "(3DES counts 112, EXPORT 40, NULL 0).",
+              kG, kEndpoint},
     MetricDef{Metric::kTlsVersionInfo, "mailsec_tls_version_info",
               "Negotiated TLS version; always 1.", kG, kEndpointVersion},
     MetricDef{Metric::kTlsVersionSupported, "mailsec_tls_version_supported",

@@ -73,6 +73,7 @@ enum class Metric : uint8_t {
   kTlsGroupInfo,
   kTlsGroupSupported,
   kTlsHandshakeSuccess,
+  kTlsMinCipherBits,
   kTlsVersionInfo,
   kTlsVersionSupported,
   kTlsWeakCipherAccepted,

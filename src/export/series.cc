@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -127,6 +128,9 @@ void AddEndpointSeries(SeriesSink* set, const EndpointReport& r) {
     }
     for (const probe::ScanReport::AcceptedCipher& c : sc.accepted_ciphers) {
       w.Add(Metric::kTlsCipherAcceptedInfo, 1, {c.version, c.name});
+    }
+    if (const std::optional<probe::WeakestCipher> weakest = probe::MinCipherStrength(sc)) {
+      w.Add(Metric::kTlsMinCipherBits, weakest->bits);
     }
     for (const probe::ScanReport::GroupResult& g : sc.groups) {
       w.Add(Metric::kTlsGroupSupported, Bool(g.accepted), {g.version, g.name});

@@ -56,7 +56,11 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanLogjamCheck,
                                      kScanKexHashCheck,
                                      kScanEarlyDataCheck,
-                                     kScanClientRenegotiationCheck};
+                                     kScanClientRenegotiationCheck,
+                                     kScanCipherStrengthCheck,
+                                     kScanCbcSuitesCheck,
+                                     kScanBeastCheck,
+                                     kScanPoodleCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
@@ -1383,6 +1387,126 @@ std::string Joined(const std::vector<std::string>& v) {
   return s;
 }
 
+// "A (v), B (v) and 3 more": at most six named.
+std::string Listed(const std::vector<std::string>& v) {
+  std::string text;
+  for (size_t i = 0; i < v.size() && i < 6; ++i) text += (i == 0 ? "" : ", ") + v[i];
+  if (v.size() > 6) text += " and " + std::to_string(v.size() - 6) + " more";
+  return text;
+}
+
+// CIPH-04 (strength), CIPH-02's warn part and TLSF-15 (CBC: LUCKY13, BEAST), TLSF-10 (POODLE):
+// judged from the suites the enumeration and the weak-suite probe saw accepted. A version whose
+// enumeration did not finish decides only what it already showed.
+void CipherModeFindings(const ScanResult& r, std::vector<checks::Finding>* out) {
+  auto tested = [&](const std::string& v) { return r.versions.count(v) > 0; };
+  auto yes = [&](const std::string& v) { return tested(v) && r.versions.at(v); };
+  auto complete = [&](const std::string& v) {
+    return std::find(r.ciphers_complete.begin(), r.ciphers_complete.end(), v) !=
+           r.ciphers_complete.end();
+  };
+  // Every accepted suite as (IANA name, version), the weak probe's too.
+  std::vector<std::pair<std::string, std::string>> seen;
+  for (const ScanReport::AcceptedCipher& c : r.accepted_ciphers) {
+    if (const tls::CipherSuite* s = tls::FindCipherSuite(c.id)) {
+      seen.emplace_back(std::string(s->iana), c.version);
+    }
+  }
+  for (const auto& [version, iana] : r.accepted_weak) seen.emplace_back(iana, version);
+  auto cbc_on = [&](std::initializer_list<const char*> versions) {
+    std::vector<std::string> named;
+    for (const auto& [iana, version] : seen) {
+      if (!tls::IsCbcSuite(iana)) continue;
+      if (std::find(versions.begin(), versions.end(), version) == versions.end()) continue;
+      const std::string n = iana + " (" + version + ")";
+      if (std::find(named.begin(), named.end(), n) == named.end()) named.push_back(n);
+    }
+    return named;
+  };
+  // The accepted versions among `versions` whose enumeration did not finish.
+  auto unfinished = [&](std::initializer_list<const char*> versions) {
+    std::vector<std::string> v;
+    for (const char* name : versions) {
+      if (yes(name) && !complete(name)) v.emplace_back(name);
+    }
+    return v;
+  };
+  auto all_tested = [&](std::initializer_list<const char*> versions) {
+    return std::all_of(versions.begin(), versions.end(),
+                       [&](const char* v) { return tested(v); });
+  };
+
+  // CIPH-04: below 112 bits of security fails (3DES counts as 112).
+  const auto all = {"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1", "SSLv3"};
+  if (std::any_of(all.begin(), all.end(), yes)) {
+    const std::optional<WeakestCipher> weakest = MinCipherStrength(r);
+    const std::vector<std::string> open = unfinished(all);
+    if (weakest && weakest->bits < 112) {
+      out->push_back({kScanCipherStrengthCheck, Verdict::kFail,
+                      weakest->suite + " (" + weakest->version + "): " +
+                          std::to_string(weakest->bits) + " bits, below 112"});
+    } else if (!open.empty()) {
+      out->push_back({kScanCipherStrengthCheck, Verdict::kError,
+                      "the suite enumeration of " + Joined(open) + " did not finish"});
+    } else if (!weakest) {
+      out->push_back(
+          {kScanCipherStrengthCheck, Verdict::kError, "no suite of the table accepted"});
+    } else {
+      out->push_back({kScanCipherStrengthCheck, Verdict::kPass,
+                      "weakest: " + weakest->suite + " (" + weakest->version + "), " +
+                          std::to_string(weakest->bits) + " bits"});
+    }
+  }
+
+  const auto legacy = {"TLSv1.2", "TLSv1.1", "TLSv1", "SSLv3"};
+  // CIPH-02 (obsolete CBC) and LUCKY13: any CBC suite up to TLS 1.2 warns.
+  if (std::any_of(legacy.begin(), legacy.end(), yes) ||
+      (yes("TLSv1.3") && all_tested(legacy))) {
+    const std::vector<std::string> cbc = cbc_on(legacy);
+    const std::vector<std::string> open = unfinished(legacy);
+    if (!cbc.empty()) {
+      out->push_back({kScanCbcSuitesCheck, Verdict::kWarn,
+                      "CBC suites (obsolete; LUCKY13 depends on the implementation): " +
+                          Listed(cbc)});
+    } else if (!open.empty()) {
+      out->push_back({kScanCbcSuitesCheck, Verdict::kError,
+                      "the suite enumeration of " + Joined(open) + " did not finish"});
+    } else {
+      out->push_back({kScanCbcSuitesCheck, Verdict::kPass, ""});
+    }
+  }
+  // TLSF-15 BEAST: CBC suites on SSLv3 or TLS 1.0 (the implicit IV of the record layer).
+  {
+    const auto old = {"TLSv1", "SSLv3"};
+    const std::vector<std::string> cbc = cbc_on(old);
+    const std::vector<std::string> open = unfinished(old);
+    if (!cbc.empty()) {
+      out->push_back({kScanBeastCheck, Verdict::kWarn, "CBC with a predictable IV: " + Listed(cbc)});
+    } else if (!open.empty()) {
+      out->push_back({kScanBeastCheck, Verdict::kError,
+                      "the suite enumeration of " + Joined(open) + " did not finish"});
+    } else if (all_tested(old)) {
+      out->push_back({kScanBeastCheck, Verdict::kPass,
+                      yes("TLSv1") || yes("SSLv3") ? "no CBC suite on TLSv1 or SSLv3"
+                                                   : "neither TLSv1 nor SSLv3 accepted"});
+    }
+  }
+  // TLSF-10 POODLE: SSLv3 with a CBC suite.
+  if (tested("SSLv3")) {
+    const std::vector<std::string> cbc = cbc_on({"SSLv3"});
+    if (!cbc.empty()) {
+      out->push_back({kScanPoodleCheck, Verdict::kFail, "SSLv3 with CBC: " + Listed(cbc)});
+    } else if (!yes("SSLv3")) {
+      out->push_back({kScanPoodleCheck, Verdict::kPass, "SSLv3 not accepted"});
+    } else if (!complete("SSLv3")) {
+      out->push_back(
+          {kScanPoodleCheck, Verdict::kError, "the suite enumeration of SSLv3 did not finish"});
+    } else {
+      out->push_back({kScanPoodleCheck, Verdict::kPass, "SSLv3 without CBC suites"});
+    }
+  }
+}
+
 }  // namespace
 
 std::span<const std::string_view> ScanCheckIds() { return kIds; }
@@ -1573,6 +1697,7 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
       }
     }
   }
+  CipherModeFindings(r, &out);
   // CIPH-05: only where two suites of a version up to TLS 1.2 could be put in order.
   if (!r.order_version.empty()) {
     const tls::CipherSuite* best = nullptr;

@@ -2,6 +2,7 @@
 #include "mailsec/probe/report.h"
 
 #include "mailsec/base/text.h"
+#include "mailsec/tls/cipher_suites.h"
 
 namespace mailsec::probe {
 
@@ -113,6 +114,21 @@ void RaiseSignal(EndpointReport* report, Signal s, std::string_view evidence) {
   const int i = static_cast<int>(s);
   report->signals[i] = true;
   if (report->signal_evidence[i].empty()) report->signal_evidence[i] = Printable(evidence, 200);
+}
+
+std::optional<WeakestCipher> MinCipherStrength(const ScanReport& scan) {
+  std::optional<WeakestCipher> out;
+  auto consider = [&out](std::string_view iana, const std::string& version) {
+    const int bits = tls::SuiteStrengthBits(iana);
+    if (bits >= 0 && (!out || bits < out->bits)) {
+      out = WeakestCipher{bits, std::string(iana), version};
+    }
+  };
+  for (const ScanReport::AcceptedCipher& c : scan.accepted_ciphers) {
+    if (const tls::CipherSuite* s = tls::FindCipherSuite(c.id)) consider(s->iana, c.version);
+  }
+  for (const auto& [version, iana] : scan.accepted_weak) consider(iana, version);
+  return out;
 }
 
 }  // namespace mailsec::probe

@@ -1,6 +1,7 @@
 #include "mailsec/tls/cipher_suites.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "mailsec/tls/hello.h"
 
@@ -219,6 +220,38 @@ std::vector<uint16_t> SuitesFor(uint16_t version) {
     if (fits) out.push_back(s.id);
   }
   return out;
+}
+
+namespace {
+
+// The bulk-cipher part of an IANA name: after "_WITH_" (TLS_RSA_WITH_AES_128_CBC_SHA), or after
+// "TLS_" for TLS 1.3 (TLS_AES_128_GCM_SHA256).
+std::string_view BulkCipher(std::string_view iana) {
+  const size_t with = iana.find("_WITH_");
+  if (with != std::string_view::npos) return iana.substr(with + 6);
+  if (iana.starts_with("TLS_")) return iana.substr(4);
+  return iana;
+}
+
+}  // namespace
+
+int SuiteStrengthBits(std::string_view iana) {
+  const std::string_view c = BulkCipher(iana);
+  // Longest prefixes first: DES40 and DES_CBC_40 before DES, RC4_40/56 before RC4_128.
+  constexpr std::pair<std::string_view, int> kPrefixes[] = {
+      {"NULL", 0},          {"DES40_", 40},        {"DES_CBC_40", 40},   {"RC2_CBC_40", 40},
+      {"RC4_40", 40},       {"RC4_56", 56},        {"RC4_128", 128},     {"3DES_EDE", 112},
+      {"DES_CBC", 56},      {"IDEA", 128},         {"SEED", 128},        {"AES_128", 128},
+      {"AES_256", 256},     {"ARIA_128", 128},     {"ARIA_256", 256},    {"CAMELLIA_128", 128},
+      {"CAMELLIA_256", 256}, {"CHACHA20", 256}};
+  for (const auto& [prefix, bits] : kPrefixes) {
+    if (c.starts_with(prefix)) return bits;
+  }
+  return -1;
+}
+
+bool IsCbcSuite(std::string_view iana) {
+  return BulkCipher(iana).find("_CBC") != std::string_view::npos;
 }
 
 }  // namespace mailsec::tls

@@ -170,6 +170,16 @@ struct ScanReport {
   std::string error;
 };
 
+// CIPH-04: the weakest bulk cipher among every suite the scan saw accepted (accepted_ciphers and
+// accepted_weak), in bits of security (tls::SuiteStrengthBits), with that suite's name and
+// version; nullopt when no accepted suite has a known strength.
+struct WeakestCipher {
+  int bits = 0;
+  std::string suite;    // IANA name
+  std::string version;  // "TLSv1.2"
+};
+std::optional<WeakestCipher> MinCipherStrength(const ScanReport& scan);
+
 // One endpoint address probed once.
 struct EndpointReport {
   config::EndpointTarget target;  // service, host, port

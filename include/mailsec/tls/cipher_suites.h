@@ -33,6 +33,15 @@ const CipherSuite* FindCipherSuite(uint16_t id);
 // The code points to offer for `version` (SSLv3..TLS 1.3), in table order.
 std::vector<uint16_t> SuitesFor(uint16_t version);
 
+// The bulk cipher's strength in bits of security, read from an IANA suite name (CHECKS.md
+// CIPH-04, counted as testssl.sh does: 3DES 112, DES 56, every EXPORT cipher 40, NULL 0, RC4 by
+// its key, AES/ARIA/CAMELLIA by theirs, ChaCha20 256, IDEA and SEED 128). -1 for a name it does
+// not know.
+int SuiteStrengthBits(std::string_view iana);
+// A CBC-mode bulk cipher (AES, ARIA, CAMELLIA, SEED, IDEA, DES, 3DES, RC2 in CBC mode): the
+// suites of BEAST, POODLE and LUCKY13 (CHECKS.md CIPH-02, TLSF-10, TLSF-15).
+bool IsCbcSuite(std::string_view iana);
+
 // Key-exchange groups (supported_groups code points: RFC 8422, RFC 7919, RFC 8446 §4.2.7,
 // RFC 8734) with Internet.nl's verdict (CHECKS.md CIPH-06 for curves, CIPH-07 for finite-field
 // groups): kGood passes, kPhaseOut warns, kInsufficient fails.

@@ -109,5 +109,41 @@ TEST(CipherSuitesTest, GroupVerdicts) {
   EXPECT_EQ(FindGroup(0x11EC), nullptr);                         // X25519MLKEM768: not asked
 }
 
+TEST(CipherSuitesTest, StrengthBitsAsTestsslCountsThem) {
+  EXPECT_EQ(SuiteStrengthBits("TLS_RSA_WITH_NULL_SHA"), 0);
+  EXPECT_EQ(SuiteStrengthBits("TLS_RSA_EXPORT_WITH_RC4_40_MD5"), 40);
+  EXPECT_EQ(SuiteStrengthBits("TLS_RSA_EXPORT_WITH_DES40_CBC_SHA"), 40);
+  EXPECT_EQ(SuiteStrengthBits("TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5"), 40);
+  EXPECT_EQ(SuiteStrengthBits("TLS_RSA_EXPORT1024_WITH_RC4_56_SHA"), 56);
+  EXPECT_EQ(SuiteStrengthBits("TLS_RSA_WITH_DES_CBC_SHA"), 56);
+  EXPECT_EQ(SuiteStrengthBits("TLS_RSA_WITH_3DES_EDE_CBC_SHA"), 112);
+  EXPECT_EQ(SuiteStrengthBits("TLS_RSA_WITH_RC4_128_SHA"), 128);
+  EXPECT_EQ(SuiteStrengthBits("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), 128);
+  EXPECT_EQ(SuiteStrengthBits("TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_CBC_SHA384"), 256);
+  EXPECT_EQ(SuiteStrengthBits("TLS_AES_256_GCM_SHA384"), 256);
+  EXPECT_EQ(SuiteStrengthBits("TLS_CHACHA20_POLY1305_SHA256"), 256);
+  EXPECT_EQ(SuiteStrengthBits("TLS_AES_128_CCM_8_SHA256"), 128);
+  EXPECT_EQ(SuiteStrengthBits("TLS_RSA_WITH_SEED_CBC_SHA"), 128);
+  EXPECT_EQ(SuiteStrengthBits("TLS_EMPTY_RENEGOTIATION_INFO_SCSV"), -1);
+  EXPECT_EQ(SuiteStrengthBits(""), -1);
+  // Every suite of the table has a known strength.
+  for (const CipherSuite& c : CipherSuites()) {
+    EXPECT_GE(SuiteStrengthBits(c.iana), 0) << c.iana;
+  }
+}
+
+TEST(CipherSuitesTest, CbcSuites) {
+  EXPECT_TRUE(IsCbcSuite("TLS_RSA_WITH_AES_128_CBC_SHA"));
+  EXPECT_TRUE(IsCbcSuite("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"));
+  EXPECT_TRUE(IsCbcSuite("TLS_RSA_WITH_3DES_EDE_CBC_SHA"));
+  EXPECT_TRUE(IsCbcSuite("TLS_RSA_EXPORT_WITH_DES40_CBC_SHA"));
+  EXPECT_TRUE(IsCbcSuite("TLS_DHE_RSA_WITH_CAMELLIA_128_CBC_SHA"));
+  EXPECT_FALSE(IsCbcSuite("TLS_RSA_WITH_RC4_128_SHA"));
+  EXPECT_FALSE(IsCbcSuite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+  EXPECT_FALSE(IsCbcSuite("TLS_AES_128_GCM_SHA256"));
+  EXPECT_FALSE(IsCbcSuite("TLS_RSA_WITH_NULL_SHA"));
+  EXPECT_FALSE(IsCbcSuite("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"));
+}
+
 }  // namespace
 }  // namespace mailsec::tls

@@ -1,0 +1,149 @@
+// The deep scan's judgement of the accepted suites' bulk ciphers: CIPH-04 strength
+// (tls_cipher_strength, mailsec_tls_min_cipher_bits), CIPH-02's obsolete CBC and LUCKY13
+// (tls_cbc_suites), BEAST (tls_beast), POODLE (tls_poodle). Rules on hand-made results, then
+// real `openssl s_server` processes and a scripted SSLv3 server on 127.0.0.1.
+#include <gtest/gtest.h>
+
+#include "mailsec/probe/deep_scan.h"
+#include "mailsec/probe/report.h"
+#include "unit/probe/deep_scan_fixture.h"
+
+namespace mailsec::probe {
+namespace {
+
+using namespace scan_testing;  // NOLINT(google-build-using-namespace): the fixture kit
+
+const config::EndpointTarget kSmtp{config::Service::kSmtp, "mx.test", 25, false};
+
+ScanResult Judged(ScanResult r) {
+  r.ran = true;
+  r.findings = ScanFindings(kSmtp, r);
+  return r;
+}
+
+TEST(CipherModeFindingsTest, ModernOnlyPassesEverything) {
+  ScanResult r;
+  r.versions = {{"SSLv3", false}, {"TLSv1", false}, {"TLSv1.1", false},
+                {"TLSv1.2", true}, {"TLSv1.3", true}};
+  r.ciphers_complete = {"TLSv1.3", "TLSv1.2"};
+  r.accepted_ciphers = {{"TLSv1.3", 0x1302, "TLS_AES_256_GCM_SHA384"},
+                        {"TLSv1.2", 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256"}};
+  r = Judged(r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherStrengthCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanCbcSuitesCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanBeastCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanPoodleCheck), CheckVerdict::kPass);
+  const std::optional<WeakestCipher> w = MinCipherStrength(r);
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->bits, 128);
+  EXPECT_EQ(w->suite, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+}
+
+TEST(CipherModeFindingsTest, Tls13OnlyHasNoCbcAndNothingOld) {
+  ScanResult r;
+  r.versions = {{"SSLv3", false}, {"TLSv1", false}, {"TLSv1.1", false},
+                {"TLSv1.2", false}, {"TLSv1.3", true}};
+  r.ciphers_complete = {"TLSv1.3"};
+  r.accepted_ciphers = {{"TLSv1.3", 0x1301, "TLS_AES_128_GCM_SHA256"}};
+  r = Judged(r);
+  EXPECT_EQ(VerdictOf(r, kScanCbcSuitesCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanBeastCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanPoodleCheck), CheckVerdict::kPass);
+  // TLS 1.2 untested: no telling whether CBC is there.
+  r.versions.erase("TLSv1.2");
+  r = Judged(r);
+  EXPECT_EQ(VerdictOf(r, kScanCbcSuitesCheck), std::nullopt);
+}
+
+TEST(CipherModeFindingsTest, CbcOnTls10IsBeastAndObsolete) {
+  ScanResult r;
+  r.versions = {{"SSLv3", false}, {"TLSv1", true}, {"TLSv1.2", true}};
+  r.ciphers_complete = {"TLSv1", "TLSv1.2"};
+  r.accepted_ciphers = {{"TLSv1.2", 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256"},
+                        {"TLSv1", 0xC013, "ECDHE-RSA-AES128-SHA"}};
+  r = Judged(r);
+  EXPECT_EQ(VerdictOf(r, kScanCbcSuitesCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanBeastCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanPoodleCheck), CheckVerdict::kPass);  // SSLv3 refused
+  EXPECT_EQ(VerdictOf(r, kScanCipherStrengthCheck), CheckVerdict::kPass);
+  // The same CBC suite on TLS 1.2 only: not BEAST (explicit IVs), still obsolete.
+  r.accepted_ciphers[1].version = "TLSv1.2";
+  r.versions["TLSv1"] = false;
+  r = Judged(r);
+  EXPECT_EQ(VerdictOf(r, kScanCbcSuitesCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanBeastCheck), CheckVerdict::kPass);
+}
+
+TEST(CipherModeFindingsTest, UnfinishedEnumerationDecidesOnlyWhatItSaw) {
+  ScanResult r;
+  r.versions = {{"SSLv3", true}, {"TLSv1", true}, {"TLSv1.2", true}};
+  r.ciphers_complete = {"TLSv1.2"};  // SSLv3 and TLS 1.0 cut short
+  r.accepted_ciphers = {{"TLSv1.2", 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256"}};
+  r = Judged(r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherStrengthCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanCbcSuitesCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanBeastCheck), CheckVerdict::kError);
+  EXPECT_EQ(VerdictOf(r, kScanPoodleCheck), CheckVerdict::kError);
+  // ... but what it saw (the weak probe counts too) decides.
+  r.accepted_weak = {{"SSLv3", "TLS_RSA_WITH_DES_CBC_SHA"}};
+  r = Judged(r);
+  EXPECT_EQ(VerdictOf(r, kScanCipherStrengthCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanCbcSuitesCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanBeastCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanPoodleCheck), CheckVerdict::kFail);
+  EXPECT_EQ(MinCipherStrength(r)->bits, 56);
+}
+
+TEST(CipherModeFindingsTest, NothingAcceptedNothingJudged) {
+  ScanResult r;
+  r = Judged(r);  // nothing tested at all
+  EXPECT_EQ(VerdictOf(r, kScanCipherStrengthCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanCbcSuitesCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanBeastCheck), std::nullopt);
+  EXPECT_EQ(VerdictOf(r, kScanPoodleCheck), std::nullopt);
+  EXPECT_FALSE(MinCipherStrength(r).has_value());
+}
+
+// ---- against servers ----------------------------------------------------------------------
+
+TEST_F(DeepScanTest, CbcOnTls10FromARealServer) {
+  // Debian's OpenSSL 3 at security level 0 serves TLS 1.0 with its CBC suites.
+  SServer s({"-cipher", "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0",
+             "-no_tls1_3", "-no_tls1_1"});
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+  ASSERT_EQ(Version(r, "TLSv1"), true) << r.error;
+  EXPECT_EQ(Accepted(r, "TLSv1"), (std::set<std::string>{"ECDHE-ECDSA-AES128-SHA"}));
+  EXPECT_EQ(VerdictOf(r, kScanBeastCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanCbcSuitesCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanPoodleCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanCipherStrengthCheck), CheckVerdict::kPass);
+  ASSERT_TRUE(MinCipherStrength(r).has_value());
+  EXPECT_EQ(MinCipherStrength(r)->bits, 128);
+}
+
+TEST_F(DeepScanTest, AeadOnlyServerHasNoCbc) {
+  SServer s({"-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "-no_tls1", "-no_tls1_1"});
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+  ASSERT_EQ(Version(r, "TLSv1.2"), true) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanCbcSuitesCheck), CheckVerdict::kPass) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanBeastCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanPoodleCheck), CheckVerdict::kPass);
+  EXPECT_EQ(VerdictOf(r, kScanCipherStrengthCheck), CheckVerdict::kPass);
+}
+
+TEST_F(DeepScanTest, ScriptedSsl3ServerWithDesIsPoodleAndTooWeak) {
+  // SSLv3 only, preferring DES-CBC-SHA (56 bits), also AES128-SHA.
+  FakeServer fake([](int fd) { ServeLegacyHello(fd, {0x0009, 0x002F}, false); });
+  ScanResult r = Scan(Target("submissions", fake.port()), TestOptions());
+  ASSERT_EQ(Version(r, "SSLv3"), true) << r.error;
+  EXPECT_EQ(VerdictOf(r, kScanPoodleCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanBeastCheck), CheckVerdict::kWarn);
+  EXPECT_EQ(VerdictOf(r, kScanCipherStrengthCheck), CheckVerdict::kFail);
+  ASSERT_TRUE(MinCipherStrength(r).has_value());
+  EXPECT_EQ(MinCipherStrength(r)->bits, 56);
+}
+
+}  // namespace
+}  // namespace mailsec::probe
