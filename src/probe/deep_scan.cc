@@ -60,7 +60,8 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanCipherStrengthCheck,
                                      kScanCbcSuitesCheck,
                                      kScanBeastCheck,
-                                     kScanPoodleCheck};
+                                     kScanPoodleCheck,
+                                     kScanHelloRobustnessCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
@@ -71,6 +72,9 @@ constexpr uint16_t kEmptyRenegotiationInfoScsv = 0x00FF;
 // TLSF-03: Internet.nl's limit: more than 10 client-initiated renegotiations is too many; one
 // more than that is enough to tell.
 constexpr int kMaxRenegotiations = 11;
+// TLSV-07: the size of the robustness hello's handshake message, inside the 256..511-byte window
+// of the F5 ClientHello bug that RFC 7685's padding was written to avoid.
+constexpr size_t kRobustHelloBytes = 400;
 // Lines read while waiting for the STARTTLS go-ahead of the injection probe.
 constexpr int kMaxGoAheadLines = 50;
 
@@ -298,6 +302,7 @@ class Scanner {
     if (!stopped_) co_await FallbackScsv();
     if (!stopped_) co_await Ciphers();
     if (!stopped_) co_await CipherOrder();
+    if (!stopped_) co_await HelloRobustness();
     if (!stopped_) co_await KeyExchangeGroups();
     if (!stopped_) co_await DheParameters();
     if (!stopped_) co_await KeyExchangeHash();
@@ -633,6 +638,13 @@ class Scanner {
       if (!built.ok()) co_return Untested(built.status().message());
       hello = std::move(built).value();
     }
+    co_return co_await TrySend(version, std::move(suites), std::move(hello));
+  }
+
+  // Sends one hand-built hello for `version` offering `suites` on a fresh connection; decided
+  // from the server's first answer.
+  asio::awaitable<Outcome> TrySend(uint16_t version, std::vector<uint16_t> suites,
+                                   std::string hello) {
     Conn c;
     if (!co_await Open(&c, true)) co_return Untested("no connection");
     const net::Deadline deadline = Phase(c, o_.probe.phases.handshake);
@@ -772,6 +784,62 @@ class Scanner {
     r_->compression_method = o.reply.compression;
     r_->secure_renegotiation = o.reply.renegotiation_info;
     if (best == tls::kTls12) r_->extended_master_secret = o.reply.extended_master_secret;
+  }
+
+  // TLSV-07 (RFC 8701, RFC 7685): on the best of TLS 1.3 and 1.2, the suites it accepted in a
+  // hello that also carries GREASE values and is padded into the 256..511-byte window that some
+  // TLS terminators choke on. Refused while the plain hellos were accepted: a second hello,
+  // padded alone, tells the two apart. One or two connections.
+  asio::awaitable<void> HelloRobustness() {
+    uint16_t v = 0;
+    if (VersionAccepted(tls::kTls13)) {
+      v = tls::kTls13;
+    } else if (VersionAccepted(tls::kTls12)) {
+      v = tls::kTls12;
+    }
+    if (v == 0) co_return;
+    std::vector<uint16_t> suites;
+    for (const ScanReport::AcceptedCipher& c : r_->accepted_ciphers) {
+      if (c.version == tls::VersionName(v) && suites.size() < tls::kMaxSuitesPerHello - 1) {
+        suites.push_back(c.id);
+      }
+    }
+    if (suites.empty()) co_return;  // the enumeration found none: nothing known to offer
+    tls::HelloSpec spec;
+    spec.version = v;
+    spec.suites = suites;
+    if (!target_.host_is_ip) spec.sni = target_.host;
+    spec.random = RandomBytes();
+    spec.grease = true;
+    spec.pad_to = kRobustHelloBytes;
+    Result<std::string> hello = tls::BuildClientHello(spec);
+    if (!hello.ok()) co_return;
+    r_->robustness_version = tls::VersionName(v);
+    Outcome both = co_await TrySend(v, suites, std::move(hello).value());
+    if (both.kind == Outcome::Kind::kAccepted) {
+      r_->hello_robust = true;
+      co_return;
+    }
+    if (both.kind == Outcome::Kind::kUntested) {
+      Note("hello robustness untested: " + both.why);
+      co_return;
+    }
+    spec.grease = false;
+    spec.random = RandomBytes();
+    hello = tls::BuildClientHello(spec);
+    if (!hello.ok()) co_return;
+    Outcome padded = co_await TrySend(v, suites, std::move(hello).value());
+    r_->hello_robust = false;
+    if (padded.kind == Outcome::Kind::kAccepted) {
+      r_->robustness_detail = "a hello with GREASE values was refused (" + both.why + ")";
+    } else if (padded.kind == Outcome::Kind::kRefused) {
+      r_->robustness_detail = "a hello padded to " + std::to_string(kRobustHelloBytes) +
+                              " bytes (RFC 7685) was refused (" + padded.why + ")";
+    } else {
+      r_->robustness_detail = "a hello with GREASE values, padded to " +
+                              std::to_string(kRobustHelloBytes) + " bytes, was refused (" +
+                              both.why + ")";
+    }
   }
 
   // TLSV-06 (RFC 7507 §3): with two or more versions accepted, a hello for the second best
@@ -1698,6 +1766,11 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
     }
   }
   CipherModeFindings(r, &out);
+  // TLSV-07: only when the robustness hello got a clear answer.
+  if (r.hello_robust.has_value()) {
+    out.push_back({kScanHelloRobustnessCheck, *r.hello_robust ? Verdict::kPass : Verdict::kWarn,
+                   *r.hello_robust ? "" : r.robustness_detail + " (" + r.robustness_version + ")"});
+  }
   // CIPH-05: only where two suites of a version up to TLS 1.2 could be put in order.
   if (!r.order_version.empty()) {
     const tls::CipherSuite* best = nullptr;

@@ -55,6 +55,16 @@ void PutExtension(std::string* s, unsigned type, const std::string& body) {
   s->append(body);
 }
 
+// A signature_algorithms body: `grease` first when not 0, then `algs`.
+template <size_t N>
+std::string SignatureAlgorithms(const uint16_t (&algs)[N], uint16_t grease) {
+  std::string sigs;
+  Put16(&sigs, static_cast<unsigned>((N + (grease != 0 ? 1 : 0)) * 2));
+  if (grease != 0) Put16(&sigs, grease);
+  for (uint16_t a : algs) Put16(&sigs, a);
+  return sigs;
+}
+
 constexpr SuiteInfo kWeak[] = {
     // NULL encryption
     {0x0001, "TLS_RSA_WITH_NULL_MD5", "NULL-MD5", WeakKind::kNull},
@@ -138,6 +148,7 @@ constexpr uint8_t kHandshakeServerHello = 2;
 constexpr uint16_t kExtExtendedMasterSecret = 0x0017;
 constexpr uint16_t kExtSupportedVersions = 0x002b;
 constexpr uint16_t kExtKeyShare = 0x0033;
+constexpr uint16_t kExtPadding = 0x0015;  // RFC 7685
 constexpr uint16_t kExtRenegotiationInfo = 0xff01;
 
 // SHA-256("HelloRetryRequest"): the random of a HelloRetryRequest (RFC 8446 §4.1.3).
@@ -282,12 +293,17 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
                                    " suites");
   }
   if (spec.sni.size() > 253) return Status::InvalidArgument("server name too long");
+  if (spec.pad_to > kMaxPaddedHello) return Status::InvalidArgument("padding too long");
+  // GREASE code points (RFC 8701 §2), one of each kind, distinct so a server cannot mix them up.
+  constexpr uint16_t kGreaseSuite = 0x0a0a, kGreaseExtFirst = 0x1a1a, kGreaseExtLast = 0x2a2a,
+                     kGreaseGroup = 0x3a3a, kGreaseSig = 0x4a4a, kGreaseVersion = 0x5a5a;
 
   std::string body;
   Put16(&body, tls13 ? kTls12 : spec.version);
   body.append(reinterpret_cast<const char*>(spec.random.data()), spec.random.size());
   Put8(&body, 0);  // no session id
-  Put16(&body, static_cast<unsigned>(spec.suites.size() * 2));
+  Put16(&body, static_cast<unsigned>((spec.suites.size() + (spec.grease ? 1 : 0)) * 2));
+  if (spec.grease) Put16(&body, kGreaseSuite);
   for (uint16_t s : spec.suites) Put16(&body, s);
   if (spec.offer_deflate) {
     Put8(&body, 2);
@@ -300,6 +316,7 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
 
   if (spec.version >= kTls10) {
     std::string ext;
+    if (spec.grease) PutExtension(&ext, kGreaseExtFirst, std::string());
     if (!spec.sni.empty()) {
       std::string sni;
       Put16(&sni, static_cast<unsigned>(spec.sni.size() + 3));
@@ -315,6 +332,7 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
       if (tls13)
         group_list.insert(group_list.end(), {0x001e, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104});
     }
+    if (spec.grease) group_list.insert(group_list.begin(), kGreaseGroup);
     std::string groups;
     Put16(&groups, static_cast<unsigned>(group_list.size() * 2));
     for (uint16_t g : group_list) Put16(&groups, g);
@@ -326,24 +344,28 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
       // signature_algorithms: ECDSA, RSA-PSS, EdDSA, then PKCS#1 (certificates only).
       const uint16_t kSigs[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
                                 0x0807, 0x0808, 0x0401, 0x0501, 0x0601};
-      std::string sigs;
-      Put16(&sigs, sizeof kSigs);
-      for (uint16_t a : kSigs) Put16(&sigs, a);
-      PutExtension(&ext, 0x000d, sigs);
-      PutExtension(&ext, kExtSupportedVersions, std::string("\x02\x03\x04", 3));
+      PutExtension(&ext, 0x000d, SignatureAlgorithms(kSigs, spec.grease ? kGreaseSig : 0));
+      std::string versions;
+      Put8(&versions, spec.grease ? 4 : 2);
+      if (spec.grease) Put16(&versions, kGreaseVersion);
+      Put16(&versions, kTls13);
+      PutExtension(&ext, kExtSupportedVersions, versions);
       PutExtension(&ext, kExtKeyShare, std::string("\x00\x00", 2));  // no shares: ask for HRR
     } else if (spec.version == kTls12) {
       // signature_algorithms: ECDSA/RSA-PSS/RSA with SHA-256/384/512, then SHA-1 (old servers).
       const uint16_t kSigs[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
                                 0x0401, 0x0501, 0x0601, 0x0203, 0x0201};
-      std::string sigs;
-      Put16(&sigs, sizeof kSigs);
-      for (uint16_t a : kSigs) Put16(&sigs, a);
-      PutExtension(&ext, 0x000d, sigs);
+      PutExtension(&ext, 0x000d, SignatureAlgorithms(kSigs, spec.grease ? kGreaseSig : 0));
     }
     if (!tls13) {
       PutExtension(&ext, kExtExtendedMasterSecret, std::string());        // RFC 7627: empty
       PutExtension(&ext, kExtRenegotiationInfo, std::string("\x00", 1));  // initial: empty
+    }
+    if (spec.grease) PutExtension(&ext, kGreaseExtLast, std::string("\x00", 1));
+    // The handshake message is 4 + body + 2 + ext bytes; the padding extension adds 4 + n.
+    const size_t so_far = 4 + body.size() + 2 + ext.size();
+    if (spec.pad_to >= so_far + 4) {
+      PutExtension(&ext, kExtPadding, std::string(spec.pad_to - so_far - 4, '\0'));
     }
     Put16(&body, static_cast<unsigned>(ext.size()));
     body.append(ext);

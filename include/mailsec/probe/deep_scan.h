@@ -56,6 +56,7 @@ inline constexpr std::string_view kScanCipherStrengthCheck = "tls_cipher_strengt
 inline constexpr std::string_view kScanCbcSuitesCheck = "tls_cbc_suites";  // CIPH-02, TLSF-15
 inline constexpr std::string_view kScanBeastCheck = "tls_beast";           // TLSF-15
 inline constexpr std::string_view kScanPoodleCheck = "tls_poodle";         // TLSF-10
+inline constexpr std::string_view kScanHelloRobustnessCheck = "tls_hello_robustness";  // TLSV-07
 inline constexpr std::string_view kScanEcdheGroupsCheck = "tls_ecdhe_groups";        // CIPH-06
 inline constexpr std::string_view kScanDheGroupsCheck = "tls_dhe_groups";            // CIPH-07
 inline constexpr std::string_view kScanLogjamCheck = "tls_dh_logjam";                // TLSF-13

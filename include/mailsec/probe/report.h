@@ -139,6 +139,12 @@ struct ScanReport {
   // asked or undecided.
   std::optional<bool> kex_sha1;
   std::optional<bool> kex_sha224;
+  // TLSV-07 (RFC 8701, RFC 7685): the accepted suites of the best of TLS 1.3/1.2 offered in a
+  // hello with GREASE values, padded to 400 bytes. true: answered; false: refused while plain
+  // hellos were accepted (robustness_detail says which part); nullopt: not asked or undecided.
+  std::optional<bool> hello_robust;
+  std::string robustness_version;  // the version asked
+  std::string robustness_detail;   // printable
   // TLSF-05 (TLS 1.3): a session from a first connection, then a resumption sending the
   // service's harmless command as early data. true: the server accepted the early data; false:
   // no ticket, a ticket without early data, or early data rejected; nullopt: not asked.

@@ -80,12 +80,24 @@ struct HelloSpec {
   // supported_groups, at most kMaxGroupsPerHello; empty: x25519, secp256r1, secp384r1,
   // secp521r1 (and for TLS 1.3 also x448 and ffdhe2048..ffdhe8192).
   std::vector<uint16_t> groups;
+  // TLSV-07 (RFC 8701): GREASE values a tolerant server ignores: a suite first in the list, an
+  // empty extension first and a one-byte one last, a group first in supported_groups, a
+  // signature algorithm first (TLS 1.2, 1.3), a version first in supported_versions (TLS 1.3).
+  bool grease = false;
+  // TLSV-07 (RFC 7685): a padding extension grows the handshake message to this many bytes
+  // (at most kMaxPaddedHello); 0, or a hello already that long: none.
+  size_t pad_to = 0;
   // TLS 1.0-1.2 get supported_groups, ec_point_formats, signature_algorithms (1.2), SNI,
   // extended_master_secret and renegotiation_info; SSLv3 gets none (many SSLv3 stacks choke on
   // them). TLS_FALLBACK_SCSV is a suite: put kFallbackScsv in `suites`. TLS 1.3 gets SNI,
   // supported_groups, signature_algorithms, supported_versions and the empty key_share.
 };
 inline constexpr size_t kMaxGroupsPerHello = 32;
+inline constexpr size_t kMaxPaddedHello = 4096;
+// RFC 8701 reserves {0x0A0A, 0x1A1A, ..., 0xFAFA} in every code point registry of TLS.
+inline constexpr bool IsGrease(uint16_t v) {
+  return (v & 0x0f0f) == 0x0a0a && (v >> 12) == ((v >> 4) & 0xf);
+}
 
 // A ClientHello record (SSLv3, TLS 1.0-1.2 or TLS 1.3 format). InvalidArgument for an empty or
 // too long suite or group list, or a version outside SSLv3..TLS 1.3.

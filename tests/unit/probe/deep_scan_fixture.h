@@ -268,6 +268,38 @@ inline uint16_t U16At(const std::string& s, size_t at) {
                                static_cast<uint8_t>(s[at + 1]));
 }
 
+// Relays `fd` to the server on 127.0.0.1:`backend`, sending `in` (bytes already read from
+// `fd`) ahead, until either side closes; at most 5 s.
+inline void RelayTo(int fd, int backend, const std::string& in) {
+  int up = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(backend));
+  if (::connect(up, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(up);
+    return;
+  }
+  ::send(up, in.data(), in.size(), MSG_NOSIGNAL);
+  // Relay until either side closes; at most 5 s, every poll at most 200 ms.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < until) {
+    pollfd p[2] = {{fd, POLLIN, 0}, {up, POLLIN, 0}};
+    if (::poll(p, 2, 200) <= 0) continue;
+    bool closed = false;
+    for (int i = 0; i < 2 && !closed; ++i) {
+      if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      char buf[8192];
+      ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+      if (n <= 0 || ::send(p[1 - i].fd, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) {
+        closed = true;
+      }
+    }
+    if (closed) break;
+  }
+  ::close(up);
+}
+
 // Serves like the `openssl s_server` on `backend` (every byte relayed both ways, so full
 // handshakes complete), except for the hand-built hellos `rw` picks out: those get a canned
 // ServerHello as an old or careless server would send it. What Debian's OpenSSL 3 cannot be
@@ -305,33 +337,7 @@ inline void ServeRewriting(int fd, int backend, Rewrite rw) {
       return;
     }
   }
-  int up = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(backend));
-  if (::connect(up, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(up);
-    return;
-  }
-  ::send(up, in.data(), in.size(), MSG_NOSIGNAL);
-  // Relay until either side closes; at most 5 s, every poll at most 200 ms.
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < until) {
-    pollfd p[2] = {{fd, POLLIN, 0}, {up, POLLIN, 0}};
-    if (::poll(p, 2, 200) <= 0) continue;
-    bool closed = false;
-    for (int i = 0; i < 2 && !closed; ++i) {
-      if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      char buf[8192];
-      ssize_t n = ::read(p[i].fd, buf, sizeof buf);
-      if (n <= 0 || ::send(p[1 - i].fd, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) {
-        closed = true;
-      }
-    }
-    if (closed) break;
-  }
-  ::close(up);
+  RelayTo(fd, backend, in);
 }
 
 struct SslCtxDeleter {

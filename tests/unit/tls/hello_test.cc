@@ -265,6 +265,53 @@ TEST(HelloTest, Tls13HelloAsksForARetry) {
   EXPECT_NE(r->find(Bytes({0x00, 0x0a, 0, 4, 0, 2, 0, 0x17})), std::string::npos);
 }
 
+TEST(HelloTest, GreaseAndPadding) {
+  EXPECT_TRUE(IsGrease(0x0A0A));
+  EXPECT_TRUE(IsGrease(0xFAFA));
+  EXPECT_FALSE(IsGrease(0x0A1A));
+  EXPECT_FALSE(IsGrease(0x1301));
+  for (uint16_t version : {kTls12, kTls13}) {
+    HelloSpec spec;
+    spec.version = version;
+    spec.suites = {version == kTls13 ? uint16_t{0x1301} : uint16_t{0xC02F}};
+    Result<std::string> plain = BuildClientHello(spec);
+    ASSERT_TRUE(plain.ok());
+    spec.grease = true;
+    Result<std::string> g = BuildClientHello(spec);
+    ASSERT_TRUE(g.ok()) << g.status().ToString();
+    // A GREASE suite first, then ours.
+    EXPECT_EQ(g->substr(44, 6), Bytes({0, 4, 0x0A, 0x0A, spec.suites[0] >> 8, spec.suites[0] & 0xff}));
+    EXPECT_NE(g->find(Bytes({0x1A, 0x1A, 0, 0})), std::string::npos);     // empty extension
+    EXPECT_NE(g->find(Bytes({0x2A, 0x2A, 0, 1, 0})), std::string::npos);  // one-byte extension
+    EXPECT_NE(g->find(Bytes({0x3A, 0x3A, 0x00, 0x1d})), std::string::npos);  // group, then x25519
+    EXPECT_NE(g->find(Bytes({0x4A, 0x4A, 0x04, 0x03})), std::string::npos);  // signature algorithm
+    if (version == kTls13) {
+      EXPECT_NE(g->find(Bytes({0x00, 0x2b, 0, 5, 4, 0x5A, 0x5A, 3, 4})), std::string::npos);
+    }
+    // Lengths stay consistent: record = 5 + handshake, handshake = 4 + body.
+    const size_t record_len = (static_cast<uint8_t>((*g)[3]) << 8) | static_cast<uint8_t>((*g)[4]);
+    EXPECT_EQ(record_len + 5, g->size());
+    EXPECT_GT(g->size(), plain->size());
+
+    spec.pad_to = 400;
+    Result<std::string> padded = BuildClientHello(spec);
+    ASSERT_TRUE(padded.ok());
+    EXPECT_EQ(padded->size(), 5u + 400u);  // the handshake message is exactly 400 bytes
+    EXPECT_EQ(static_cast<uint8_t>((*padded)[6]) * 65536 +
+                  static_cast<uint8_t>((*padded)[7]) * 256 + static_cast<uint8_t>((*padded)[8]),
+              396);  // hello body length (24 bits)
+    EXPECT_NE(padded->find(Bytes({0x00, 0x15})), std::string::npos);
+    spec.pad_to = 10;  // already longer: no padding
+    Result<std::string> short_pad = BuildClientHello(spec);
+    ASSERT_TRUE(short_pad.ok());
+    EXPECT_EQ(*short_pad, *g);
+  }
+  HelloSpec bad;
+  bad.suites = {0xC02F};
+  bad.pad_to = kMaxPaddedHello + 1;
+  EXPECT_FALSE(BuildClientHello(bad).ok());
+}
+
 TEST(HelloTest, ServerHelloExtensions) {
   const std::string reneg = Ext(0xff01, Bytes({0}));
   const std::string ems = Ext(0x0017, "");
