@@ -145,9 +145,9 @@ struct ServerFlight {
     kAlert,       // an alert record before ServerHelloDone: alert_level, alert_description
   };
   Kind kind = Kind::kIncomplete;
-  ServerReply hello;      // the ServerHello (kDone)
-  size_t messages = 0;    // handshake messages read, ServerHelloDone included (kDone)
-  size_t consumed = 0;    // bytes up to the end of the record that ends ServerHelloDone (kDone)
+  ServerReply hello;    // the ServerHello (kDone)
+  size_t messages = 0;  // handshake messages read, ServerHelloDone included (kDone)
+  size_t consumed = 0;  // bytes up to the end of the record that ends ServerHelloDone (kDone)
   uint8_t alert_level = 0;
   uint8_t alert_description = 0;
 };

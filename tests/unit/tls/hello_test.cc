@@ -365,7 +365,8 @@ std::string HandshakeRecord(const std::string& messages) {
 }
 
 std::string Message(int type, const std::string& body) {
-  return Bytes({type, static_cast<int>(body.size() >> 16), static_cast<int>((body.size() >> 8) & 0xff),
+  return Bytes({type, static_cast<int>(body.size() >> 16),
+                static_cast<int>((body.size() >> 8) & 0xff),
                 static_cast<int>(body.size() & 0xff)}) +
          body;
 }
@@ -490,7 +491,8 @@ TEST(HelloTest, ParseServerFlight) {
   {
     // One record per message, and the Certificate split over two records.
     const std::string flight = HandshakeRecord(hello) + HandshakeRecord(kCertificate.substr(0, 5)) +
-                               HandshakeRecord(kCertificate.substr(5)) + HandshakeRecord(kHelloDone);
+                               HandshakeRecord(kCertificate.substr(5)) +
+                               HandshakeRecord(kHelloDone);
     Result<ServerFlight> f = ParseServerFlight(flight);
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     EXPECT_EQ(f->kind, ServerFlight::Kind::kDone);
