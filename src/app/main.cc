@@ -139,6 +139,8 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
     }
     scan["accepted_weak"] = weak;
     if (sc.command_injection) scan["command_injection"] = *sc.command_injection;
+    if (sc.heartbleed) scan["heartbleed"] = *sc.heartbleed;
+    if (sc.ccs_injection) scan["ccs_injection"] = *sc.ccs_injection;
     if (sc.dhe) {
       scan["dhe"] = {{"version", sc.dhe->version},
                      {"suite", sc.dhe->suite},
