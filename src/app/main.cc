@@ -145,6 +145,8 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
       scan["min_cipher_bits"] = w->bits;
       scan["weakest_cipher"] = {{"version", w->version}, {"cipher", w->suite}};
     }
+    if (sc.heartbleed) scan["heartbleed"] = *sc.heartbleed;
+    if (sc.ccs_injection) scan["ccs_injection"] = *sc.ccs_injection;
     if (sc.dhe) {
       scan["dhe"] = {{"version", sc.dhe->version},
                      {"suite", sc.dhe->suite},

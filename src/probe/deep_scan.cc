@@ -61,7 +61,9 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanCbcSuitesCheck,
                                      kScanBeastCheck,
                                      kScanPoodleCheck,
-                                     kScanHelloRobustnessCheck};
+                                     kScanHelloRobustnessCheck,
+                                     kScanHeartbleedCheck,
+                                     kScanCcsInjectionCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
@@ -77,6 +79,18 @@ constexpr int kMaxRenegotiations = 11;
 constexpr size_t kRobustHelloBytes = 400;
 // Lines read while waiting for the STARTTLS go-ahead of the injection probe.
 constexpr int kMaxGoAheadLines = 50;
+// TLSF-07: the heartbeat request claims 16 KB of payload and carries 16 bytes (testssl.sh claims
+// the same); a patched server drops it silently (RFC 6520 §4), a vulnerable one copies 16 KB of
+// its memory into the response.
+constexpr uint16_t kHeartbleedClaim = 0x4000;
+constexpr std::string_view kHeartbleedPayload = "mailsec-hb-probe";
+// Reads of the server's first flight (each at least one byte; the deadline bounds them too).
+constexpr int kMaxFlightReads = 1024;
+// TLSF-08 alerts (RFC 5246 §7.2.2): a vulnerable server took the early ChangeCipherSpec and
+// fails to decrypt the next record; a patched one calls it unexpected.
+constexpr uint8_t kAlertUnexpectedMessage = 10;
+constexpr uint8_t kAlertBadRecordMac = 20;
+constexpr uint8_t kAlertDecryptionFailed = 21;
 
 using internal::MakeDialogue;
 
@@ -308,6 +322,8 @@ class Scanner {
     if (!stopped_) co_await KeyExchangeHash();
     if (!stopped_) co_await EarlyData();
     if (!stopped_) co_await ClientRenegotiation();
+    if (!stopped_) co_await Heartbleed();
+    if (!stopped_) co_await CcsInjection();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
   }
@@ -1309,6 +1325,294 @@ class Scanner {
     Closed(&c);
   }
 
+  // The first of `versions` (newest first) the server accepted; 0: none.
+  uint16_t BestAccepted(std::initializer_list<uint16_t> versions) const {
+    for (uint16_t v : versions) {
+      if (VersionAccepted(v)) return v;
+    }
+    return 0;
+  }
+
+  // A hand-built hello's answer read up to ServerHelloDone (TLSF-07/08 go on from there).
+  struct FlightResult {
+    bool ok = false;
+    std::string why;  // when not ok, printable
+    tls::ServerFlight flight;
+    std::string rest;  // bytes after the flight (a server sends none before we speak)
+  };
+
+  // Sends a hello for `version` with the common suites (and the heartbeat extension) on an open
+  // connection and reads the server's first flight. Not ok: an alert, a close, no flight in
+  // time, an answer that is not a TLS flight, another version chosen.
+  asio::awaitable<FlightResult> FirstFlight(Conn* c, uint16_t version, bool heartbeat) {
+    FlightResult out;
+    tls::HelloSpec spec;
+    spec.version = version;
+    spec.suites.assign(tls::CommonSuites().begin(), tls::CommonSuites().end());
+    if (!target_.host_is_ip) spec.sni = target_.host;
+    spec.random = RandomBytes();
+    spec.offer_heartbeat = heartbeat;
+    Result<std::string> hello = tls::BuildClientHello(spec);
+    if (!hello.ok()) {
+      out.why = hello.status().message();
+      co_return out;
+    }
+    const net::Deadline deadline = Phase(*c, o_.probe.phases.handshake);
+    Status w = co_await c->tcp->WriteAll(*hello, deadline);
+    if (!w.ok()) {
+      out.why = "write: " + w.message();
+      co_return out;
+    }
+    std::string got;
+    char buf[4096];
+    for (int i = 0; i < kMaxFlightReads; ++i) {
+      Result<tls::ServerFlight> f = tls::ParseServerFlight(got);
+      if (!f.ok()) {
+        out.why = "the answer is not a TLS flight: " + f.status().message();
+        co_return out;
+      }
+      if (f->kind == tls::ServerFlight::Kind::kAlert) {
+        out.why = "alert " + std::to_string(f->alert_description) + " to the hello";
+        co_return out;
+      }
+      if (f->kind == tls::ServerFlight::Kind::kDone) {
+        if (f->hello.NegotiatedVersion() != version) {
+          out.why = "ServerHello of " + tls::VersionName(f->hello.NegotiatedVersion());
+          co_return out;
+        }
+        out.ok = true;
+        out.flight = *f;
+        out.rest = got.substr(f->consumed);
+        co_return out;
+      }
+      // ParseServerFlight refuses kMaxServerFlightBytes without a decision: room stays > 0.
+      const size_t room = tls::kMaxServerFlightBytes - got.size();
+      Result<size_t> n =
+          co_await c->tcp->ReadSome(std::span<char>(buf, std::min(sizeof buf, room)), deadline);
+      if (!n.ok()) {
+        out.why = n.status().code() == Status::Code::kTimeout
+                      ? std::string("no ServerHelloDone in time")
+                      : n.status().message();
+        co_return out;
+      }
+      if (*n == 0) {
+        out.why = "closed before ServerHelloDone";
+        co_return out;
+      }
+      got.append(buf, *n);
+    }
+    out.why = "the flight came in too many pieces";
+    co_return out;
+  }
+
+  // What the server sent back to a probe record within vuln_wait.
+  struct Answer {
+    enum class Kind : uint8_t { kRecord, kClosed, kSilent, kNotTls } kind = Kind::kSilent;
+    tls::RecordHead head;  // kRecord
+    std::string why;       // kNotTls, printable
+  };
+
+  // Reads no more than the first record's head (and an alert's two bytes): whatever else the
+  // server sends, a heartbeat response full of its memory above all, is never read.
+  asio::awaitable<Answer> ReadAnswer(Conn* c, std::string rest) {
+    const net::Deadline until =
+        std::min(Phase(*c, o_.probe.phases.handshake), Steady::now() + o_.vuln_wait);
+    Answer out;
+    std::string got = rest.substr(0, 7);
+    char buf[7];
+    for (int i = 0; i < 8; ++i) {  // each read brings at least one of at most 7 bytes
+      Result<tls::RecordHead> head = tls::ParseRecordHead(got);
+      if (!head.ok()) {
+        out.kind = Answer::Kind::kNotTls;
+        out.why = head.status().message();
+        co_return out;
+      }
+      if (head->complete) {
+        out.kind = Answer::Kind::kRecord;
+        out.head = *head;
+        co_return out;
+      }
+      Result<size_t> n = co_await c->tcp->ReadSome(std::span<char>(buf, 7 - got.size()), until);
+      if (!n.ok()) {
+        out.kind = n.status().code() == Status::Code::kTimeout ? Answer::Kind::kSilent
+                                                               : Answer::Kind::kClosed;
+        co_return out;
+      }
+      if (*n == 0) {
+        out.kind = Answer::Kind::kClosed;
+        co_return out;
+      }
+      got.append(buf, *n);
+    }
+    co_return out;
+  }
+
+  std::string WaitText() const { return std::to_string(o_.vuln_wait.count()) + " ms"; }
+
+  // TLSF-07 (CVE-2014-0160), as testssl.sh's run_heartbleed: a hello on the best of TLS
+  // 1.2/1.1/1.0 offering the heartbeat extension; without it echoed, nothing to attack. Else,
+  // after ServerHelloDone, one plaintext heartbeat request claiming kHeartbleedClaim bytes while
+  // carrying 16: a heartbeat response longer than the request can only hold the server's memory.
+  asio::awaitable<void> Heartbleed() {
+    const uint16_t v = BestAccepted({tls::kTls12, tls::kTls11, tls::kTls10});
+    if (v == 0) co_return;  // TLS 1.3 or SSLv3 only: no heartbeat extension to offer
+    const std::string name = tls::VersionName(v);
+    Conn c;
+    if (!co_await Open(&c, true)) co_return;
+    FlightResult f = co_await FirstFlight(&c, v, /*heartbeat=*/true);
+    if (!f.ok) {
+      Note("heartbleed probe (" + name + "): " + f.why);
+      Closed(&c);
+      co_return;
+    }
+    if (!f.flight.hello.heartbeat) {
+      r_->heartbleed = false;
+      r_->heartbleed_detail = "no heartbeat extension (" + name + ")";
+      Closed(&c);
+      co_return;
+    }
+    const std::string request = tls::BuildHeartbeatRequest(v, kHeartbleedClaim, kHeartbleedPayload);
+    Status w = co_await c.tcp->WriteAll(request, Phase(c, o_.probe.phases.handshake));
+    if (!w.ok()) {
+      Note("heartbleed probe (" + name + "): heartbeat request: " + w.message());
+      Closed(&c);
+      co_return;
+    }
+    Answer a = co_await ReadAnswer(&c, std::move(f.rest));
+    Closed(&c);
+    DecideHeartbleed(a, request.size() - 5, name);
+  }
+
+  void DecideHeartbleed(const Answer& a, size_t sent, const std::string& name) {
+    const std::string at = " (" + name + ")";
+    switch (a.kind) {
+      case Answer::Kind::kNotTls:
+        Note("heartbleed probe" + at + ": the answer is not TLS: " + a.why);
+        return;
+      case Answer::Kind::kClosed:
+        r_->heartbleed = false;
+        r_->heartbleed_detail = "heartbeat extension, the bad request closed the connection" + at;
+        return;
+      case Answer::Kind::kSilent:
+        r_->heartbleed = false;
+        r_->heartbleed_detail =
+            "heartbeat extension, the bad request got no answer within " + WaitText() + at;
+        return;
+      case Answer::Kind::kRecord:
+        break;
+    }
+    const tls::RecordHead& h = a.head;
+    if (h.type == tls::kContentHeartbeat && h.length > sent) {
+      r_->heartbleed = true;
+      r_->heartbleed_detail = "a heartbeat response of " + std::to_string(h.length) +
+                              " bytes to a request of " + std::to_string(sent) +
+                              " bytes: the server reads past the request (memory disclosure)" + at;
+      return;
+    }
+    r_->heartbleed = false;
+    if (h.type == tls::kContentAlert) {
+      r_->heartbleed_detail = "heartbeat extension, the bad request got alert " +
+                              std::to_string(h.alert_description) + at;
+    } else if (h.type == tls::kContentHeartbeat) {
+      r_->heartbleed_detail = "heartbeat extension, a response no longer than the request" + at;
+    } else {
+      r_->heartbleed_detail = "heartbeat extension, the bad request got record type " +
+                              std::to_string(h.type) + ", no heartbeat response" + at;
+    }
+  }
+
+  // TLSF-08 (CVE-2014-0224), as testssl.sh's run_ccs_injection: after the server's first flight
+  // on the best of TLS 1.2 ... SSLv3, a ChangeCipherSpec before any key exchange. A patched
+  // server answers with an alert or closes. A vulnerable one takes it silently and switches to
+  // keys made from an empty master secret: a second ChangeCipherSpec then fails to decrypt
+  // (decryption_failed, bad_record_mac).
+  asio::awaitable<void> CcsInjection() {
+    const uint16_t v = BestAccepted({tls::kTls12, tls::kTls11, tls::kTls10, tls::kSsl3});
+    if (v == 0) co_return;
+    const std::string name = tls::VersionName(v);
+    Conn c;
+    if (!co_await Open(&c, true)) co_return;
+    FlightResult f = co_await FirstFlight(&c, v, /*heartbeat=*/false);
+    if (!f.ok) {
+      Note("CCS injection probe (" + name + "): " + f.why);
+      Closed(&c);
+      co_return;
+    }
+    const std::string ccs = tls::BuildChangeCipherSpec(v);
+    Status w = co_await c.tcp->WriteAll(ccs, Phase(c, o_.probe.phases.handshake));
+    if (!w.ok()) {
+      Note("CCS injection probe (" + name + "): ChangeCipherSpec: " + w.message());
+      Closed(&c);
+      co_return;
+    }
+    Answer first = co_await ReadAnswer(&c, std::move(f.rest));
+    if (first.kind != Answer::Kind::kSilent) {
+      Closed(&c);
+      DecideFirstCcs(first, name);
+      co_return;
+    }
+    // Taken in silence: the second one tells (testssl.sh decides on its answer alone).
+    w = co_await c.tcp->WriteAll(ccs, Phase(c, o_.probe.phases.handshake));
+    Answer second;
+    second.kind = Answer::Kind::kClosed;  // a write refused: the server hung up
+    if (w.ok()) second = co_await ReadAnswer(&c, std::string());
+    Closed(&c);
+    DecideSecondCcs(second, name);
+  }
+
+  // The answer to the first early ChangeCipherSpec: an alert or a close refuses it.
+  void DecideFirstCcs(const Answer& a, const std::string& name) {
+    const std::string at = " (" + name + ")";
+    if (a.kind == Answer::Kind::kClosed) {
+      r_->ccs_injection = false;
+      r_->ccs_injection_detail = "the early ChangeCipherSpec closed the connection" + at;
+    } else if (a.kind == Answer::Kind::kRecord && a.head.type == tls::kContentAlert) {
+      r_->ccs_injection = false;
+      r_->ccs_injection_detail =
+          "the early ChangeCipherSpec got alert " + std::to_string(a.head.alert_description) + at;
+    } else {
+      Note("CCS injection probe" + at + ": the answer to the early ChangeCipherSpec is " +
+           (a.kind == Answer::Kind::kNotTls ? "not TLS: " + a.why
+                                            : "record type " + std::to_string(a.head.type)));
+    }
+  }
+
+  // testssl.sh's rule on the answer to the second: nothing or a close, unexpected_message or
+  // handshake_failure: not vulnerable; decryption_failed, bad_record_mac or any other alert:
+  // vulnerable (the server took the first).
+  void DecideSecondCcs(const Answer& a, const std::string& name) {
+    const std::string at = " (" + name + ")";
+    if (a.kind == Answer::Kind::kClosed || a.kind == Answer::Kind::kSilent) {
+      r_->ccs_injection = false;
+      r_->ccs_injection_detail =
+          std::string(a.kind == Answer::Kind::kClosed ? "closed"
+                                                      : "no answer within " + WaitText()) +
+          " after two early ChangeCipherSpec records" + at;
+      return;
+    }
+    if (a.kind == Answer::Kind::kNotTls || a.head.type != tls::kContentAlert) {
+      Note("CCS injection probe" + at + ": the answer to the second ChangeCipherSpec is " +
+           (a.kind == Answer::Kind::kNotTls ? "not TLS: " + a.why
+                                            : "record type " + std::to_string(a.head.type)));
+      return;
+    }
+    const uint8_t d = a.head.alert_description;
+    const std::string alert = "alert " + std::to_string(d);
+    if (d == kAlertUnexpectedMessage || d == tls::kAlertHandshakeFailure) {
+      r_->ccs_injection = false;
+      r_->ccs_injection_detail = "the second early ChangeCipherSpec got " + alert + at;
+      return;
+    }
+    r_->ccs_injection = true;
+    r_->ccs_injection_detail =
+        std::string(d == kAlertDecryptionFailed || d == kAlertBadRecordMac ? "" : "likely: ") +
+        "the early ChangeCipherSpec was taken: the next one got " + alert +
+        (d == kAlertDecryptionFailed ? " (decryption_failed)"
+         : d == kAlertBadRecordMac   ? " (bad_record_mac)"
+                                     : "") +
+        at;
+  }
+
   static std::string SuiteName(uint16_t id) {
     const tls::CipherSuite* s = tls::FindCipherSuite(id);
     return s != nullptr ? std::string(s->openssl) : tls::VersionName(id);
@@ -1968,6 +2272,15 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
                      "allowed without a limit: " + std::to_string(n) +
                          " client-initiated renegotiations completed (a denial-of-service lever)"});
     }
+  }
+  // TLSF-07, TLSF-08: no series when the probe could not run.
+  if (r.heartbleed.has_value()) {
+    out.push_back({kScanHeartbleedCheck, *r.heartbleed ? Verdict::kFail : Verdict::kPass,
+                   r.heartbleed_detail});
+  }
+  if (r.ccs_injection.has_value()) {
+    out.push_back({kScanCcsInjectionCheck, *r.ccs_injection ? Verdict::kFail : Verdict::kPass,
+                   r.ccs_injection_detail});
   }
   // STRIP-04
   if (config::ServiceTlsMode(target.service) == config::TlsMode::kStartTls) {

@@ -141,10 +141,15 @@ constexpr uint32_t kSsl2Kinds[] = {
     0x0700C0,  // SSL_CK_DES_192_EDE3_CBC_WITH_MD5
 };
 
-constexpr uint8_t kContentAlert = 21;
-constexpr uint8_t kContentHandshake = 22;
 constexpr uint8_t kHandshakeServerHello = 2;
+constexpr uint8_t kHandshakeServerHelloDone = 14;
+// The largest record a server may send (RFC 5246 §6.2.3: 2^14 plus expansion), and the most
+// payload bytes a heartbeat request of ours carries.
+constexpr size_t kMaxRecordLength = (1 << 14) + 2048;
+constexpr size_t kMaxHeartbeatPayload = 64;
+constexpr uint8_t kHeartbeatRequest = 1;
 
+constexpr uint16_t kExtHeartbeat = 0x000f;
 constexpr uint16_t kExtExtendedMasterSecret = 0x0017;
 constexpr uint16_t kExtSupportedVersions = 0x002b;
 constexpr uint16_t kExtKeyShare = 0x0033;
@@ -199,6 +204,14 @@ Status ParseServerHelloBody(std::string_view body, ServerReply* reply) {
         uint8_t n = 0;  // renegotiated_connection<0..255>
         if (!e.U8(&n) || e.left() != n) return Status::Malformed("bad renegotiation_info");
         reply->renegotiation_info = true;
+        break;
+      }
+      case kExtHeartbeat: {
+        uint8_t mode = 0;  // peer_allowed_to_send (1) or peer_not_allowed_to_send (2)
+        if (!e.U8(&mode) || e.left() != 0 || (mode != 1 && mode != 2)) {
+          return Status::Malformed("bad heartbeat extension");
+        }
+        reply->heartbeat = true;
         break;
       }
       case kExtExtendedMasterSecret:
@@ -361,6 +374,9 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
       PutExtension(&ext, kExtExtendedMasterSecret, std::string());        // RFC 7627: empty
       PutExtension(&ext, kExtRenegotiationInfo, std::string("\x00", 1));  // initial: empty
     }
+    if (!tls13 && spec.offer_heartbeat) {
+      PutExtension(&ext, kExtHeartbeat, std::string("\x01", 1));  // peer_allowed_to_send
+    }
     if (spec.grease) PutExtension(&ext, kGreaseExtLast, std::string("\x00", 1));
     // The handshake message is 4 + body + 2 + ext bytes; the padding extension adds 4 + n.
     const size_t so_far = 4 + body.size() + 2 + ext.size();
@@ -457,7 +473,7 @@ Result<ServerReply> ParseServerReply(std::string_view bytes) {
     }
     if (!c.U16(&version) || !c.U16(&length)) break;
     if ((version >> 8) != 3) return Status::Malformed("not a TLS record version");
-    if (length == 0 || length > (1 << 14) + 2048) {
+    if (length == 0 || length > kMaxRecordLength) {
       return Status::Malformed("bad TLS record length " + std::to_string(length));
     }
     std::string_view fragment;
@@ -516,6 +532,130 @@ Result<ServerReply> ParseServerReply(std::string_view bytes) {
   if (!parsed.ok()) return parsed;
   reply.kind = ServerReply::Kind::kServerHello;
   return reply;
+}
+
+namespace {
+
+// The whole handshake messages in hs[*at..]: the first must be a ServerHello below TLS 1.3, the
+// flight ends with an empty ServerHelloDone that ends hs too. *done when it did.
+Status ReadFlightMessages(std::string_view hs, size_t* at, ServerFlight* flight, bool* done) {
+  while (hs.size() - *at >= 4) {
+    Cursor m(hs.substr(*at));
+    uint8_t type = 0, l1 = 0;
+    uint16_t l2 = 0;
+    if (!m.U8(&type) || !m.U8(&l1) || !m.U16(&l2)) break;
+    const size_t len = (size_t{l1} << 16) | l2;
+    if (len > kMaxServerFlightBytes) return Status::Malformed("handshake message too long");
+    std::string_view body;
+    if (!m.Bytes(len, &body)) break;  // the rest is in a later record
+    if (++flight->messages > kMaxServerFlightMessages) {
+      return Status::Malformed("more than " + std::to_string(kMaxServerFlightMessages) +
+                               " handshake messages before ServerHelloDone");
+    }
+    *at += 4 + len;
+    if (flight->messages == 1) {
+      if (type != kHandshakeServerHello) {
+        return Status::Malformed("first handshake message is type " + std::to_string(type) +
+                                 ", not ServerHello");
+      }
+      if (len < 2 + 32 + 1 + 2 + 1) return Status::Malformed("ServerHello too short");
+      Status parsed = ParseServerHelloBody(body, &flight->hello);
+      if (!parsed.ok()) return parsed;
+      flight->hello.kind = ServerReply::Kind::kServerHello;
+      if (flight->hello.NegotiatedVersion() >= kTls13 || flight->hello.hello_retry_request) {
+        return Status::Malformed("a TLS 1.3 ServerHello: the rest of the flight is encrypted");
+      }
+    } else if (type == kHandshakeServerHello) {
+      return Status::Malformed("a second ServerHello");
+    } else if (type == kHandshakeServerHelloDone) {
+      if (len != 0) return Status::Malformed("ServerHelloDone is not empty");
+      if (*at != hs.size()) return Status::Malformed("handshake bytes after ServerHelloDone");
+      *done = true;
+      return Status::Ok();
+    }
+    // Certificate, CertificateStatus, ServerKeyExchange, CertificateRequest: not ours to judge.
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ServerFlight> ParseServerFlight(std::string_view bytes) {
+  const bool capped = bytes.size() >= kMaxServerFlightBytes;
+  if (capped) bytes = bytes.substr(0, kMaxServerFlightBytes);
+  ServerFlight flight;
+  std::string hs;  // the handshake bytes of the records so far
+  size_t at = 0;   // where the next handshake message starts in hs
+  size_t pos = 0;  // where the next record starts in bytes
+  while (pos < bytes.size()) {
+    Result<RecordHead> head = ParseRecordHead(bytes.substr(pos));
+    if (!head.ok()) return head.status();
+    if (!head->complete) break;
+    if (head->type == kContentAlert) {
+      flight.kind = ServerFlight::Kind::kAlert;
+      flight.alert_level = head->alert_level;
+      flight.alert_description = head->alert_description;
+      return flight;
+    }
+    if (head->type != kContentHandshake) {
+      return Status::Malformed("record type " + std::to_string(head->type) +
+                               " before ServerHelloDone");
+    }
+    if (bytes.size() - pos - 5 < head->length) break;  // the record's body is still coming
+    hs.append(bytes.substr(pos + 5, head->length));
+    pos += 5 + head->length;
+    bool done = false;
+    Status s = ReadFlightMessages(hs, &at, &flight, &done);
+    if (!s.ok()) return s;
+    if (done) {
+      flight.kind = ServerFlight::Kind::kDone;
+      flight.consumed = pos;
+      return flight;
+    }
+  }
+  if (capped) return Status::Malformed("no ServerHelloDone within the size limit");
+  return flight;
+}
+
+std::string BuildHeartbeatRequest(uint16_t version, uint16_t claimed_length,
+                                  std::string_view payload) {
+  payload = payload.substr(0, kMaxHeartbeatPayload);
+  std::string record;
+  Put8(&record, kContentHeartbeat);
+  Put16(&record, version);
+  Put16(&record, static_cast<unsigned>(1 + 2 + payload.size()));
+  Put8(&record, kHeartbeatRequest);
+  Put16(&record, claimed_length);
+  record.append(payload);
+  return record;
+}
+
+std::string BuildChangeCipherSpec(uint16_t version) {
+  std::string record;
+  Put8(&record, kContentChangeCipherSpec);
+  Put16(&record, version);
+  Put16(&record, 1);
+  Put8(&record, 1);  // change_cipher_spec (RFC 5246 §7.1)
+  return record;
+}
+
+Result<RecordHead> ParseRecordHead(std::string_view bytes) {
+  RecordHead head;
+  Cursor c(bytes);
+  if (!c.U8(&head.type) || !c.U16(&head.version) || !c.U16(&head.length)) return head;
+  if (head.type < kContentChangeCipherSpec || head.type > kContentHeartbeat) {
+    return Status::Malformed("not a TLS record (type " + std::to_string(head.type) + ")");
+  }
+  if ((head.version >> 8) != 3) return Status::Malformed("not a TLS record version");
+  if (head.length == 0 || head.length > kMaxRecordLength) {
+    return Status::Malformed("bad TLS record length " + std::to_string(head.length));
+  }
+  if (head.type == kContentAlert) {
+    if (head.length < 2) return Status::Malformed("alert record too short");
+    if (!c.U8(&head.alert_level) || !c.U8(&head.alert_description)) return head;
+  }
+  head.complete = true;
+  return head;
 }
 
 }  // namespace mailsec::tls

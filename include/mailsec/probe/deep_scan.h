@@ -3,8 +3,9 @@
 // version accepts (CIPH-01, CIPH-03) and in whose order (CIPH-05), which key-exchange groups
 // (CIPH-06, CIPH-07), whether it honours
 // TLS_FALLBACK_SCSV, compresses, supports secure renegotiation and the extended master secret,
-// whether it accepts weak cipher suites, and whether a STARTTLS service executes plaintext
-// pipelined behind STARTTLS inside TLS (command injection, CVE-2011-0411).
+// whether it accepts weak cipher suites, whether it is open to Heartbleed or CCS injection
+// (hand-built handshakes that are never completed), and whether a STARTTLS service executes
+// plaintext pipelined behind STARTTLS inside TLS (command injection, CVE-2011-0411).
 //
 // Every test is a fresh connection (after the service's STARTTLS dialogue where it has one). The
 // connections to the address are strictly sequential, `pause` apart, at most `max_handshakes` per
@@ -64,6 +65,8 @@ inline constexpr std::string_view kScanKexHashCheck = "tls_kex_hash";           
 inline constexpr std::string_view kScanEarlyDataCheck = "tls_early_data";            // TLSF-05
 inline constexpr std::string_view kScanClientRenegotiationCheck =
     "tls_client_renegotiation";                                                         // TLSF-03
+inline constexpr std::string_view kScanHeartbleedCheck = "tls_heartbleed";              // TLSF-07
+inline constexpr std::string_view kScanCcsInjectionCheck = "tls_ccs_injection";         // TLSF-08
 inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";       // TX-10
 inline constexpr std::string_view kScanPlaintextMailCheck = "plaintext_mail_accepted";  // TX-02
 inline constexpr std::string_view kScanOpenRelayCheck = "open_relay";                   // TX-13
@@ -88,6 +91,10 @@ struct ScanOptions {
   // How long to listen inside TLS for the answer to the injected command: an answer is already
   // on its way when the handshake completes, so a short wait suffices.
   std::chrono::milliseconds injection_wait{2'000};
+  // TLSF-07/08: how long to wait for the answer to the heartbeat request and to each early
+  // ChangeCipherSpec (at most the handshake phase): a server answers such a record at once, and
+  // silence counts as not vulnerable (testssl.sh's rule).
+  std::chrono::milliseconds vuln_wait{2'000};
   // Weak suites named per scan at most (accepted_weak).
   size_t max_weak_reported = 16;
   // TX-10: the port of the implicit-TLS sibling to try for submission, imap and pop3 targets.

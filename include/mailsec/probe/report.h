@@ -153,6 +153,17 @@ struct ScanReport {
   // TLSF-03: client-initiated renegotiations the server completed on one TLS 1.2 connection (at
   // most 11 tried, the first refusal ends it); nullopt: not tried or the first handshake failed.
   std::optional<int> client_renegotiations;
+  // TLSF-07 (CVE-2014-0160), on the best of TLS 1.2/1.1/1.0 accepted: a hello offering the
+  // heartbeat extension, then one heartbeat request claiming more payload than it carries.
+  // true: a heartbeat response longer than the request came back (the bytes are dropped
+  // unread); false: no heartbeat extension, or no such response; nullopt: not tested.
+  std::optional<bool> heartbleed;
+  std::string heartbleed_detail;  // why, printable; never any of the server's bytes
+  // TLSF-08 (CVE-2014-0224), on the best of TLS 1.2 ... SSLv3 accepted: ChangeCipherSpec
+  // records before any key exchange. true: the server took one (decryption_failed or
+  // bad_record_mac after the second); false: refused; nullopt: not tested.
+  std::optional<bool> ccs_injection;
+  std::string ccs_injection_detail;  // why, printable
   // STARTTLS services only; nullopt: not tested.
   std::optional<bool> command_injection;
   // TX-10, submission/imap/pop3 on their default ports: the implicit-TLS sibling (465, 993, 995)

@@ -77,6 +77,9 @@ struct HelloSpec {
   std::array<uint8_t, 32> random{};
   // Compression methods DEFLATE then null (TLSF-01); otherwise null only.
   bool offer_deflate = false;
+  // TLS 1.0-1.2: the heartbeat extension (RFC 6520, 0x000f) in mode peer_allowed_to_send, for
+  // the Heartbleed probe (TLSF-07). Ignored for SSLv3 and TLS 1.3.
+  bool offer_heartbeat = false;
   // supported_groups, at most kMaxGroupsPerHello; empty: x25519, secp256r1, secp384r1,
   // secp521r1 (and for TLS 1.3 also x448 and ffdhe2048..ffdhe8192).
   std::vector<uint16_t> groups;
@@ -127,6 +130,7 @@ struct ServerReply {
   bool extended_master_secret = false;     // extension 0x0017 (RFC 7627 §5.1)
   uint16_t selected_version = 0;           // supported_versions 0x002b (RFC 8446); 0: absent
   uint16_t key_share_group = 0;            // key_share 0x0033: the server's (or HRR's) group
+  bool heartbeat = false;                  // heartbeat 0x000f echoed (RFC 6520 §2)
   // The version the server chose: supported_versions when present, else server_version.
   uint16_t NegotiatedVersion() const { return selected_version != 0 ? selected_version : version; }
 };
@@ -138,5 +142,67 @@ struct ServerReply {
 // kMaxServerReplyBytes without a decision is Malformed too. A ServerHello is decided only once
 // the whole message is in.
 [[nodiscard]] Result<ServerReply> ParseServerReply(std::string_view bytes);
+
+// The whole first flight of a TLS 1.0-1.2 (or SSLv3) server: ServerHello, Certificate, ...,
+// ServerHelloDone. A certificate chain rarely passes 20 KB; testssl.sh reads 32 KB.
+inline constexpr size_t kMaxServerFlightBytes = 64 * 1024;
+// Handshake messages in that flight: ServerHello, Certificate, CertificateStatus,
+// ServerKeyExchange, CertificateRequest, ServerHelloDone are six; more is not a server we know.
+inline constexpr size_t kMaxServerFlightMessages = 12;
+
+struct ServerFlight {
+  enum class Kind : uint8_t {
+    kIncomplete,  // a valid start; read more bytes and parse again
+    kDone,        // ServerHello ... ServerHelloDone: hello, messages, consumed
+    kAlert,       // an alert record before ServerHelloDone: alert_level, alert_description
+  };
+  Kind kind = Kind::kIncomplete;
+  ServerReply hello;    // the ServerHello (kDone)
+  size_t messages = 0;  // handshake messages read, ServerHelloDone included (kDone)
+  size_t consumed = 0;  // bytes up to the end of the record that ends ServerHelloDone (kDone)
+  uint8_t alert_level = 0;
+  uint8_t alert_description = 0;
+};
+
+// Reads a server's first flight record by record for the probes that go past the ServerHello
+// (TLSF-07, TLSF-08). Malformed: a record that is not handshake or alert, breaks the format or is
+// longer than 2^14 + 2048; a first message that is not a TLS 1.0-1.2/SSLv3 ServerHello (a TLS 1.3
+// one encrypts the rest); a ServerHelloDone that is not empty or is followed by more handshake
+// bytes; more than kMaxServerFlightMessages messages, or more than kMaxServerFlightBytes
+// without a ServerHelloDone. Bytes after the record that ends ServerHelloDone are not looked at.
+[[nodiscard]] Result<ServerFlight> ParseServerFlight(std::string_view bytes);
+
+// Record content types (RFC 5246 §6.2.1, RFC 6520 §2).
+inline constexpr uint8_t kContentChangeCipherSpec = 20;
+inline constexpr uint8_t kContentAlert = 21;
+inline constexpr uint8_t kContentHandshake = 22;
+inline constexpr uint8_t kContentApplicationData = 23;
+inline constexpr uint8_t kContentHeartbeat = 24;
+
+// A HeartbeatMessage request record (RFC 6520 §4) on record version `version` whose
+// payload_length field says `claimed_length` while it carries only `payload` (and no padding): a
+// server that answers with more than it got reads past our record (Heartbleed, CVE-2014-0160).
+// At most 64 payload bytes are sent (the rest of `payload` is cut).
+[[nodiscard]] std::string BuildHeartbeatRequest(uint16_t version, uint16_t claimed_length,
+                                                std::string_view payload);
+
+// A ChangeCipherSpec record (body 0x01) on record version `version`; sent before any key
+// exchange it tests for early CCS acceptance (CVE-2014-0224).
+[[nodiscard]] std::string BuildChangeCipherSpec(uint16_t version);
+
+// The header of the first record in `bytes`: what the probes after the first flight decide on
+// without reading a record's body (an alert's two bytes excepted).
+struct RecordHead {
+  bool complete = false;  // false: read more (fewer than 5 bytes, or an alert without its body)
+  uint8_t type = 0;
+  uint16_t version = 0;
+  uint16_t length = 0;
+  uint8_t alert_level = 0;        // type kContentAlert only
+  uint8_t alert_description = 0;  // type kContentAlert only
+};
+
+// Malformed: a type outside 20..24, a version whose major byte is not 3, a length of 0 or more
+// than 2^14 + 2048 (RFC 5246 §6.2.3), an alert record shorter than 2 bytes.
+[[nodiscard]] Result<RecordHead> ParseRecordHead(std::string_view bytes);
 
 }  // namespace mailsec::tls

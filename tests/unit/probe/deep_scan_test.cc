@@ -73,9 +73,9 @@ TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
   // hello must also name the certificate's curve, RFC 8422 §5.1).
   // ... two TLS 1.2 connections for the key-exchange hash (SHA-1, SHA-224), one TLS 1.3 for the
   // session ticket (it allows no early data: no resumption), and one for client-initiated
-  // renegotiation.
+  // renegotiation, then one each for Heartbleed and CCS injection.
   EXPECT_EQ(r.handshakes,
-            static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 1 + 13 + 2 + 1 + 1));
+            static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 1 + 13 + 2 + 1 + 1 + 2));
   EXPECT_EQ(r.hello_robust, true);
   EXPECT_EQ(VerdictOf(r, kScanHelloRobustnessCheck), CheckVerdict::kPass);
   EXPECT_EQ(r.groups_asked, (std::vector<std::string>{"TLSv1.3"}));
@@ -173,8 +173,8 @@ TEST_F(DeepScanTest, CipherSuitesEnumeratedAndClassified) {
   EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
   // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks, the order,
   // the GREASE hello, the groups, the key-exchange hash (SHA-1, SHA-224), the TLS 1.3 session
-  // ticket.
-  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 1 + 13 + 1 + 2 + 1);
+  // ticket, Heartbleed and CCS injection.
+  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 1 + 13 + 1 + 2 + 1 + 2);
 
   // Without the CCM_8 suite only the phase-out one is left to complain about.
   SServer warn({"-no_tls1", "-no_tls1_1", "-cipher",
@@ -425,9 +425,10 @@ TEST_F(DeepScanTest, ScriptedSsl3ServerWithRc4And3Des) {
   EXPECT_EQ(VerdictOf(r, kScanFallbackScsvCheck), std::nullopt);
   // 6 versions + the features hello + the SSLv3 suites in one chunk (RC4, 3DES, AES128-SHA,
   // then refused); the weak suites come from that list, without another connection.
-  // ... and two for the order (all three insufficient: the server's order, nothing to blame).
-  EXPECT_EQ(r.handshakes, 13);
-  EXPECT_EQ(fake.connections(), 13);
+  // ... and two for the order (all three insufficient: the server's order, nothing to blame),
+  // and one for CCS injection (SSLv3 has no heartbeat extension to offer).
+  EXPECT_EQ(r.handshakes, 14);
+  EXPECT_EQ(fake.connections(), 14);
   EXPECT_EQ(r.order_pick_worst_first, "RC4-SHA");
   EXPECT_EQ(r.order_pick_best_first, "RC4-SHA");
   EXPECT_EQ(VerdictOf(r, kScanCipherOrderCheck), CheckVerdict::kPass);

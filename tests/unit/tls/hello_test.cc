@@ -404,5 +404,194 @@ TEST(HelloTest, ParserStopsAtTheSizeLimit) {
   }
 }
 
+// A handshake record holding `messages` (each: type, 24-bit length, body) as one fragment.
+std::string HandshakeRecord(const std::string& messages) {
+  return Bytes({22, 3, 3, static_cast<int>(messages.size() >> 8),
+                static_cast<int>(messages.size() & 0xff)}) +
+         messages;
+}
+
+std::string Message(int type, const std::string& body) {
+  return Bytes({type, static_cast<int>(body.size() >> 16),
+                static_cast<int>((body.size() >> 8) & 0xff),
+                static_cast<int>(body.size() & 0xff)}) +
+         body;
+}
+
+// The handshake messages of ServerHelloExt's record (its 5-byte header dropped).
+std::string HelloMessage(const std::string& extensions) {
+  return ServerHelloExt(kTls12, 0xC02F, extensions).substr(5);
+}
+
+const std::string kHelloDone = Message(14, "");
+const std::string kCertificate = Message(11, Bytes({0, 0, 3, 0, 0, 0}));  // one empty cert
+
+TEST(HelloTest, HelloOffersHeartbeat) {
+  HelloSpec spec;
+  spec.version = kTls12;
+  spec.suites = {0xC02F};
+  Result<std::string> plain = BuildClientHello(spec);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->find(Bytes({0x00, 0x0f, 0, 1, 1})), std::string::npos);
+  spec.offer_heartbeat = true;
+  Result<std::string> hb = BuildClientHello(spec);
+  ASSERT_TRUE(hb.ok());
+  EXPECT_NE(hb->find(Bytes({0x00, 0x0f, 0, 1, 1})), std::string::npos);  // peer_allowed_to_send
+  EXPECT_EQ(hb->size(), plain->size() + 5);
+  spec.version = kTls13;  // TLS 1.3 has no heartbeat
+  Result<std::string> tls13 = BuildClientHello(spec);
+  ASSERT_TRUE(tls13.ok());
+  EXPECT_EQ(tls13->find(Bytes({0x00, 0x0f, 0, 1, 1})), std::string::npos);
+}
+
+TEST(HelloTest, ServerHelloHeartbeatExtension) {
+  Result<ServerReply> r = ParseServerReply(ServerHelloExt(kTls12, 0xC02F, Ext(0x000f, Bytes({1}))));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->heartbeat);
+  r = ParseServerReply(ServerHelloExt(kTls12, 0xC02F, Ext(0x000f, Bytes({2}))));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->heartbeat);
+  r = ParseServerReply(ServerHelloExt(kTls12, 0xC02F, Ext(0xff01, Bytes({0}))));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->heartbeat);
+  for (const std::string& bad : {Bytes({}), Bytes({0}), Bytes({3}), Bytes({1, 1})}) {
+    r = ParseServerReply(ServerHelloExt(kTls12, 0xC02F, Ext(0x000f, bad)));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Status::Code::kMalformed);
+  }
+}
+
+TEST(HelloTest, HeartbeatAndCcsRecords) {
+  // Type 24, TLS 1.2, length 3 + 4, request, claims 0x4000, four bytes.
+  EXPECT_EQ(BuildHeartbeatRequest(kTls12, 0x4000, "abcd"),
+            Bytes({24, 3, 3, 0, 7, 1, 0x40, 0}) + "abcd");
+  EXPECT_EQ(BuildHeartbeatRequest(kTls10, 0x4000, ""), Bytes({24, 3, 1, 0, 3, 1, 0x40, 0}));
+  EXPECT_EQ(BuildHeartbeatRequest(kTls12, 1, std::string(500, 'x')).size(), 5u + 3 + 64);
+  EXPECT_EQ(BuildChangeCipherSpec(kTls11), Bytes({20, 3, 2, 0, 1, 1}));
+}
+
+TEST(HelloTest, ParseRecordHeadTable) {
+  const struct {
+    const char* name;
+    std::string bytes;
+    bool complete;
+    uint8_t type;
+    uint16_t length;
+    uint8_t alert;
+  } ok[] = {
+      {"empty", "", false, 0, 0, 0},
+      {"four bytes", Bytes({24, 3, 3, 0x40}), false, 24, 0, 0},
+      {"heartbeat head only", Bytes({24, 3, 3, 0x40, 0x13}), true, 24, 0x4013, 0},
+      {"alert without body", Bytes({21, 3, 3, 0, 2, 2}), false, 21, 2, 0},
+      {"alert", Bytes({21, 3, 3, 0, 2, 2, 10}), true, 21, 2, 10},
+      {"ccs", Bytes({20, 3, 1, 0, 1, 1}), true, 20, 1, 0},
+  };
+  for (const auto& c : ok) {
+    SCOPED_TRACE(c.name);
+    Result<RecordHead> h = ParseRecordHead(c.bytes);
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+    EXPECT_EQ(h->complete, c.complete);
+    if (!c.complete) continue;
+    EXPECT_EQ(h->type, c.type);
+    EXPECT_EQ(h->length, c.length);
+    EXPECT_EQ(h->alert_description, c.alert);
+  }
+  const struct {
+    const char* name;
+    std::string bytes;
+  } bad[] = {
+      {"banner", "220 mail.example ESMTP\r\n"},
+      {"type 19", Bytes({19, 3, 3, 0, 1})},
+      {"type 25", Bytes({25, 3, 3, 0, 1})},
+      {"version 2", Bytes({22, 2, 0, 0, 1})},
+      {"length 0", Bytes({22, 3, 3, 0, 0})},
+      {"length too big", Bytes({23, 3, 3, 0x48, 1})},
+      {"alert of one byte", Bytes({21, 3, 3, 0, 1, 2})},
+  };
+  for (const auto& c : bad) {
+    SCOPED_TRACE(c.name);
+    Result<RecordHead> h = ParseRecordHead(c.bytes);
+    ASSERT_FALSE(h.ok());
+    EXPECT_EQ(h.status().code(), Status::Code::kMalformed);
+  }
+}
+
+TEST(HelloTest, ParseServerFlight) {
+  const std::string hello = HelloMessage(Ext(0x000f, Bytes({1})));
+  {
+    // One record holding the whole flight.
+    const std::string flight = HandshakeRecord(hello + kCertificate + kHelloDone);
+    Result<ServerFlight> f = ParseServerFlight(flight + "trailing");
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    EXPECT_EQ(f->kind, ServerFlight::Kind::kDone);
+    EXPECT_EQ(f->messages, 3u);
+    EXPECT_EQ(f->consumed, flight.size());
+    EXPECT_TRUE(f->hello.heartbeat);
+    EXPECT_EQ(f->hello.cipher, 0xC02F);
+    // Every prefix is incomplete, never an error or a decision.
+    for (size_t n = 0; n < flight.size(); ++n) {
+      Result<ServerFlight> part = ParseServerFlight(flight.substr(0, n));
+      ASSERT_TRUE(part.ok()) << n << ": " << part.status().ToString();
+      EXPECT_EQ(part->kind, ServerFlight::Kind::kIncomplete) << n;
+    }
+  }
+  {
+    // One record per message, and the Certificate split over two records.
+    const std::string flight = HandshakeRecord(hello) + HandshakeRecord(kCertificate.substr(0, 5)) +
+                               HandshakeRecord(kCertificate.substr(5)) +
+                               HandshakeRecord(kHelloDone);
+    Result<ServerFlight> f = ParseServerFlight(flight);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    EXPECT_EQ(f->kind, ServerFlight::Kind::kDone);
+    EXPECT_EQ(f->consumed, flight.size());
+  }
+  {
+    // An alert after the ServerHello.
+    Result<ServerFlight> f =
+        ParseServerFlight(HandshakeRecord(hello) + Bytes({21, 3, 3, 0, 2, 2, 40}));
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    EXPECT_EQ(f->kind, ServerFlight::Kind::kAlert);
+    EXPECT_EQ(f->alert_description, 40);
+  }
+  std::string too_many = hello;
+  for (size_t i = 0; i < kMaxServerFlightMessages; ++i) too_many += Message(22, "x");
+  const std::string tls13 = ServerHelloExt(kTls12, 0x1301, Ext(0x002b, Bytes({3, 4}))).substr(5);
+  const struct {
+    const char* name;
+    std::string bytes;
+  } bad[] = {
+      {"banner", "220 mail.example ESMTP\r\n"},
+      {"certificate first", HandshakeRecord(kCertificate + kHelloDone)},
+      {"ccs in the flight", HandshakeRecord(hello) + Bytes({20, 3, 3, 0, 1, 1})},
+      {"application data", HandshakeRecord(hello) + Bytes({23, 3, 3, 0, 1, 1})},
+      {"done not empty", HandshakeRecord(hello + Message(14, "x"))},
+      {"bytes after done", HandshakeRecord(hello + kHelloDone + Message(11, ""))},
+      {"second hello", HandshakeRecord(hello + hello)},
+      {"tls 1.3 hello", HandshakeRecord(tls13)},
+      {"too many messages", HandshakeRecord(too_many)},
+      {"message longer than the limit", HandshakeRecord(hello + Bytes({11, 0x7f, 0xff, 0xff}))},
+      {"bad hello extension", HandshakeRecord(HelloMessage(Ext(0x000f, Bytes({7}))) + kHelloDone)},
+      {"record too long", HandshakeRecord(hello) + Bytes({22, 3, 3, 0xff, 0xff})},
+  };
+  for (const auto& c : bad) {
+    SCOPED_TRACE(c.name);
+    Result<ServerFlight> f = ParseServerFlight(c.bytes);
+    ASSERT_FALSE(f.ok());
+    EXPECT_EQ(f.status().code(), Status::Code::kMalformed);
+  }
+}
+
+TEST(HelloTest, FlightParserStopsAtTheSizeLimit) {
+  // A ServerHello, then Certificate records that never end in ServerHelloDone.
+  std::string flight = HandshakeRecord(HelloMessage(""));
+  const std::string cert_body(0x3ff0, '\x30');
+  while (flight.size() < kMaxServerFlightBytes + 100) {
+    flight += HandshakeRecord(Message(11, cert_body));
+  }
+  Result<ServerFlight> f = ParseServerFlight(flight);
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), Status::Code::kMalformed);
+}
+
 }  // namespace
 }  // namespace mailsec::tls
