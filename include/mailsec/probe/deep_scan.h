@@ -59,6 +59,7 @@ inline constexpr std::string_view kScanKexHashCheck = "tls_kex_hash";           
 inline constexpr std::string_view kScanEarlyDataCheck = "tls_early_data";            // TLSF-05
 inline constexpr std::string_view kScanClientRenegotiationCheck =
     "tls_client_renegotiation";                                                         // TLSF-03
+inline constexpr std::string_view kScanRobotCheck = "tls_robot";                        // TLSF-09
 inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";       // TX-10
 inline constexpr std::string_view kScanPlaintextMailCheck = "plaintext_mail_accepted";  // TX-02
 inline constexpr std::string_view kScanOpenRelayCheck = "open_relay";                   // TX-13
