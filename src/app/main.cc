@@ -155,6 +155,7 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
     }
     if (sc.plaintext_mail_refused) scan["plaintext_mail_refused"] = *sc.plaintext_mail_refused;
     if (sc.open_relay) scan["open_relay"] = *sc.open_relay;
+    if (sc.robot_vulnerable) scan["robot_vulnerable"] = *sc.robot_vulnerable;
     if (sc.revoked) scan["revoked"] = *sc.revoked;
     scan["revocation_source"] = sc.revocation_source;
     nlohmann::json checks = nlohmann::json::array();

@@ -67,6 +67,7 @@ inline constexpr std::string_view kScanClientRenegotiationCheck =
     "tls_client_renegotiation";                                                         // TLSF-03
 inline constexpr std::string_view kScanHeartbleedCheck = "tls_heartbleed";              // TLSF-07
 inline constexpr std::string_view kScanCcsInjectionCheck = "tls_ccs_injection";         // TLSF-08
+inline constexpr std::string_view kScanRobotCheck = "tls_robot";                        // TLSF-09
 inline constexpr std::string_view kScanImplicitTlsCheck = "implicit_tls_offered";       // TX-10
 inline constexpr std::string_view kScanPlaintextMailCheck = "plaintext_mail_accepted";  // TX-02
 inline constexpr std::string_view kScanOpenRelayCheck = "open_relay";                   // TX-13

@@ -164,6 +164,12 @@ struct ScanReport {
   // bad_record_mac after the second); false: refused; nullopt: not tested.
   std::optional<bool> ccs_injection;
   std::string ccs_injection_detail;  // why, printable
+  // TLSF-09 (ROBOT), when an RSA key-transport suite was accepted: one hand-built handshake per
+  // mis-padded ClientKeyExchange of the paper (tls/robot.h). true: the answers differ between
+  // vectors, alike twice (a padding oracle); false: all alike; nullopt: not asked or undecided.
+  std::optional<bool> robot_vulnerable;
+  bool robot_weak_oracle = false;  // only the well-formed blocks stand out (testssl.sh: weak)
+  std::string robot_detail;        // each vector's answer, printable
   // STARTTLS services only; nullopt: not tested.
   std::optional<bool> command_injection;
   // TX-10, submission/imap/pop3 on their default ports: the implicit-TLS sibling (465, 993, 995)
