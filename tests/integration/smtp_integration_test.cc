@@ -376,6 +376,26 @@ TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
       << (sha224 ? "signed" : "refused");
   // TLSF-05: Postfix issues TLS 1.3 tickets but never enables early data.
   EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", "tls_early_data"), 0));
+  // Debian 12's OpenSSL 3: no Heartbleed, no early CCS, tolerant of GREASE and padding, no
+  // SSLv3 (POODLE), nothing below 112 bits.
+  for (const char* check : {"tls_heartbleed", "tls_ccs_injection", "tls_hello_robustness",
+                            "tls_poodle", "tls_cipher_strength"}) {
+    EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", check), 0)) << check;
+  }
+  std::optional<double> bits = MetricValue(r.body, "mailsec_tls_min_cipher_bits", labels);
+  ASSERT_TRUE(bits.has_value()) << "no mailsec_tls_min_cipher_bits";
+  EXPECT_GE(*bits, 112);
+  // CIPH-02/LUCKY13: the CBC verdict agrees with s_client offering every suite but the AEAD ones.
+  const bool cbc = OpensslAccepts(
+      "smtp_good", {"-tls1_2", "-cipher", "ALL:!AESGCM:!CHACHA20:!AESCCM:!ARIAGCM:!eNULL:@SECLEVEL=0"});
+  EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", "tls_cbc_suites"), cbc ? 1 : 0))
+      << "s_client with CBC suites only " << (cbc ? "accepted" : "was refused");
+  // TLSF-09: only with RSA key transport; Debian's OpenSSL answers every ROBOT vector alike.
+  if (OpensslAccepts("smtp_good", {"-tls1_2", "-cipher", "kRSA:@SECLEVEL=0"})) {
+    EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", "tls_robot"), 0));
+  } else {
+    EXPECT_FALSE(MetricValue(r.body, "mailsec_check_result", with("check", "tls_robot")));
+  }
   std::optional<double> handshakes = MetricValue(r.body, "mailsec_scan_handshakes", labels);
   ASSERT_TRUE(handshakes.has_value()) << r.body;
   EXPECT_GE(*handshakes, 6);
