@@ -1,53 +1,16 @@
 #include "mailsec/tls/hello.h"
+#include "tls/wire.h"
 
 #include <algorithm>
 
 namespace mailsec::tls {
 namespace {
 
-// Bounds-checked reader over untrusted bytes: every read checks first.
-class Cursor {
- public:
-  explicit Cursor(std::string_view in) : in_(in) {}
-  bool U8(uint8_t* v) {
-    if (left() < 1) return false;
-    *v = static_cast<uint8_t>(in_[pos_++]);
-    return true;
-  }
-  bool U16(uint16_t* v) {
-    if (left() < 2) return false;
-    *v = static_cast<uint16_t>((static_cast<uint8_t>(in_[pos_]) << 8) |
-                               static_cast<uint8_t>(in_[pos_ + 1]));
-    pos_ += 2;
-    return true;
-  }
-  bool Skip(size_t n) {
-    if (left() < n) return false;
-    pos_ += n;
-    return true;
-  }
-  bool Bytes(size_t n, std::string_view* out) {
-    if (left() < n) return false;
-    *out = in_.substr(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  size_t left() const { return in_.size() - pos_; }
+using wire::Cursor;
+using wire::Put16;
+using wire::Put24;
+using wire::Put8;
 
- private:
-  std::string_view in_;
-  size_t pos_ = 0;
-};
-
-void Put8(std::string* s, unsigned v) { s->push_back(static_cast<char>(v & 0xff)); }
-void Put16(std::string* s, unsigned v) {
-  Put8(s, v >> 8);
-  Put8(s, v);
-}
-void Put24(std::string* s, size_t v) {
-  Put8(s, static_cast<unsigned>(v >> 16));
-  Put16(s, static_cast<unsigned>(v & 0xffff));
-}
 // An extension: type, then its body with a 16-bit length.
 void PutExtension(std::string* s, unsigned type, const std::string& body) {
   Put16(s, type);

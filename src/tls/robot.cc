@@ -8,46 +8,17 @@
 #include <memory>
 
 #include "mailsec/tls/hello.h"
+#include "tls/wire.h"
 
 namespace mailsec::tls {
 namespace {
 
-// Bounds-checked reader over untrusted bytes: every read checks first.
-class Cursor {
- public:
-  explicit Cursor(std::string_view in) : in_(in) {}
-  bool U8(uint8_t* v) {
-    if (left() < 1) return false;
-    *v = static_cast<uint8_t>(in_[pos_++]);
-    return true;
-  }
-  bool U16(uint16_t* v) {
-    uint8_t hi = 0, lo = 0;
-    if (left() < 2 || !U8(&hi) || !U8(&lo)) return false;
-    *v = static_cast<uint16_t>((hi << 8) | lo);
-    return true;
-  }
-  bool U24(size_t* v) {
-    uint8_t hi = 0;
-    uint16_t lo = 0;
-    if (left() < 3 || !U8(&hi) || !U16(&lo)) return false;
-    *v = (size_t{hi} << 16) | lo;
-    return true;
-  }
-  bool Bytes(size_t n, std::string_view* out) {
-    if (left() < n) return false;
-    *out = in_.substr(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  size_t left() const { return in_.size() - pos_; }
+using wire::Cursor;
+using wire::Put16;
+using wire::Put24;
+using wire::Put8;
 
- private:
-  std::string_view in_;
-  size_t pos_ = 0;
-};
-
-// Record content types: tls/hello.h's kContent*.
+// Handshake message types (RFC 5246 §7.4); record content types are tls/hello.h's kContent*.
 constexpr uint8_t kMsgServerHello = 2;
 constexpr uint8_t kMsgCertificate = 11;
 constexpr uint8_t kMsgServerKeyExchange = 12;
@@ -60,15 +31,6 @@ constexpr size_t kMaxRecordLength = (1 << 14) + 2048;
 // The premaster secret is 48 bytes: the client version, then 46 random ones (RFC 5246 §7.4.7.1).
 constexpr size_t kPremasterBytes = 48;
 
-void Put8(std::string* s, unsigned v) { s->push_back(static_cast<char>(v & 0xff)); }
-void Put16(std::string* s, unsigned v) {
-  Put8(s, v >> 8);
-  Put8(s, v);
-}
-void Put24(std::string* s, size_t v) {
-  Put8(s, static_cast<unsigned>(v >> 16));
-  Put16(s, static_cast<unsigned>(v & 0xffff));
-}
 std::string Record(uint8_t type, uint16_t version, std::string_view fragment) {
   std::string r;
   Put8(&r, type);

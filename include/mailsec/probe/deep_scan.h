@@ -3,9 +3,10 @@
 // version accepts (CIPH-01, CIPH-03) and in whose order (CIPH-05), which key-exchange groups
 // (CIPH-06, CIPH-07), whether it honours
 // TLS_FALLBACK_SCSV, compresses, supports secure renegotiation and the extended master secret,
-// whether it accepts weak cipher suites, whether it is open to Heartbleed or CCS injection
-// (hand-built handshakes that are never completed), and whether a STARTTLS service executes
-// plaintext pipelined behind STARTTLS inside TLS (command injection, CVE-2011-0411).
+// whether it accepts weak, CBC or sub-112-bit suites (CIPH-02/04, BEAST, POODLE), whether it
+// tolerates GREASE and padded hellos (TLSV-07), whether it is open to Heartbleed, CCS injection
+// or ROBOT (hand-built handshakes), and whether a STARTTLS service executes plaintext pipelined
+// behind STARTTLS inside TLS (command injection, CVE-2011-0411).
 //
 // Every test is a fresh connection (after the service's STARTTLS dialogue where it has one). The
 // connections to the address are strictly sequential, `pause` apart, at most `max_handshakes` per
