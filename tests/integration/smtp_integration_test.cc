@@ -603,59 +603,181 @@ TEST_F(ExporterTest, WebServesHttpsWithBasicAuth) {
 // Our deep scan against Debian's testssl.sh on the same Postfix port (issue: "verdicts must agree
 // with testssl.sh's"): protocol versions and the weak-suite verdict. testssl.sh 3.0.8 has no
 // STARTTLS injection test (it came with 3.1), so injection is compared with s_client above.
-TEST(TestsslComparisonTest, VersionsAndWeakSuitesAgree) {
-  if (MAILSEC_ASAN_BUILD) {
-    // testssl.sh's half is bash and OpenSSL's CLI, the same in both passes; ours runs under ASan
-    // in ProbeWithScanReportsVersionsCiphersAndInjection. The normal pass compares.
-    GTEST_SKIP() << "the testssl.sh comparison runs in the normal build only";
-  }
+// testssl.sh's findings (JSON id -> finding) on `hostport`: protocols, cipher categories and
+// the vulnerabilities our scan also decides. *output gets its console output for messages.
+std::map<std::string, std::string> TestsslFindings(const std::string& name,
+                                                   const std::string& hostport, bool starttls_smtp,
+                                                   std::string* output) {
   const std::string dir = g_fleet->dir() + "/testssl";
   std::filesystem::create_directories(dir);
-  const std::string json = dir + "/smtp_good.json";
-  const std::string hostport =
-      g_fleet->address() + ":" + std::to_string(g_fleet->port("smtp_good"));
-  CommandResult t =
-      RunCommand({"testssl", "--quiet", "--color", "0", "--warnings", "off", "--nodns", "min",
-                  "--starttls", "smtp", "--jsonfile", json, "-p", "-s", hostport},
-                 seconds(240));
-  ASSERT_FALSE(t.timed_out) << t.output;
-  std::ifstream in(json);
-  ASSERT_TRUE(in) << "testssl.sh wrote no JSON:\n" << t.output;
-  nlohmann::json findings = nlohmann::json::parse(in, nullptr, false);
-  ASSERT_TRUE(findings.is_array()) << t.output;
+  const std::string json = dir + "/" + name + ".json";
+  std::vector<std::string> argv = {"testssl", "--quiet", "--color", "0", "--warnings", "off",
+                                   "--nodns", "min", "--jsonfile", json};
+  if (starttls_smtp) argv.insert(argv.end(), {"--starttls", "smtp"});
+  // -p protocols, -s cipher categories, then Heartbleed, CCS, ROBOT, POODLE, SWEET32, BEAST,
+  // LUCKY13.
+  argv.insert(argv.end(), {"-p", "-s", "-H", "-I", "-BB", "-O", "-W", "-A", "-L", hostport});
+  CommandResult t = RunCommand(argv, seconds(240));
+  *output = t.output;
   std::map<std::string, std::string> theirs;
+  if (t.timed_out) return theirs;
+  std::ifstream in(json);
+  nlohmann::json findings = nlohmann::json::parse(in, nullptr, false);
+  if (!findings.is_array()) return theirs;
   for (const auto& f : findings) theirs[f.value("id", "")] = f.value("finding", "");
+  return theirs;
+}
 
+// Our `check --json --scan` of `target`: the scan object, or null.
+nlohmann::json OurScan(const std::string& target, std::string* output) {
   CommandResult c = RunCommand({MAILSEC_EXPORTER_BIN, "check", "--json", "--scan", "--timeout",
-                                "10s", "--ca-file", g_fleet->ca_bundle_path(), Target("smtp_good")},
+                                "10s", "--ca-file", g_fleet->ca_bundle_path(), target},
                                seconds(240));
+  *output = c.output;
   const size_t at = c.output.find("[\n");
-  ASSERT_NE(at, std::string::npos) << c.output;
+  if (at == std::string::npos) return nullptr;
   nlohmann::json ours = nlohmann::json::parse(c.output.substr(at), nullptr, false);
-  ASSERT_TRUE(ours.is_array() && !ours.empty() && ours[0].contains("scan")) << c.output;
-  const nlohmann::json& scan = ours[0]["scan"];
+  if (!ours.is_array() || ours.empty() || !ours[0].contains("scan")) return nullptr;
+  return ours[0]["scan"];
+}
 
+// Our verdict of `check` in a scan object; -1 when it has no such check (untested or NA).
+int OurVerdict(const nlohmann::json& scan, const std::string& check) {
+  for (const auto& c : scan.value("checks", nlohmann::json::array())) {
+    if (c.value("check", "") == check) return c.value("verdict", -1);
+  }
+  return -1;
+}
+
+// testssl.sh's words for a finding: "VULNERABLE ...", "potentially vulnerable, uses TLS CBC
+// ciphers" (LUCKY13), "not vulnerable ...".
+bool Vulnerable(const std::string& finding) {
+  std::string lower = finding;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("vulnerable") != std::string::npos && lower.rfind("not vulnerable", 0) != 0;
+}
+
+// Versions offered, weak suites, and the vulnerabilities both tools decide, side by side.
+void ExpectAgreement(const std::map<std::string, std::string>& theirs,
+                     const nlohmann::json& scan, const std::string& what) {
+  SCOPED_TRACE(what);
   // testssl.sh id -> our version name.
   const std::pair<const char*, const char*> versions[] = {
       {"SSLv2", "SSLv2"},    {"SSLv3", "SSLv3"},    {"TLS1", "TLSv1"},
       {"TLS1_1", "TLSv1.1"}, {"TLS1_2", "TLSv1.2"}, {"TLS1_3", "TLSv1.3"}};
   for (const auto& [id, name] : versions) {
-    ASSERT_TRUE(theirs.count(id)) << "testssl.sh said nothing of " << id << ":\n" << t.output;
-    const bool they_accept = theirs[id].rfind("offered", 0) == 0;
+    ASSERT_TRUE(theirs.count(id)) << "testssl.sh said nothing of " << id;
+    const bool they_accept = theirs.at(id).rfind("offered", 0) == 0;
     ASSERT_TRUE(scan["versions"].contains(name)) << name << " untested by us:\n" << scan.dump(2);
     EXPECT_EQ(scan["versions"][name].get<bool>(), they_accept)
-        << name << ": testssl.sh says \"" << theirs[id] << "\"";
+        << name << ": testssl.sh says \"" << theirs.at(id) << "\"";
   }
   // Their weak lists: NULL, anonymous, EXPORT, LOW (DES, RC2/RC4, 64-bit), 3DES (with IDEA).
   std::string their_weak;
   for (const char* id : {"cipherlist_NULL", "cipherlist_aNULL", "cipherlist_EXPORT",
                          "cipherlist_LOW", "cipherlist_3DES_IDEA"}) {
-    ASSERT_TRUE(theirs.count(id)) << "testssl.sh said nothing of " << id << ":\n" << t.output;
-    if (theirs[id].rfind("offered", 0) == 0) their_weak += std::string(" ") + id;
+    ASSERT_TRUE(theirs.count(id)) << "testssl.sh said nothing of " << id;
+    if (theirs.at(id).rfind("offered", 0) == 0) their_weak += std::string(" ") + id;
   }
   ASSERT_TRUE(scan.contains("weak_cipher_accepted")) << scan.dump(2);
   EXPECT_EQ(scan["weak_cipher_accepted"].get<bool>(), !their_weak.empty())
       << "testssl.sh offered:" << their_weak << "; ours: " << scan["accepted_weak"].dump();
+  // Vulnerabilities: our check fails (or warns, for BEAST and LUCKY13's CBC verdict) exactly when
+  // testssl.sh calls the server vulnerable. A check we could not decide or that does not apply
+  // (-1) counts as not vulnerable.
+  struct Vuln {
+    const char* id;
+    const char* check;
+    int worst;  // our verdict when vulnerable
+  };
+  for (const Vuln& v : {Vuln{"heartbleed", "tls_heartbleed", 2}, Vuln{"CCS", "tls_ccs_injection", 2},
+                        Vuln{"ROBOT", "tls_robot", 2}, Vuln{"POODLE_SSL", "tls_poodle", 2},
+                        Vuln{"BEAST", "tls_beast", 1}, Vuln{"LUCKY13", "tls_cbc_suites", 1}}) {
+    ASSERT_TRUE(theirs.count(v.id)) << "testssl.sh said nothing of " << v.id;
+    const bool they = Vulnerable(theirs.at(v.id));
+    const int ours = OurVerdict(scan, v.check);
+    EXPECT_EQ(ours >= v.worst, they) << v.check << " = " << ours << "; testssl.sh " << v.id
+                                     << ": \"" << theirs.at(v.id) << "\"";
+  }
+  // SWEET32: 64-bit block ciphers, which our weak list names as 3DES (and DES).
+  ASSERT_TRUE(theirs.count("SWEET32"));
+  bool ours_64bit = false;
+  for (const auto& w : scan["accepted_weak"]) {
+    const std::string c = w.value("cipher", "");
+    ours_64bit = ours_64bit || c.find("DES") != std::string::npos;
+  }
+  EXPECT_EQ(ours_64bit, Vulnerable(theirs.at("SWEET32")))
+      << "testssl.sh SWEET32: \"" << theirs.at("SWEET32") << "\"";
+}
+
+// An `openssl s_server -www` with the fleet's RSA certificate on a fresh fleet port (no stdin needed in -www mode), killed by
+// pid at the end.
+class LegacyTlsServer {
+ public:
+  explicit LegacyTlsServer(const std::vector<std::string>& options) {
+    port_ = g_fleet->AllocatePort();
+    std::vector<std::string> argv = {"openssl", "s_server", "-www", "-quiet", "-accept",
+                                     g_fleet->address() + ":" + std::to_string(port_), "-cert",
+                                     g_fleet->cert_path("rsa"), "-key", g_fleet->key_path("rsa")};
+    argv.insert(argv.end(), options.begin(), options.end());
+    pid_ = SpawnProcess(argv, g_fleet->dir() + "/s_server-" + std::to_string(port_) + ".log");
+    // Up when a TLS handshake completes; at most 5 s.
+    for (int i = 0; i < 50 && pid_ > 0 && !up_; ++i) {
+      up_ = RunCommand({"openssl", "s_client", "-connect", hostport(), "-tls1_2"}, seconds(5))
+                .exit_code == 0;
+      if (!up_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ~LegacyTlsServer() { TerminateProcess(pid_); }
+  std::string hostport() const { return g_fleet->address() + ":" + std::to_string(port_); }
+  bool up() const { return up_; }
+
+ private:
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  bool up_ = false;
+};
+
+TEST(TestsslComparisonTest, VersionsWeakSuitesAndVulnerabilitiesAgree) {
+  if (MAILSEC_ASAN_BUILD) {
+    // testssl.sh's half is bash and OpenSSL's CLI, the same in both passes; ours runs under ASan
+    // in ProbeWithScanReportsVersionsCiphersAndInjection. The normal pass compares.
+    GTEST_SKIP() << "the testssl.sh comparison runs in the normal build only";
+  }
+  // Two servers: the fleet's modern Postfix (STARTTLS), and an OpenSSL at security level 0
+  // with an RSA certificate serving TLS 1.0-1.2 with CBC and RSA key transport (implicit TLS).
+  LegacyTlsServer legacy({"-no_tls1_3", "-cipher", "DEFAULT:AES128-SHA:@SECLEVEL=0"});
+  ASSERT_TRUE(legacy.up()) << "openssl s_server did not come up on " << legacy.hostport();
+  const std::string postfix =
+      g_fleet->address() + ":" + std::to_string(g_fleet->port("smtp_good"));
+  // Four slow runs side by side (each waits on its servers far more than it computes).
+  std::string out_tp, out_tl, out_op, out_ol;
+  auto their_postfix = std::async(std::launch::async, [&] {
+    return TestsslFindings("smtp_good", postfix, true, &out_tp);
+  });
+  auto their_legacy = std::async(std::launch::async, [&] {
+    return TestsslFindings("legacy", legacy.hostport(), false, &out_tl);
+  });
+  auto our_postfix = std::async(std::launch::async,
+                                [&] { return OurScan(Target("smtp_good"), &out_op); });
+  auto our_legacy = std::async(std::launch::async, [&] {
+    return OurScan("submissions://" + legacy.hostport(), &out_ol);
+  });
+  const auto tp = their_postfix.get();
+  const auto tl = their_legacy.get();
+  const nlohmann::json op = our_postfix.get();
+  const nlohmann::json ol = our_legacy.get();
+  ASSERT_FALSE(tp.empty()) << "testssl.sh wrote no findings:\n" << out_tp;
+  ASSERT_FALSE(tl.empty()) << "testssl.sh wrote no findings:\n" << out_tl;
+  ASSERT_FALSE(op.is_null()) << out_op;
+  ASSERT_FALSE(ol.is_null()) << out_ol;
+  ExpectAgreement(tp, op, "Postfix smtp_good (STARTTLS)");
+  ExpectAgreement(tl, ol, "openssl s_server, TLS 1.0-1.2, SECLEVEL 0");
+  // The legacy server is what it was made to be, in both tools' eyes.
+  EXPECT_TRUE(ol["versions"]["TLSv1"].get<bool>()) << ol.dump(2);
+  EXPECT_EQ(OurVerdict(ol, "tls_beast"), 1) << ol.dump(2);
+  EXPECT_EQ(OurVerdict(ol, "tls_robot"), 0) << ol.dump(2);  // RSA key transport, no oracle
 }
 
 // ---------------------------------------------------------------------------------------------
