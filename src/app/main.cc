@@ -141,6 +141,8 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
     scan["accepted_weak"] = weak;
     if (sc.command_injection) scan["command_injection"] = *sc.command_injection;
     if (sc.hello_robust) scan["hello_robust"] = *sc.hello_robust;
+    if (!sc.resumption.empty()) scan["resumption"] = sc.resumption;
+    if (sc.ticket_lifetime_hint >= 0) scan["ticket_lifetime_hint"] = sc.ticket_lifetime_hint;
     if (const std::optional<probe::WeakestCipher> w = probe::MinCipherStrength(sc)) {
       scan["min_cipher_bits"] = w->bits;
       scan["weakest_cipher"] = {{"version", w->version}, {"cipher", w->suite}};

@@ -13,6 +13,7 @@ constexpr std::string_view kEndpointFailure[] = {"service", "host",  "port",
 constexpr std::string_view kEndpointVersion[] = {"service", "host", "port", "ip", "version"};
 constexpr std::string_view kEndpointCipher[] = {"service", "host", "port", "ip", "cipher"};
 constexpr std::string_view kEndpointGroup[] = {"service", "host", "port", "ip", "group"};
+constexpr std::string_view kEndpointMechanism[] = {"service", "host", "port", "ip", "mechanism"};
 constexpr std::string_view kEndpointResult[] = {"service", "host", "port", "ip", "result"};
 constexpr std::string_view kEndpointSignal[] = {"service", "host", "port", "ip", "signal"};
 constexpr std::string_view kEndpointCert[] = {"service",
@@ -194,6 +195,13 @@ constexpr std::array kCatalog = {
               "Deep scan: bits of security of the weakest bulk cipher among the accepted suites "
               "(3DES counts 112, EXPORT 40, NULL 0).",
               kG, kEndpoint},
+    MetricDef{Metric::kTlsSessionResumption, "mailsec_tls_session_resumption",
+              "Deep scan (TLS 1.2): 1 if the server resumed a session by the mechanism "
+              "(session_id, ticket), 0 if not; no series when untested.",
+              kG, kEndpointMechanism},
+    MetricDef{Metric::kTlsTicketLifetimeHint, "mailsec_tls_session_ticket_lifetime_hint_seconds",
+              "Deep scan (TLS 1.2): the lifetime hint of the server's session ticket.", kG,
+              kEndpoint},
     MetricDef{Metric::kTlsVersionInfo, "mailsec_tls_version_info",
               "Negotiated TLS version; always 1.", kG, kEndpointVersion},
     MetricDef{Metric::kTlsVersionSupported, "mailsec_tls_version_supported",

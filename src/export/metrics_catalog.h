@@ -74,6 +74,8 @@ enum class Metric : uint8_t {
   kTlsGroupSupported,
   kTlsHandshakeSuccess,
   kTlsMinCipherBits,
+  kTlsSessionResumption,
+  kTlsTicketLifetimeHint,
   kTlsVersionInfo,
   kTlsVersionSupported,
   kTlsWeakCipherAccepted,

@@ -132,6 +132,12 @@ void AddEndpointSeries(SeriesSink* set, const EndpointReport& r) {
     if (const std::optional<probe::WeakestCipher> weakest = probe::MinCipherStrength(sc)) {
       w.Add(Metric::kTlsMinCipherBits, weakest->bits);
     }
+    for (const auto& [mechanism, resumed] : sc.resumption) {
+      w.Add(Metric::kTlsSessionResumption, Bool(resumed), {mechanism});
+    }
+    if (sc.ticket_lifetime_hint >= 0) {
+      w.Add(Metric::kTlsTicketLifetimeHint, static_cast<double>(sc.ticket_lifetime_hint));
+    }
     for (const probe::ScanReport::GroupResult& g : sc.groups) {
       w.Add(Metric::kTlsGroupSupported, Bool(g.accepted), {g.version, g.name});
     }

@@ -324,6 +324,7 @@ class Scanner {
     if (!stopped_) co_await KeyExchangeHash();
     if (!stopped_) co_await EarlyData();
     if (!stopped_) co_await ClientRenegotiation();
+    if (!stopped_) co_await SessionResumption();
     if (!stopped_) co_await Heartbleed();
     if (!stopped_) co_await CcsInjection();
     if (!stopped_) co_await Robot();
@@ -1143,6 +1144,80 @@ class Scanner {
   // TLSF-05 (RFC 8446 §8, §E.5): a first TLS 1.3 connection to get a session ticket (the service's
   // harmless command makes the server talk, which delivers the ticket), then, when the ticket
   // allows early data, a resumption that sends the command as early data.
+  // TLSF-17 (informational): does the server resume TLS 1.2 sessions, by session ID (the client
+  // refuses tickets) and by ticket (RFC 5077)? Two connections each: a full handshake ended with
+  // close_notify (a server drops the session of a connection that just breaks off), then one
+  // offering the session back.
+  asio::awaitable<void> SessionResumption() {
+    if (!VersionAccepted(tls::kTls12)) co_return;
+    co_await ResumeOnce("session_id", true);
+    if (!stopped_) co_await ResumeOnce("ticket", false);
+  }
+
+  asio::awaitable<void> ResumeOnce(std::string mechanism, bool no_ticket) {
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    SSL_CTX* raw = ctx.native_handle();
+    // Any suite but the unauthenticated ones: what a sender would offer.
+    if (!ConfigureContext(raw, TLS1_2_VERSION, "ALL:!aNULL:!eNULL")) {
+      ERR_clear_error();
+      co_return;
+    }
+    if (no_ticket) SSL_CTX_set_options(raw, SSL_OP_NO_TICKET);
+    SessionPtr session;
+    if (SessionSlot() < 0 || SSL_CTX_set_ex_data(raw, SessionSlot(), &session) != 1) co_return;
+    SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(raw, KeepSession);
+    const bool first = co_await ResumptionHandshake(ctx, nullptr, nullptr);
+    SSL_CTX_sess_set_new_cb(raw, nullptr);
+    SSL_CTX_set_ex_data(raw, SessionSlot(), nullptr);
+    if (!first) co_return;
+    unsigned int id_length = 0;
+    if (session) SSL_SESSION_get_id(session.get(), &id_length);
+    const bool resumable =
+        session && (no_ticket ? id_length > 0 : SSL_SESSION_has_ticket(session.get()) == 1);
+    if (!resumable) {
+      r_->resumption[mechanism] = false;  // no session ID / no ticket issued: nothing to offer
+      co_return;
+    }
+    if (!no_ticket) {
+      r_->ticket_lifetime_hint =
+          static_cast<int64_t>(SSL_SESSION_get_ticket_lifetime_hint(session.get()));
+    }
+    bool reused = false;
+    if (co_await ResumptionHandshake(ctx, session.get(), &reused)) {
+      r_->resumption[mechanism] = reused;
+    }
+  }
+
+  // One TLS 1.2 handshake on a fresh connection, offering `session` when set (*reused: whether
+  // the server took it), then a clean close_notify. False when the handshake failed.
+  asio::awaitable<bool> ResumptionHandshake(asio::ssl::context& ctx, SSL_SESSION* session,
+                                            bool* reused) {
+    Conn c;
+    if (!co_await Open(&c, true)) co_return false;
+    bool ok = false;
+    {
+      TlsStream stream(c.tcp->socket(), ctx);
+      if (session != nullptr) SSL_set_session(stream.native_handle(), session);
+      std::error_code ec;
+      co_await FirstHandshake(c, stream, &ec);
+      ok = !ec && !c.tcp->watchdog().Fired();
+      if (ok && reused != nullptr) *reused = SSL_session_reused(stream.native_handle()) == 1;
+      if (ok) {
+        std::error_code shutdown_ec;
+        c.tcp->watchdog().Arm(std::min(Phase(c, o_.probe.phases.command),
+                                       Steady::now() + std::chrono::milliseconds(500)));
+        co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, shutdown_ec));
+        c.tcp->watchdog().Disarm();
+      } else {
+        Note("session resumption: handshake: " + (ec ? ec.message() : std::string("timeout")));
+      }
+      ERR_clear_error();
+    }
+    Closed(&c);
+    co_return ok;
+  }
+
   asio::awaitable<void> EarlyData() {
     if (!VersionAccepted(tls::kTls13)) co_return;
     asio::ssl::context ctx(asio::ssl::context::tls_client);

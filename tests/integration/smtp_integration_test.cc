@@ -390,6 +390,11 @@ TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
       "smtp_good", {"-tls1_2", "-cipher", "ALL:!AESGCM:!CHACHA20:!AESCCM:!ARIAGCM:!eNULL:@SECLEVEL=0"});
   EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", "tls_cbc_suites"), cbc ? 1 : 0))
       << "s_client with CBC suites only " << (cbc ? "accepted" : "was refused");
+  // TLSF-17: both mechanisms asked of Postfix (answers depend on its session cache settings).
+  for (const char* mechanism : {"session_id", "ticket"}) {
+    EXPECT_TRUE(MetricValue(r.body, "mailsec_tls_session_resumption", with("mechanism", mechanism)))
+        << mechanism;
+  }
   // TLSF-09: only with RSA key transport; Debian's OpenSSL answers every ROBOT vector alike.
   if (OpensslAccepts("smtp_good", {"-tls1_2", "-cipher", "kRSA:@SECLEVEL=0"})) {
     EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", "tls_robot"), 0));

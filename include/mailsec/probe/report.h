@@ -170,6 +170,11 @@ struct ScanReport {
   std::optional<bool> robot_vulnerable;
   bool robot_weak_oracle = false;  // only the well-formed blocks stand out (testssl.sh: weak)
   std::string robot_detail;        // each vector's answer, printable
+  // TLSF-17 (TLS 1.2, informational): a full handshake closed cleanly, then a second connection
+  // offering the session back. "session_id" (the client refuses tickets) and "ticket" -> the
+  // server resumed it. Absent: not tried, or a handshake failed.
+  std::map<std::string, bool> resumption;
+  int64_t ticket_lifetime_hint = -1;  // seconds, from the server's NewSessionTicket; -1: none
   // STARTTLS services only; nullopt: not tested.
   std::optional<bool> command_injection;
   // TX-10, submission/imap/pop3 on their default ports: the implicit-TLS sibling (465, 993, 995)

@@ -5,6 +5,9 @@
 // `openssl s_server` processes, a scripted SSLv3 server and intolerant relays on 127.0.0.1.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+
 #include "mailsec/probe/deep_scan.h"
 #include "mailsec/probe/report.h"
 #include "unit/probe/deep_scan_fixture.h"
@@ -132,6 +135,21 @@ TEST_F(DeepScanTest, AeadOnlyServerHasNoCbc) {
   EXPECT_EQ(VerdictOf(r, kScanBeastCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanPoodleCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanCipherStrengthCheck), CheckVerdict::kPass);
+  // TLSF-17: s_server caches sessions and issues tickets.
+  EXPECT_EQ(r.resumption, (std::map<std::string, bool>{{"session_id", true}, {"ticket", true}}))
+      << r.error;
+  EXPECT_GT(r.ticket_lifetime_hint, 0);
+}
+
+TEST_F(DeepScanTest, SessionResumptionRefusedWithoutCacheOrTickets) {
+  SServer s({"-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "-no_tls1", "-no_tls1_1", "-no_tls1_3",
+             "-no_cache", "-no_ticket"});
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+  ASSERT_EQ(Version(r, "TLSv1.2"), true) << r.error;
+  EXPECT_EQ(r.resumption, (std::map<std::string, bool>{{"session_id", false}, {"ticket", false}}))
+      << r.error;
+  EXPECT_EQ(r.ticket_lifetime_hint, -1);
 }
 
 TEST_F(DeepScanTest, ScriptedSsl3ServerWithDesIsPoodleAndTooWeak) {

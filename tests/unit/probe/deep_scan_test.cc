@@ -73,9 +73,10 @@ TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
   // hello must also name the certificate's curve, RFC 8422 §5.1).
   // ... two TLS 1.2 connections for the key-exchange hash (SHA-1, SHA-224), one TLS 1.3 for the
   // session ticket (it allows no early data: no resumption), and one for client-initiated
-  // renegotiation, then one each for Heartbleed and CCS injection.
+  // renegotiation, four for session resumption (session ID, ticket: two each), then one each
+  // for Heartbleed and CCS injection.
   EXPECT_EQ(r.handshakes,
-            static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 1 + 13 + 2 + 1 + 1 + 2));
+            static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 1 + 13 + 2 + 1 + 1 + 4 + 2));
   EXPECT_EQ(r.hello_robust, true);
   EXPECT_EQ(VerdictOf(r, kScanHelloRobustnessCheck), CheckVerdict::kPass);
   EXPECT_EQ(r.groups_asked, (std::vector<std::string>{"TLSv1.3"}));
@@ -173,8 +174,8 @@ TEST_F(DeepScanTest, CipherSuitesEnumeratedAndClassified) {
   EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
   // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks, the order,
   // the GREASE hello, the groups, the key-exchange hash (SHA-1, SHA-224), the TLS 1.3 session
-  // ticket, Heartbleed and CCS injection.
-  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 1 + 13 + 1 + 2 + 1 + 2);
+  // ticket, TLS 1.2 session resumption (4), Heartbleed and CCS injection.
+  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 1 + 13 + 1 + 2 + 1 + 4 + 2);
 
   // Without the CCM_8 suite only the phase-out one is left to complain about.
   SServer warn({"-no_tls1", "-no_tls1_1", "-cipher",
