@@ -1817,7 +1817,7 @@ class Scanner {
   asio::awaitable<Result<tls::RsaFlight>> ReadFlight(Conn& c, net::Deadline deadline) {
     std::string got;
     char buf[4096];
-    for (;;) {
+    for (int i = 0; i < kMaxFlightReads; ++i) {  // each read brings a byte or more
       Result<tls::RsaFlight> flight = tls::ParseRsaFlight(got);
       if (!flight.ok() || flight->kind != tls::RsaFlight::Kind::kIncomplete) co_return flight;
       const size_t room = tls::kMaxRsaFlightBytes - got.size();
@@ -1827,6 +1827,7 @@ class Scanner {
       if (*n == 0) co_return Status::Closed("closed before ServerHelloDone");
       got.append(buf, *n);
     }
+    co_return Status::Unavailable("the flight came in too many pieces");
   }
 
   // What the server did after our key exchange: its first record (an alert by number), or how
