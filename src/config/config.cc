@@ -452,6 +452,24 @@ class Loader {
     return "";
   }
 
+  // A certificate serial number in hex, as `openssl x509 -serial` prints it ("serial=0A1B..."
+  // without the prefix) or with colons: upper-cased, leading zeros stripped (as CertFacts::serial).
+  static std::string CheckSerial(std::string* serial) {
+    const std::string bad = "bad serial " + Quote(*serial) + ": ";
+    std::string hex;
+    for (char c : *serial) {
+      if (c == ':') continue;
+      const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (!ok) return bad + "not hexadecimal";
+      hex.push_back(static_cast<char>(c >= 'a' ? c - 'a' + 'A' : c));
+    }
+    if (hex.empty()) return bad + "no digits";
+    if (hex.size() > 40) return bad + "more than 20 bytes (RFC 5280 §4.1.2.2)";
+    const size_t first = hex.find_first_not_of('0');
+    *serial = first == std::string::npos ? "0" : hex.substr(first);
+    return "";
+  }
+
   // A DKIM selector (RFC 6376 §3.1): dot-separated labels. Underscores are allowed because DNS
   // owner names may carry them and some providers use them. Lower-cases it.
   static std::string CheckSelector(std::string* sel) {
@@ -567,6 +585,11 @@ class Loader {
           }
         } else if (k.str() == "expect_issuer_cn") {
           s = GetNonEmptyString(v, key, &e.pins.issuer_cn);
+        } else if (k.str() == "expect_serial") {
+          s = GetStringArray(v, key, &e.pins.serials, CheckSerial);
+          if (s.ok() && e.pins.serials.empty()) {
+            s = Error(LineOf(v), key, "empty (leave the key out to expect nothing)");
+          }
         } else {
           s = UnknownKey(k, key);
         }

@@ -466,6 +466,12 @@ std::optional<checks::Finding> EvaluatePins(const probe::EndpointReport& r,
     f.detail = "served leaf " + leaf.fingerprint_sha256 + " is not an expected fingerprint";
     return f;
   }
+  if (!pins.serials.empty() &&
+      std::find(pins.serials.begin(), pins.serials.end(), leaf.serial) == pins.serials.end()) {
+    f.verdict = checks::CheckVerdict::kFail;
+    f.detail = "served leaf serial " + leaf.serial + " is not an expected serial";
+    return f;
+  }
   if (!pins.issuer_cn.empty() &&
       fnmatch(pins.issuer_cn.c_str(), leaf.issuer_cn.c_str(), 0) != 0) {
     f.verdict = checks::CheckVerdict::kFail;

@@ -414,6 +414,17 @@ TEST_F(ExporterTest, CertificatePinsAreChecked) {
   std::string toml = ExporterConfig(*g_fleet, exporter, "1h", "10s", {});
   toml += "\n[[endpoint]]\ntarget = " + TomlString(target) +
           "\nexpect_issuer_cn = \"Some Other CA*\"\n";
+  // The serial of the leaf served on submissions, as `openssl x509 -serial` prints it.
+  CommandResult serial = RunCommand(
+      {"openssl", "x509", "-noout", "-serial", "-in", g_fleet->leaf_path("good")}, seconds(10));
+  ASSERT_EQ(serial.exit_code, 0) << serial.output;
+  const size_t eq = serial.output.find('=');
+  ASSERT_NE(eq, std::string::npos) << serial.output;
+  std::string hex = serial.output.substr(eq + 1);
+  while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.pop_back();
+  const std::string submissions = Target("submissions");
+  toml += "\n[[endpoint]]\ntarget = " + TomlString(submissions) + "\nexpect_serial = [\"00\", " +
+          TomlString(hex) + "]\n";
   ASSERT_TRUE(exporter.WriteConfig(toml));
   ASSERT_TRUE(exporter.StartAndWait());
   HttpResponse r = exporter.Get("/probe?target=" + UrlEncode(target),
@@ -426,6 +437,13 @@ TEST_F(ExporterTest, CertificatePinsAreChecked) {
   Labels other = EndpointLabels("smtp_expired");
   other["check"] = "cert_pinned";
   EXPECT_TRUE(IsAbsent(r.body, "mailsec_check_result", other));
+  // The right serial among the expected ones passes.
+  HttpResponse s = exporter.Get("/probe?target=" + UrlEncode(submissions),
+                                {{"X-Prometheus-Scrape-Timeout-Seconds", "20"}});
+  ASSERT_EQ(s.status, 200) << s.error << s.body;
+  Labels serial_check = EndpointLabels("submissions");
+  serial_check["check"] = "cert_pinned";
+  EXPECT_TRUE(HasValue(s.body, "mailsec_check_result", serial_check, 0)) << s.body;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -63,13 +63,15 @@ struct DomainConfig {
 struct CertPins {
   std::vector<std::string> fingerprints_sha256;  // lower-case hex, 64 digits; any one matches
   std::string issuer_cn;                         // glob ('*', '?') on the leaf's issuer CN
-  bool empty() const { return fingerprints_sha256.empty() && issuer_cn.empty(); }
+  // Upper-case hex serial numbers without separators or leading zeros; any one matches.
+  std::vector<std::string> serials;
+  bool empty() const { return fingerprints_sha256.empty() && issuer_cn.empty() && serials.empty(); }
   bool operator==(const CertPins&) const = default;
 };
 
 struct EndpointConfig {
   EndpointTarget target;
-  CertPins pins;  // expect_fingerprint_sha256, expect_issuer_cn
+  CertPins pins;  // expect_fingerprint_sha256, expect_issuer_cn, expect_serial
   int line = 0;
 };
 

@@ -97,6 +97,7 @@ TEST(LoadConfigFileTest, EveryKey) {
   EXPECT_EQ(c.endpoints[3].pins.fingerprints_sha256[0], ab);
   EXPECT_EQ(c.endpoints[3].pins.fingerprints_sha256[1], of);
   EXPECT_EQ(c.endpoints[3].pins.issuer_cn, "R*");
+  EXPECT_EQ(c.endpoints[3].pins.serials, (std::vector<std::string>{"A1B", "FF"}));
 }
 
 TEST(LoadConfigFileTest, InlineTablesAndDottedKeys) {
@@ -165,6 +166,10 @@ TEST(LoadConfigFileTest, BadFiles) {
       {"bad-fingerprint-empty.toml",
        "3: endpoint[0].expect_fingerprint_sha256: empty (leave the key out to expect nothing)"},
       {"bad-issuer-empty.toml", "3: endpoint[0].expect_issuer_cn: empty"},
+      {"bad-serial.toml",
+       "3: endpoint[0].expect_serial[1]: bad serial \"0x12\": not hexadecimal"},
+      {"bad-serial-empty.toml",
+       "3: endpoint[0].expect_serial: empty (leave the key out to expect nothing)"},
       {"bad-toml-syntax.toml",
        "3: toml: Error while parsing decimal integer: expected digit, saw 's'"},
   };

@@ -720,6 +720,19 @@ TEST(EvaluatePinsTest, FingerprintAndIssuer) {
   EXPECT_EQ(f->verdict, checks::CheckVerdict::kFail);
   EXPECT_NE(f->detail.find("not an expected fingerprint"), std::string::npos) << f->detail;
 
+  // Serial pins (check_ssl_cert --serial): upper-case hex as CertFacts has it.
+  r.tls.leaf.serial = "1A2B";
+  pins.fingerprints_sha256.clear();
+  pins.serials = {"FF", "1A2B"};
+  f = EvaluatePins(r, pins);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->verdict, checks::CheckVerdict::kPass);
+  pins.serials = {"FF"};
+  f = EvaluatePins(r, pins);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->verdict, checks::CheckVerdict::kFail);
+  EXPECT_NE(f->detail.find("serial 1A2B"), std::string::npos) << f->detail;
+
   r.tls.has_leaf = false;  // nothing served: nothing to judge
   EXPECT_FALSE(EvaluatePins(r, pins).has_value());
 }
