@@ -52,6 +52,8 @@ struct Exporter::Impl {
   std::unique_ptr<sched::Scheduler> scheduler;
   // One background deep scan per server address at a time, across targets.
   probe::AddressLocks scan_locks;
+  // TLSF-14: the keys of the SSLv2 services every scan found, across targets.
+  probe::Ssl2Keys ssl2_keys;
   // Set by Stop(): deep scans in flight end at their next connection, so that the drain is
   // bounded by one connection, not by a scan's budget of minutes.
   std::atomic<bool> stopping{false};
@@ -149,6 +151,7 @@ struct Exporter::Impl {
                                                         config->global.scan_interval);
     o.scan.open_relay_recipient = config->global.open_relay_recipient;
     o.scan.cancel = &stopping;
+    o.scan.ssl2_keys = &ssl2_keys;
     o.revocation.timeout = std::min<std::chrono::milliseconds>(config->global.timeout,
                                                                std::chrono::seconds(10));
     o.pool = &fetch_pool;

@@ -413,6 +413,8 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
   if (scan) {
     // The deep scan of every address the probes reached, one target after the other's start.
     probe::ScanTargetOptions so;
+    probe::Ssl2Keys ssl2_keys;  // TLSF-14 across this run's targets
+    so.scan.ssl2_keys = &ssl2_keys;
     so.scan.probe = options;
     so.scan.open_relay_recipient = open_relay_recipient;
     so.revocation.timeout = std::min<std::chrono::milliseconds>(*timeout, std::chrono::seconds(10));

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <asio/redirect_error.hpp>
@@ -65,7 +66,8 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanHelloRobustnessCheck,
                                      kScanHeartbleedCheck,
                                      kScanCcsInjectionCheck,
-                                     kScanRobotCheck};
+                                     kScanRobotCheck,
+                                     kScanDrownCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
@@ -229,6 +231,35 @@ struct Outcome {
   tls::ServerReply reply;  // a hand-built hello's answer (ServerHello or alert)
 };
 
+// TLSF-14: SHA-256 (lower-case hex) of a certificate's DER SubjectPublicKeyInfo; "" when none.
+std::string SpkiSha256(X509* cert) {
+  if (cert == nullptr) return "";
+  unsigned char* der = nullptr;
+  const int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  if (len <= 0) return "";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  const bool ok = EVP_Digest(der, static_cast<size_t>(len), md, &md_len, EVP_sha256(), nullptr) == 1;
+  OPENSSL_free(der);
+  if (!ok) return "";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < md_len; ++i) {
+    hex.push_back(kHex[md[i] >> 4]);
+    hex.push_back(kHex[md[i] & 0xf]);
+  }
+  return hex;
+}
+
+std::string SpkiSha256OfDer(const std::string& der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  std::string out = SpkiSha256(cert);
+  X509_free(cert);
+  ERR_clear_error();
+  return out;
+}
+
 Outcome Accepted(uint16_t cipher) { return Outcome{Outcome::Kind::kAccepted, "", cipher}; }
 Outcome Refused(std::string why) { return Outcome{Outcome::Kind::kRefused, std::move(why), 0}; }
 Outcome Untested(std::string why) { return Outcome{Outcome::Kind::kUntested, std::move(why), 0}; }
@@ -330,6 +361,7 @@ class Scanner {
     if (!stopped_) co_await Robot();
     if (!stopped_) co_await WeakSuites();
     if (!stopped_ && starttls_) co_await Injection();
+    DrownAcrossHosts();
   }
 
  private:
@@ -633,6 +665,9 @@ class Scanner {
       } else {
         const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
         out = Accepted(cipher != nullptr ? SSL_CIPHER_get_protocol_id(cipher) : 0);
+        if (r_->leaf_spki_sha256.empty()) {
+          r_->leaf_spki_sha256 = SpkiSha256(SSL_get0_peer_certificate(ssl));
+        }
       }
     }
     Closed(&c);
@@ -774,6 +809,21 @@ class Scanner {
     if (stopped_) co_return;
     Outcome ssl2 = co_await TryRawHello(tls::kSsl2, {});
     Record("SSLv2", ssl2);
+    if (ssl2.kind == Outcome::Kind::kAccepted && !ssl2.reply.ssl2_certificate.empty()) {
+      r_->ssl2_spki_sha256 = SpkiSha256OfDer(ssl2.reply.ssl2_certificate);
+    }
+    if (o_.ssl2_keys != nullptr && !r_->ssl2_spki_sha256.empty()) {
+      o_.ssl2_keys->Record(r_->ssl2_spki_sha256, Here());
+    }
+  }
+
+  std::string Here() const { return target_.ToString() + " (" + address_.to_string() + ")"; }
+
+  // TLSF-14, at the end of the scan (other scans running alongside have recorded their SSLv2 keys
+  // by then): is this endpoint's leaf key served with SSLv2 elsewhere?
+  void DrownAcrossHosts() {
+    if (o_.ssl2_keys == nullptr || r_->leaf_spki_sha256.empty()) return;
+    r_->drown_shared_with = o_.ssl2_keys->Find(r_->leaf_spki_sha256, Here());
   }
 
   bool VersionAccepted(uint16_t version) const {
@@ -2140,6 +2190,29 @@ void CipherModeFindings(const ScanResult& r, std::vector<checks::Finding>* out) 
 
 std::span<const std::string_view> ScanCheckIds() { return kIds; }
 
+void Ssl2Keys::Record(const std::string& spki_sha256, const std::string& where) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = where_.find(spki_sha256);
+  if (it == where_.end()) {
+    if (where_.size() >= kMaxKeys) return;  // bounded: a fleet has far fewer SSLv2 keys
+    it = where_.emplace(spki_sha256, std::vector<std::string>{}).first;
+  }
+  std::vector<std::string>& places = it->second;
+  if (std::find(places.begin(), places.end(), where) == places.end() && places.size() < 4) {
+    places.push_back(where);
+  }
+}
+
+std::string Ssl2Keys::Find(const std::string& spki_sha256, const std::string& except) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = where_.find(spki_sha256);
+  if (it == where_.end()) return "";
+  for (const std::string& w : it->second) {
+    if (w != except) return w;
+  }
+  return "";
+}
+
 std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
                                           const ScanResult& r) {
   std::vector<checks::Finding> out;
@@ -2327,6 +2400,19 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
     }
   }
   CipherModeFindings(r, &out);
+  // TLSF-14: SSLv2 here, or this leaf's key served with SSLv2 by another scanned endpoint.
+  {
+    const bool ssl2_here = r.versions.count("SSLv2") > 0 && r.versions.at("SSLv2");
+    if (ssl2_here) {
+      out.push_back({kScanDrownCheck, Verdict::kFail, "SSLv2 accepted on this endpoint"});
+    } else if (!r.drown_shared_with.empty()) {
+      out.push_back({kScanDrownCheck, Verdict::kFail,
+                     "the leaf's key is served with SSLv2 by " + r.drown_shared_with});
+    } else if (r.versions.count("SSLv2") > 0 && !r.leaf_spki_sha256.empty()) {
+      out.push_back({kScanDrownCheck, Verdict::kPass,
+                     "SSLv2 refused; the leaf's key seen with SSLv2 on no endpoint scanned"});
+    }
+  }
   // TLSV-07: only when the robustness hello got a clear answer.
   if (r.hello_robust.has_value()) {
     out.push_back({kScanHelloRobustnessCheck, *r.hello_robust ? Verdict::kPass : Verdict::kWarn,

@@ -417,9 +417,14 @@ Result<ServerReply> ParseServerReply(std::string_view bytes) {
     if (size_t{11} + cert_len + specs_len + conn_id_len > length) {
       return Status::Malformed("SSLv2 SERVER-HELLO lengths exceed the record");
     }
+    std::string_view certificate;
+    if (!c.Bytes(cert_len, &certificate) && !capped) {
+      return ServerReply{};  // the certificate is still arriving
+    }
     reply.kind = ServerReply::Kind::kSsl2ServerHello;
     reply.version = version;
     reply.ssl2_cipher_count = specs_len / 3;
+    if (cert_type == 1) reply.ssl2_certificate = std::string(certificate);  // SSL_CT_X509
     return reply;
   }
 

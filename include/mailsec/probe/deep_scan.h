@@ -23,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -59,6 +60,7 @@ inline constexpr std::string_view kScanCbcSuitesCheck = "tls_cbc_suites";  // CI
 inline constexpr std::string_view kScanBeastCheck = "tls_beast";           // TLSF-15
 inline constexpr std::string_view kScanPoodleCheck = "tls_poodle";         // TLSF-10
 inline constexpr std::string_view kScanHelloRobustnessCheck = "tls_hello_robustness";  // TLSV-07
+inline constexpr std::string_view kScanDrownCheck = "tls_drown";                        // TLSF-14
 inline constexpr std::string_view kScanEcdheGroupsCheck = "tls_ecdhe_groups";        // CIPH-06
 inline constexpr std::string_view kScanDheGroupsCheck = "tls_dhe_groups";            // CIPH-07
 inline constexpr std::string_view kScanLogjamCheck = "tls_dh_logjam";                // TLSF-13
@@ -77,6 +79,22 @@ inline constexpr std::string_view kScanCommandInjectionCheck =
 
 // Every id a scan can report.
 std::span<const std::string_view> ScanCheckIds();
+
+// TLSF-14 (DROWN across hosts): the keys of the SSLv2 services the scans found, so that another
+// endpoint serving the same RSA key is known to be exposed too. Thread-safe; shared by the scans
+// of one exporter (or one `check` run), bounded in size.
+class Ssl2Keys {
+ public:
+  static constexpr size_t kMaxKeys = 4096;
+  // `spki_sha256` (hex) is served with SSLv2 at `where` ("service://host:port (ip)").
+  void Record(const std::string& spki_sha256, const std::string& where);
+  // An SSLv2 service other than `except` serving `spki_sha256`; empty when none is known.
+  std::string Find(const std::string& spki_sha256, const std::string& except) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::vector<std::string>> where_;  // SPKI -> SSLv2 services, at most 4
+};
 
 struct ScanOptions {
   // helo name, per-phase timeouts, reply limits, the TLS context (required) and the clock.
@@ -110,6 +128,9 @@ struct ScanOptions {
   // must not relay to. The scan asks for it as an unauthenticated RCPT over TLS and sends RSET:
   // never DATA, never a message.
   std::string open_relay_recipient;
+  // TLSF-14: where SSLv2 keys are recorded and looked up. Null: only this endpoint's own SSLv2
+  // counts. Must outlive the scan.
+  Ssl2Keys* ssl2_keys = nullptr;
   // Set by the owner to end the scan early (shutdown): checked before every connection, so a
   // scan in flight stops within one connection's time. Null: never. Must outlive the scan.
   const std::atomic<bool>* cancel = nullptr;

@@ -75,6 +75,12 @@ struct ScanReport {
   // "SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" -> accepted. A version that could
   // not be tried is absent (untested), never false.
   std::map<std::string, bool> versions;
+  // TLSF-14: SHA-256 (hex) of the SubjectPublicKeyInfo of the certificate an SSLv2 SERVER-HELLO
+  // carried, and of the leaf a TLS handshake of the scan got; the SSLv2 service elsewhere that
+  // serves the leaf's key ("" when none is known).
+  std::string ssl2_spki_sha256;
+  std::string leaf_spki_sha256;
+  std::string drown_shared_with;
   bool weak_tested = false;           // the weak-suite probe ran for at least one version
   bool weak_cipher_accepted = false;  // NULL, anonymous, EXPORT, RC4, DES or 3DES accepted
   // (version, IANA suite name), bounded by the scan.

@@ -123,6 +123,9 @@ struct ServerReply {
   uint8_t alert_level = 0;
   uint8_t alert_description = 0;
   size_t ssl2_cipher_count = 0;
+  // The SSLv2 SERVER-HELLO's certificate (DER, X.509 type), when the whole record fit in
+  // kMaxServerReplyBytes; empty otherwise (TLSF-14 compares its key with other endpoints').
+  std::string ssl2_certificate;
   // The rest of a kServerHello, read from the whole message (RFC 5246 §7.4.1.3, RFC 8446 §4.1.3).
   uint8_t compression = kCompressionNull;  // compression_method
   bool hello_retry_request = false;        // the random is RFC 8446's HelloRetryRequest value

@@ -5,6 +5,10 @@
 // `openssl s_server` processes, a scripted SSLv3 server and intolerant relays on 127.0.0.1.
 #include <gtest/gtest.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
 #include <map>
 #include <string>
 
@@ -237,6 +241,80 @@ TEST(CipherModeFindingsTest, RobustnessOnlyWhenAnswered) {
   r.hello_robust = true;
   r = Judged(r);
   EXPECT_EQ(VerdictOf(r, kScanHelloRobustnessCheck), CheckVerdict::kPass);
+}
+
+// ---- TLSF-14: DROWN across endpoints ---------------------------------------------------------
+
+TEST(Ssl2KeysTest, RecordFindAndBounds) {
+  Ssl2Keys keys;
+  EXPECT_EQ(keys.Find("k1", "a"), "");
+  keys.Record("k1", "a");
+  EXPECT_EQ(keys.Find("k1", "a"), "");  // not itself
+  EXPECT_EQ(keys.Find("k1", "b"), "a");
+  keys.Record("k1", "b");
+  EXPECT_EQ(keys.Find("k1", "a"), "b");
+  for (size_t i = 0; i < Ssl2Keys::kMaxKeys + 10; ++i) keys.Record("x" + std::to_string(i), "c");
+  EXPECT_EQ(keys.Find("x" + std::to_string(Ssl2Keys::kMaxKeys + 5), "d"), "");  // bounded
+  EXPECT_EQ(keys.Find("k1", "c"), "a");
+}
+
+// The DER of the fixture's RSA certificate.
+std::string RsaCertDer() {
+  FILE* f = std::fopen(Certs().rsa_cert.c_str(), "r");
+  if (f == nullptr) return "";
+  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  unsigned char* der = nullptr;
+  const int len = cert != nullptr ? i2d_X509(cert, &der) : 0;
+  std::string out = len > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<size_t>(len)) : "";
+  OPENSSL_free(der);
+  X509_free(cert);
+  return out;
+}
+
+// An SSLv2-only server: its SERVER-HELLO carries `der`; every TLS hello gets protocol_version.
+void ServeSsl2WithCertificate(int fd, const std::string& der) {
+  std::string in;
+  if (!ReadN(fd, &in, 5)) return;
+  std::string reply;
+  if ((static_cast<uint8_t>(in[0]) & 0x80) != 0) {
+    std::string body = Bytes({4, 0, 1, 0, 2, static_cast<int>(der.size() >> 8),
+                              static_cast<int>(der.size() & 0xff), 0, 3, 0, 16});
+    body += der;
+    body += Bytes({1, 0, 0x80});  // SSL_CK_RC4_128_WITH_MD5
+    body.append(16, '\x44');
+    reply = Bytes({0x80 | static_cast<int>(body.size() >> 8), static_cast<int>(body.size() & 0xff)}) +
+            body;
+  } else {
+    reply = Bytes({21, 3, 0, 0, 2, 2, 70});
+  }
+  ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+}
+
+TEST_F(DeepScanTest, DrownAcrossEndpointsSharingAnRsaKey) {
+  const std::string der = RsaCertDer();
+  ASSERT_FALSE(der.empty());
+  FakeServer ssl2([der](int fd) { ServeSsl2WithCertificate(fd, der); });
+  SServer tls({"-no_tls1", "-no_tls1_1"}, /*rsa=*/true);
+  ASSERT_TRUE(tls.up());
+  Ssl2Keys keys;
+  ScanOptions o = TestOptions();
+  o.ssl2_keys = &keys;
+  ScanResult old = Scan(Target("submissions", ssl2.port()), o);
+  ASSERT_EQ(Version(old, "SSLv2"), true) << old.error;
+  EXPECT_EQ(old.ssl2_spki_sha256.size(), 64u);
+  EXPECT_EQ(VerdictOf(old, kScanDrownCheck), CheckVerdict::kFail);
+
+  ScanResult shared = Scan(Target("imaps", tls.port()), o);
+  ASSERT_EQ(Version(shared, "SSLv2"), false) << shared.error;
+  EXPECT_EQ(shared.leaf_spki_sha256, old.ssl2_spki_sha256);
+  EXPECT_EQ(VerdictOf(shared, kScanDrownCheck), CheckVerdict::kFail);
+  EXPECT_NE(shared.drown_shared_with.find(std::to_string(ssl2.port())), std::string::npos)
+      << shared.drown_shared_with;
+
+  // Without the other scan's knowledge, the TLS server alone passes.
+  ScanResult alone = Scan(Target("imaps", tls.port()), TestOptions());
+  EXPECT_EQ(VerdictOf(alone, kScanDrownCheck), CheckVerdict::kPass);
 }
 
 }  // namespace

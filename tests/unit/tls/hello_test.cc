@@ -265,6 +265,21 @@ TEST(HelloTest, Tls13HelloAsksForARetry) {
   EXPECT_NE(r->find(Bytes({0x00, 0x0a, 0, 4, 0, 2, 0, 0x17})), std::string::npos);
 }
 
+TEST(HelloTest, Ssl2ServerHelloCertificate) {
+  // SERVER-HELLO, no session hit, X.509, version 2, a 3-byte "certificate", one cipher kind, a
+  // 1-byte connection id.
+  const std::string hello =
+      Bytes({0x80, 18, 4, 0, 1, 0, 2, 0, 3, 0, 3, 0, 1}) + "DER" + Bytes({1, 0, 0x80, 0x44});
+  Result<ServerReply> r = ParseServerReply(hello);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->kind, ServerReply::Kind::kSsl2ServerHello);
+  EXPECT_EQ(r->ssl2_certificate, "DER");
+  // Cut inside the certificate: wait for the rest.
+  r = ParseServerReply(hello.substr(0, 14));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind, ServerReply::Kind::kIncomplete);
+}
+
 TEST(HelloTest, GreaseAndPadding) {
   EXPECT_TRUE(IsGrease(0x0A0A));
   EXPECT_TRUE(IsGrease(0xFAFA));
