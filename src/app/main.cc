@@ -141,6 +141,16 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
     scan["accepted_weak"] = weak;
     if (sc.command_injection) scan["command_injection"] = *sc.command_injection;
     if (sc.hello_robust) scan["hello_robust"] = *sc.hello_robust;
+    if (sc.many_suites_ok) scan["many_suites_ok"] = *sc.many_suites_ok;
+    nlohmann::json leaves = nlohmann::json::array();
+    for (const probe::ScanReport::LeafByKey& l : sc.leaves) {
+      leaves.push_back({{"auth", l.auth},
+                        {"served", l.served},
+                        {"key_type", l.key_type},
+                        {"not_after", l.not_after},
+                        {"fingerprint_sha256", l.fingerprint}});
+    }
+    if (!leaves.empty()) scan["leaves"] = leaves;
     if (!sc.resumption.empty()) scan["resumption"] = sc.resumption;
     if (sc.ticket_lifetime_hint >= 0) scan["ticket_lifetime_hint"] = sc.ticket_lifetime_hint;
     if (const std::optional<probe::WeakestCipher> w = probe::MinCipherStrength(sc)) {

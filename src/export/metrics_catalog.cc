@@ -13,6 +13,7 @@ constexpr std::string_view kEndpointFailure[] = {"service", "host",  "port",
 constexpr std::string_view kEndpointVersion[] = {"service", "host", "port", "ip", "version"};
 constexpr std::string_view kEndpointCipher[] = {"service", "host", "port", "ip", "cipher"};
 constexpr std::string_view kEndpointGroup[] = {"service", "host", "port", "ip", "group"};
+constexpr std::string_view kEndpointAuth[] = {"service", "host", "port", "ip", "auth"};
 constexpr std::string_view kEndpointMechanism[] = {"service", "host", "port", "ip", "mechanism"};
 constexpr std::string_view kEndpointResult[] = {"service", "host", "port", "ip", "result"};
 constexpr std::string_view kEndpointSignal[] = {"service", "host", "port", "ip", "signal"};
@@ -191,6 +192,14 @@ constexpr std::array kCatalog = {
               kG, kEndpointVersionGroup},
     MetricDef{Metric::kTlsHandshakeSuccess, "mailsec_tls_handshake_success",
               "1 if a TLS handshake completed.", kG, kEndpoint},
+    MetricDef{Metric::kTlsLeafNotAfter, "mailsec_tls_leaf_not_after_timestamp_seconds",
+              "Deep scan (TLS 1.2): notAfter of the leaf served to a client offering only "
+              "ECDSA- or only RSA-authenticated suites (auth).",
+              kG, kEndpointAuth},
+    MetricDef{Metric::kTlsLeafServed, "mailsec_tls_leaf_served",
+              "Deep scan (TLS 1.2): 1 if a client offering only ECDSA- or only RSA-authenticated "
+              "suites (auth) got a certificate, 0 if refused.",
+              kG, kEndpointAuth},
     MetricDef{Metric::kTlsMinCipherBits, "mailsec_tls_min_cipher_bits",
               "Deep scan: bits of security of the weakest bulk cipher among the accepted suites "
               "(3DES counts 112, EXPORT 40, NULL 0).",

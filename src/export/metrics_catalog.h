@@ -73,6 +73,8 @@ enum class Metric : uint8_t {
   kTlsGroupInfo,
   kTlsGroupSupported,
   kTlsHandshakeSuccess,
+  kTlsLeafNotAfter,
+  kTlsLeafServed,
   kTlsMinCipherBits,
   kTlsSessionResumption,
   kTlsTicketLifetimeHint,

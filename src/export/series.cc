@@ -132,6 +132,10 @@ void AddEndpointSeries(SeriesSink* set, const EndpointReport& r) {
     if (const std::optional<probe::WeakestCipher> weakest = probe::MinCipherStrength(sc)) {
       w.Add(Metric::kTlsMinCipherBits, weakest->bits);
     }
+    for (const probe::ScanReport::LeafByKey& l : sc.leaves) {
+      w.Add(Metric::kTlsLeafServed, Bool(l.served), {l.auth});
+      if (l.served) w.Add(Metric::kTlsLeafNotAfter, static_cast<double>(l.not_after), {l.auth});
+    }
     for (const auto& [mechanism, resumed] : sc.resumption) {
       w.Add(Metric::kTlsSessionResumption, Bool(resumed), {mechanism});
     }

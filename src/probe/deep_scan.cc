@@ -25,6 +25,7 @@
 #include "mailsec/tls/client.h"
 #include "mailsec/tls/dh_groups.h"
 #include "mailsec/tls/hello.h"
+#include "tls/inspect.h"
 #include "mailsec/tls/robot.h"
 #include "probe/dialogue_factory.h"
 
@@ -67,7 +68,8 @@ constexpr std::string_view kIds[] = {kScanSsl2Check,
                                      kScanHeartbleedCheck,
                                      kScanCcsInjectionCheck,
                                      kScanRobotCheck,
-                                     kScanDrownCheck};
+                                     kScanDrownCheck,
+                                     kScanDualCertCheck};
 
 // Raw-hello enumeration of weak suites stops after this many per version (each is one more
 // connection; one accepted weak suite already fails the check).
@@ -356,6 +358,7 @@ class Scanner {
     if (!stopped_) co_await EarlyData();
     if (!stopped_) co_await ClientRenegotiation();
     if (!stopped_) co_await SessionResumption();
+    if (!stopped_) co_await LeafPerAuthentication();
     if (!stopped_) co_await Heartbleed();
     if (!stopped_) co_await CcsInjection();
     if (!stopped_) co_await Robot();
@@ -885,6 +888,7 @@ class Scanner {
     Result<std::string> hello = tls::BuildClientHello(spec);
     if (!hello.ok()) co_return;
     r_->robustness_version = tls::VersionName(v);
+    co_await ManySuites(v, suites);
     Outcome both = co_await TrySend(v, suites, std::move(hello).value());
     if (both.kind == Outcome::Kind::kAccepted) {
       r_->hello_robust = true;
@@ -910,6 +914,44 @@ class Scanner {
                               std::to_string(kRobustHelloBytes) + " bytes, was refused (" +
                               both.why + ")";
     }
+  }
+
+  // TLSV-07: more than 128 suites with the `accepted` ones last: a server that reads only the
+  // start of a long list, or refuses long lists, fails hellos that big TLS libraries send. One
+  // connection.
+  asio::awaitable<void> ManySuites(uint16_t v, std::vector<uint16_t> accepted) {
+    // The table's TLS 1.2 and TLS 1.3 suites (a server skips the other version's), then PSK and
+    // SRP suites (RFC 4279, 5487, 5054), which a server without a PSK identity or SRP verifier
+    // never picks: together more than 128.
+    std::vector<uint16_t> pool = tls::SuitesFor(tls::kTls12);
+    const std::vector<uint16_t> tls13 = tls::SuitesFor(tls::kTls13);
+    pool.insert(pool.end(), tls13.begin(), tls13.end());
+    constexpr uint16_t kPskSrp[] = {0x008A, 0x008B, 0x008C, 0x008D, 0x008E, 0x008F, 0x0090,
+                                    0x0091, 0x0092, 0x0093, 0x0094, 0x0095, 0x00A8, 0x00A9,
+                                    0x00AA, 0x00AB, 0x00AC, 0x00AD, 0xC01A, 0xC01D, 0xC020};
+    pool.insert(pool.end(), std::begin(kPskSrp), std::end(kPskSrp));
+    std::vector<uint16_t> offer;
+    for (uint16_t id : pool) {
+      if (std::find(accepted.begin(), accepted.end(), id) == accepted.end()) offer.push_back(id);
+    }
+    offer.insert(offer.end(), accepted.begin(), accepted.end());
+    if (offer.size() <= 128 || offer.size() > tls::kMaxSuitesRobustHello) co_return;
+    tls::HelloSpec spec;
+    spec.version = v;
+    spec.suites = offer;
+    spec.many_suites = true;
+    if (!target_.host_is_ip) spec.sni = target_.host;
+    spec.random = RandomBytes();
+    Result<std::string> hello = tls::BuildClientHello(spec);
+    if (!hello.ok()) co_return;
+    r_->many_suites_offered = offer.size();
+    Outcome o = co_await TrySend(v, offer, std::move(hello).value());
+    if (o.kind == Outcome::Kind::kUntested) {
+      Note("many-suites hello untested: " + o.why);
+      co_return;
+    }
+    r_->many_suites_ok = o.kind == Outcome::Kind::kAccepted;
+    if (o.kind == Outcome::Kind::kRefused) r_->many_suites_detail = o.why;
   }
 
   // TLSV-06 (RFC 7507 §3): with two or more versions accepted, a hello for the second best
@@ -1194,6 +1236,50 @@ class Scanner {
   // TLSF-05 (RFC 8446 §8, §E.5): a first TLS 1.3 connection to get a session ticket (the service's
   // harmless command makes the server talk, which delivers the ticket), then, when the ticket
   // allows early data, a resumption that sends the command as early data.
+  // CERT-16 (dual certificates): TLS 1.2 handshakes offering only ECDSA-authenticated suites,
+  // then only RSA-authenticated ones; each served leaf's key and notAfter. A server with an RSA
+  // and an ECDSA certificate serves a client that offers one kind the other leaf. Two
+  // connections.
+  asio::awaitable<void> LeafPerAuthentication() {
+    if (!VersionAccepted(tls::kTls12)) co_return;
+    co_await LeafFor("ecdsa", "aECDSA:@SECLEVEL=0");
+    if (!stopped_) co_await LeafFor("rsa", "aRSA:@SECLEVEL=0");
+  }
+
+  asio::awaitable<void> LeafFor(std::string auth, std::string ciphers) {
+    if (!LocalCanOffer(TLS1_2_VERSION, ciphers)) co_return;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    if (!ConfigureContext(ctx.native_handle(), TLS1_2_VERSION, ciphers)) {
+      ERR_clear_error();
+      co_return;
+    }
+    Conn c;
+    if (!co_await Open(&c, true)) co_return;
+    ScanReport::LeafByKey leaf;
+    leaf.auth = auth;
+    bool decided = true;
+    {
+      TlsStream stream(c.tcp->socket(), ctx);
+      std::error_code ec;
+      co_await FirstHandshake(c, stream, &ec);
+      if (c.tcp->watchdog().Fired()) {
+        decided = false;  // no answer in time says nothing about the certificate
+        Note("leaf for " + auth + " suites: no answer in time");
+      } else if (!ec) {
+        if (X509* cert = SSL_get0_peer_certificate(stream.native_handle())) {
+          const tls::CertFacts facts = tls::ExtractCertFacts(cert);
+          leaf.served = true;
+          leaf.key_type = facts.key_type;
+          leaf.not_after = facts.not_after;
+          leaf.fingerprint = facts.fingerprint_sha256;
+        }
+      }
+      ERR_clear_error();
+    }
+    Closed(&c);
+    if (decided) r_->leaves.push_back(leaf);
+  }
+
   // TLSF-17 (informational): does the server resume TLS 1.2 sessions, by session ID (the client
   // refuses tickets) and by ticket (RFC 5077)? Two connections each: a full handshake ended with
   // close_notify (a server drops the session of a connection that just breaks off), then one
@@ -2413,10 +2499,46 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
                      "SSLv2 refused; the leaf's key seen with SSLv2 on no endpoint scanned"});
     }
   }
-  // TLSV-07: only when the robustness hello got a clear answer.
-  if (r.hello_robust.has_value()) {
-    out.push_back({kScanHelloRobustnessCheck, *r.hello_robust ? Verdict::kPass : Verdict::kWarn,
-                   *r.hello_robust ? "" : r.robustness_detail + " (" + r.robustness_version + ")"});
+  // CERT-16: with both kinds of leaf served, one expired while the other is valid warns.
+  {
+    const ScanReport::LeafByKey* ecdsa = nullptr;
+    const ScanReport::LeafByKey* rsa = nullptr;
+    for (const ScanReport::LeafByKey& l : r.leaves) {
+      if (l.served && l.auth == "ecdsa") ecdsa = &l;
+      if (l.served && l.auth == "rsa") rsa = &l;
+    }
+    const auto now = static_cast<int64_t>(std::max(r.started_at, r.finished_at));
+    if (ecdsa != nullptr && rsa != nullptr && ecdsa->fingerprint != rsa->fingerprint) {
+      const bool ecdsa_expired = ecdsa->not_after < now;
+      const bool rsa_expired = rsa->not_after < now;
+      if (ecdsa_expired != rsa_expired) {
+        out.push_back({kScanDualCertCheck, Verdict::kWarn,
+                       std::string(rsa_expired ? "the RSA" : "the ECDSA") +
+                           " leaf has expired while the " + (rsa_expired ? "ECDSA" : "RSA") +
+                           " one is valid: clients offering only its suites get the expired one"});
+      } else {
+        out.push_back({kScanDualCertCheck, Verdict::kPass, "an ECDSA and an RSA leaf are served"});
+      }
+    } else if (ecdsa != nullptr || rsa != nullptr) {
+      out.push_back({kScanDualCertCheck, Verdict::kPass,
+                     std::string("one leaf for every suite (") +
+                         (ecdsa != nullptr && rsa != nullptr ? "the same for ECDSA and RSA"
+                          : ecdsa != nullptr                 ? "ECDSA"
+                                                             : "RSA") +
+                         ")"});
+    }
+  }
+  // TLSV-07: only when a robustness hello got a clear answer.
+  if (r.hello_robust.has_value() || r.many_suites_ok.has_value()) {
+    std::vector<std::string> refused;
+    if (r.hello_robust == false) refused.push_back(r.robustness_detail);
+    if (r.many_suites_ok == false) {
+      refused.push_back("a hello with " + std::to_string(r.many_suites_offered) +
+                        " suites (the accepted ones last) was refused (" + r.many_suites_detail +
+                        ")");
+    }
+    out.push_back({kScanHelloRobustnessCheck, refused.empty() ? Verdict::kPass : Verdict::kWarn,
+                   refused.empty() ? "" : Joined(refused) + " (" + r.robustness_version + ")"});
   }
   // CIPH-05: only where two suites of a version up to TLS 1.2 could be put in order.
   if (!r.order_version.empty()) {

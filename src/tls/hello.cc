@@ -264,8 +264,9 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
                                    " groups");
   }
   const bool tls13 = spec.version == kTls13;
-  if (spec.suites.empty() || spec.suites.size() > kMaxSuitesPerHello) {
-    return Status::InvalidArgument("hello needs 1.." + std::to_string(kMaxSuitesPerHello) +
+  const size_t max_suites = spec.many_suites ? kMaxSuitesRobustHello : kMaxSuitesPerHello;
+  if (spec.suites.empty() || spec.suites.size() > max_suites) {
+    return Status::InvalidArgument("hello needs 1.." + std::to_string(max_suites) +
                                    " suites");
   }
   if (spec.sni.size() > 253) return Status::InvalidArgument("server name too long");

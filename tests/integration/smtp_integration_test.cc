@@ -395,6 +395,15 @@ TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
     EXPECT_TRUE(MetricValue(r.body, "mailsec_tls_session_resumption", with("mechanism", mechanism)))
         << mechanism;
   }
+  // CERT-16: the leaf per authentication agrees with s_client offering only those suites.
+  for (const char* auth : {"ecdsa", "rsa"}) {
+    const std::string suites = std::string(auth == std::string("rsa") ? "aRSA" : "aECDSA") +
+                               ":@SECLEVEL=0";
+    const bool want = OpensslAccepts("smtp_good", {"-tls1_2", "-cipher", suites});
+    EXPECT_TRUE(HasValue(r.body, "mailsec_tls_leaf_served", with("auth", auth), want ? 1 : 0))
+        << auth << ": s_client " << (want ? "got a certificate" : "was refused");
+  }
+  EXPECT_TRUE(MetricValue(r.body, "mailsec_check_result", with("check", "cert_dual_consistent")));
   // TLSF-09: only with RSA key transport; Debian's OpenSSL answers every ROBOT vector alike.
   if (OpensslAccepts("smtp_good", {"-tls1_2", "-cipher", "kRSA:@SECLEVEL=0"})) {
     EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", "tls_robot"), 0));

@@ -151,6 +151,11 @@ struct ScanReport {
   std::optional<bool> hello_robust;
   std::string robustness_version;  // the version asked
   std::string robustness_detail;   // printable
+  // ... and a hello offering every suite of the scan's table for that version (more than 128),
+  // the accepted ones last. true: answered; false: refused; nullopt: not asked or undecided.
+  std::optional<bool> many_suites_ok;
+  size_t many_suites_offered = 0;
+  std::string many_suites_detail;  // why refused, printable
   // TLSF-05 (TLS 1.3): a session from a first connection, then a resumption sending the
   // service's harmless command as early data. true: the server accepted the early data; false:
   // no ticket, a ticket without early data, or early data rejected; nullopt: not asked.
@@ -176,6 +181,16 @@ struct ScanReport {
   std::optional<bool> robot_vulnerable;
   bool robot_weak_oracle = false;  // only the well-formed blocks stand out (testssl.sh: weak)
   std::string robot_detail;        // each vector's answer, printable
+  // CERT-16 (dual certificates): the leaf served to a TLS 1.2 handshake offering only
+  // ECDSA-authenticated suites ("ecdsa"), then only RSA-authenticated ones ("rsa").
+  struct LeafByKey {
+    std::string auth;         // "ecdsa", "rsa"
+    bool served = false;      // the handshake completed (false: refused)
+    std::string key_type;     // the leaf's, as CertFacts has it
+    int64_t not_after = 0;    // Unix seconds
+    std::string fingerprint;  // SHA-256, lower-case hex
+  };
+  std::vector<LeafByKey> leaves;
   // TLSF-17 (TLS 1.2, informational): a full handshake closed cleanly, then a second connection
   // offering the session back. "session_id" (the client refuses tickets) and "ticket" -> the
   // server resumed it. Absent: not tried, or a handshake failed.

@@ -34,6 +34,7 @@ std::string VersionName(uint16_t version);
 inline constexpr size_t kMaxServerReplyBytes = 16 * 1024 + 5;
 // META-02: some servers break on ClientHellos with more suites than this.
 inline constexpr size_t kMaxSuitesPerHello = 64;
+inline constexpr size_t kMaxSuitesRobustHello = 256;
 // Extensions read from one ServerHello: a server answers only what the client offered (ours
 // offer fewer than ten), so a longer list is not a server we understand.
 inline constexpr size_t kMaxServerHelloExtensions = 32;
@@ -73,6 +74,9 @@ struct HelloSpec {
   // suite and group: decided without any key exchange.
   uint16_t version = kTls12;
   std::vector<uint16_t> suites;  // at most kMaxSuitesPerHello, in order of preference
+  // TLSV-07: a hello with more than 128 suites (servers that truncate long lists choke on it):
+  // up to kMaxSuitesRobustHello suites allowed.
+  bool many_suites = false;
   std::string sni;               // server_name; empty: none (IP-literal targets)
   std::array<uint8_t, 32> random{};
   // Compression methods DEFLATE then null (TLSF-01); otherwise null only.

@@ -171,7 +171,7 @@ TEST_F(DeepScanTest, ScriptedSsl3ServerWithDesIsPoodleAndTooWeak) {
 // ---- TLSV-07: GREASE and a 400-byte hello ---------------------------------------------------
 
 // What an intolerant TLS terminator in front of the real server drops (it closes instead).
-enum class Intolerance { kGrease, kPadding };
+enum class Intolerance { kGrease, kPadding, kManySuites };
 
 // Whether the ClientHello record `in` (whole) carries extension `type`; false when malformed.
 bool HasExtension(const std::string& in, uint16_t type) {
@@ -204,6 +204,12 @@ void ServeIntolerant(int fd, int backend, Intolerance what) {
   if (hello && !ReadN(fd, &in, 5 + len)) return;
   if (hello && what == Intolerance::kGrease && HasExtension(in, 0x1A1A)) return;
   if (hello && what == Intolerance::kPadding && HasExtension(in, 0x0015)) return;
+  // More than 128 suites: the suite list (after the 32-byte random and the session id) is
+  // longer than 256 bytes.
+  if (hello && what == Intolerance::kManySuites && in.size() > 5 + 4 + 2 + 32 + 1) {
+    const size_t at = 5 + 4 + 2 + 32 + 1 + static_cast<uint8_t>(in[5 + 4 + 2 + 32]);
+    if (at + 2 <= in.size() && U16At(in, at) > 256) return;
+  }
   RelayTo(fd, backend, in);
 }
 
@@ -232,6 +238,19 @@ TEST_F(DeepScanTest, PaddingIntolerantServerWarns) {
   EXPECT_EQ(VerdictOf(r, kScanHelloRobustnessCheck), CheckVerdict::kWarn);
   EXPECT_NE(r.robustness_detail.find("padded to 400 bytes"), std::string::npos)
       << r.robustness_detail;
+}
+
+TEST_F(DeepScanTest, ManySuitesIntolerantServerWarns) {
+  SServer backend({"-no_ssl3", "-no_tls1", "-no_tls1_1"});
+  ASSERT_TRUE(backend.up());
+  const int port = backend.port();
+  FakeServer fake([port](int fd) { ServeIntolerant(fd, port, Intolerance::kManySuites); });
+  ScanResult r = Scan(Target("imaps", fake.port()), TestOptions());
+  ASSERT_EQ(Version(r, "TLSv1.3"), true) << r.error;
+  EXPECT_EQ(r.hello_robust, true);  // GREASE and padding are fine
+  EXPECT_EQ(r.many_suites_ok, false);
+  EXPECT_GT(r.many_suites_offered, 128u);
+  EXPECT_EQ(VerdictOf(r, kScanHelloRobustnessCheck), CheckVerdict::kWarn);
 }
 
 TEST(CipherModeFindingsTest, RobustnessOnlyWhenAnswered) {
@@ -315,6 +334,40 @@ TEST_F(DeepScanTest, DrownAcrossEndpointsSharingAnRsaKey) {
   // Without the other scan's knowledge, the TLS server alone passes.
   ScanResult alone = Scan(Target("imaps", tls.port()), TestOptions());
   EXPECT_EQ(VerdictOf(alone, kScanDrownCheck), CheckVerdict::kPass);
+}
+
+// ---- CERT-16: dual certificates ------------------------------------------------------------
+
+TEST(CipherModeFindingsTest, DualCertificatesOneExpired) {
+  ScanResult r;
+  r.started_at = 1'000'000;
+  r.leaves = {{"ecdsa", true, "EC", 2'000'000, "aa"}, {"rsa", true, "RSA", 500'000, "bb"}};
+  r = Judged(r);
+  EXPECT_EQ(VerdictOf(r, kScanDualCertCheck), CheckVerdict::kWarn);
+  r.leaves[1].not_after = 3'000'000;
+  r = Judged(r);
+  EXPECT_EQ(VerdictOf(r, kScanDualCertCheck), CheckVerdict::kPass);
+  r.leaves[1].served = false;  // an ECDSA-only server
+  r = Judged(r);
+  EXPECT_EQ(VerdictOf(r, kScanDualCertCheck), CheckVerdict::kPass);
+  r.leaves.clear();  // not asked
+  r = Judged(r);
+  EXPECT_EQ(VerdictOf(r, kScanDualCertCheck), std::nullopt);
+}
+
+TEST_F(DeepScanTest, DualCertificateServerServesBothLeaves) {
+  SServer s({"-no_tls1", "-no_tls1_1", "-dcert", Certs().rsa_cert, "-dkey", Certs().rsa_key});
+  ASSERT_TRUE(s.up());
+  ScanResult r = Scan(Target("imaps", s.port()), TestOptions());
+  ASSERT_EQ(Version(r, "TLSv1.2"), true) << r.error;
+  ASSERT_EQ(r.leaves.size(), 2u) << r.error;
+  EXPECT_TRUE(r.leaves[0].served);
+  EXPECT_EQ(r.leaves[0].key_type, "EC");
+  EXPECT_TRUE(r.leaves[1].served);
+  EXPECT_EQ(r.leaves[1].key_type, "RSA");
+  EXPECT_NE(r.leaves[0].fingerprint, r.leaves[1].fingerprint);
+  EXPECT_GT(r.leaves[1].not_after, 0);
+  EXPECT_EQ(VerdictOf(r, kScanDualCertCheck), CheckVerdict::kPass);
 }
 
 }  // namespace
