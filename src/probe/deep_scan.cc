@@ -16,6 +16,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <memory>
 
 #include "mailsec/base/text.h"
 #include "mailsec/net/line_reader.h"
@@ -203,6 +204,17 @@ bool LocalCanOffer(int version, const std::string& cipher_list) {
   const bool wrote = BIO_ctrl_pending(wbio) > 0;
   ERR_clear_error();
   return wrote;
+}
+
+// A client context for exactly `version` and `ciphers` (ConfigureContext); null, with OpenSSL's
+// error queue cleared, when the local OpenSSL refuses the setting.
+std::unique_ptr<asio::ssl::context> ClientContext(int version, const std::string& ciphers) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  if (!ConfigureContext(ctx->native_handle(), version, ciphers)) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  return ctx;
 }
 
 std::string OpenSslError() {
@@ -631,16 +643,13 @@ class Scanner {
     if (!LocalCanOffer(version, cipher_list)) {
       co_return Untested(kCannotOffer);
     }
-    asio::ssl::context ctx(asio::ssl::context::tls_client);
-    if (!ConfigureContext(ctx.native_handle(), version, cipher_list)) {
-      ERR_clear_error();
-      co_return Untested(kCannotOffer);
-    }
+    std::unique_ptr<asio::ssl::context> ctx = ClientContext(version, cipher_list);
+    if (!ctx) co_return Untested(kCannotOffer);
     Conn c;
     if (!co_await Open(&c, true)) co_return Untested("no connection");
     Outcome out;
     {
-      TlsStream stream(c.tcp->socket(), ctx);
+      TlsStream stream(c.tcp->socket(), *ctx);
       SSL* ssl = stream.native_handle();
       std::error_code ec;
       co_await FirstHandshake(c, stream, &ec);
@@ -1129,15 +1138,12 @@ class Scanner {
       Note("DH group of " + version_name + " untested: " + kCannotOffer);
       co_return;
     }
-    asio::ssl::context ctx(asio::ssl::context::tls_client);
-    if (!ConfigureContext(ctx.native_handle(), version, ciphers)) {
-      ERR_clear_error();
-      co_return;
-    }
+    std::unique_ptr<asio::ssl::context> ctx = ClientContext(version, ciphers);
+    if (!ctx) co_return;
     Conn c;
     if (!co_await Open(&c, true)) co_return;
     {
-      TlsStream stream(c.tcp->socket(), ctx);
+      TlsStream stream(c.tcp->socket(), *ctx);
       SSL* ssl = stream.native_handle();
       std::error_code ec;
       co_await FirstHandshake(c, stream, &ec);
@@ -1193,9 +1199,8 @@ class Scanner {
         {"ECDSA+SHA224:RSA+SHA224:DSA+SHA224", &r_->kex_sha224}};
     for (const auto& [sigalgs, into] : steps) {
       if (stopped_) co_return;
-      asio::ssl::context ctx(asio::ssl::context::tls_client);
-      if (!ConfigureContext(ctx.native_handle(), TLS1_2_VERSION, ciphers) ||
-          SSL_CTX_set1_sigalgs_list(ctx.native_handle(), sigalgs) != 1) {
+      std::unique_ptr<asio::ssl::context> ctx = ClientContext(TLS1_2_VERSION, ciphers);
+      if (!ctx || SSL_CTX_set1_sigalgs_list(ctx->native_handle(), sigalgs) != 1) {
         ERR_clear_error();
         Note(std::string("key-exchange hash untested: the local OpenSSL cannot offer ") + sigalgs);
         co_return;
@@ -1204,7 +1209,7 @@ class Scanner {
       if (!co_await Open(&c, true)) co_return;
       bool decided = false;
       {
-        TlsStream stream(c.tcp->socket(), ctx);
+        TlsStream stream(c.tcp->socket(), *ctx);
         SSL* ssl = stream.native_handle();
         std::error_code ec;
         co_await FirstHandshake(c, stream, &ec);
@@ -1248,18 +1253,15 @@ class Scanner {
 
   asio::awaitable<void> LeafFor(std::string auth, std::string ciphers) {
     if (!LocalCanOffer(TLS1_2_VERSION, ciphers)) co_return;
-    asio::ssl::context ctx(asio::ssl::context::tls_client);
-    if (!ConfigureContext(ctx.native_handle(), TLS1_2_VERSION, ciphers)) {
-      ERR_clear_error();
-      co_return;
-    }
+    std::unique_ptr<asio::ssl::context> ctx = ClientContext(TLS1_2_VERSION, ciphers);
+    if (!ctx) co_return;
     Conn c;
     if (!co_await Open(&c, true)) co_return;
     ScanReport::LeafByKey leaf;
     leaf.auth = auth;
     bool decided = true;
     {
-      TlsStream stream(c.tcp->socket(), ctx);
+      TlsStream stream(c.tcp->socket(), *ctx);
       std::error_code ec;
       co_await FirstHandshake(c, stream, &ec);
       if (c.tcp->watchdog().Fired()) {
@@ -1291,19 +1293,16 @@ class Scanner {
   }
 
   asio::awaitable<void> ResumeOnce(std::string mechanism, bool no_ticket) {
-    asio::ssl::context ctx(asio::ssl::context::tls_client);
-    SSL_CTX* raw = ctx.native_handle();
     // Any suite but the unauthenticated ones: what a sender would offer.
-    if (!ConfigureContext(raw, TLS1_2_VERSION, "ALL:!aNULL:!eNULL")) {
-      ERR_clear_error();
-      co_return;
-    }
+    std::unique_ptr<asio::ssl::context> ctx = ClientContext(TLS1_2_VERSION, "ALL:!aNULL:!eNULL");
+    if (!ctx) co_return;
+    SSL_CTX* raw = ctx->native_handle();
     if (no_ticket) SSL_CTX_set_options(raw, SSL_OP_NO_TICKET);
     SessionPtr session;
     if (SessionSlot() < 0 || SSL_CTX_set_ex_data(raw, SessionSlot(), &session) != 1) co_return;
     SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(raw, KeepSession);
-    const bool first = co_await ResumptionHandshake(ctx, nullptr, nullptr);
+    const bool first = co_await ResumptionHandshake(*ctx, nullptr, nullptr);
     SSL_CTX_sess_set_new_cb(raw, nullptr);
     SSL_CTX_set_ex_data(raw, SessionSlot(), nullptr);
     if (!first) co_return;
@@ -1320,7 +1319,7 @@ class Scanner {
           static_cast<int64_t>(SSL_SESSION_get_ticket_lifetime_hint(session.get()));
     }
     bool reused = false;
-    if (co_await ResumptionHandshake(ctx, session.get(), &reused)) {
+    if (co_await ResumptionHandshake(*ctx, session.get(), &reused)) {
       r_->resumption[mechanism] = reused;
     }
   }
@@ -1356,12 +1355,9 @@ class Scanner {
 
   asio::awaitable<void> EarlyData() {
     if (!VersionAccepted(tls::kTls13)) co_return;
-    asio::ssl::context ctx(asio::ssl::context::tls_client);
-    SSL_CTX* raw = ctx.native_handle();
-    if (!ConfigureContext(raw, TLS1_3_VERSION, "")) {
-      ERR_clear_error();
-      co_return;
-    }
+    std::unique_ptr<asio::ssl::context> ctx = ClientContext(TLS1_3_VERSION, "");
+    if (!ctx) co_return;
+    SSL_CTX* raw = ctx->native_handle();
     SessionPtr session;
     if (SessionSlot() < 0 || SSL_CTX_set_ex_data(raw, SessionSlot(), &session) != 1) co_return;
     SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
@@ -1371,7 +1367,7 @@ class Scanner {
       Conn c;
       if (!co_await Open(&c, true)) co_return;
       {
-        TlsStream stream(c.tcp->socket(), ctx);
+        TlsStream stream(c.tcp->socket(), *ctx);
         std::error_code ec;
         co_await FirstHandshake(c, stream, &ec);
         if (ec || c.tcp->watchdog().Fired()) {
@@ -1502,15 +1498,12 @@ class Scanner {
   asio::awaitable<void> ClientRenegotiation() {
     const std::string ciphers = "ALL:@SECLEVEL=0";
     if (!VersionAccepted(tls::kTls12) || !LocalCanOffer(TLS1_2_VERSION, ciphers)) co_return;
-    asio::ssl::context ctx(asio::ssl::context::tls_client);
-    if (!ConfigureContext(ctx.native_handle(), TLS1_2_VERSION, ciphers)) {
-      ERR_clear_error();
-      co_return;
-    }
+    std::unique_ptr<asio::ssl::context> ctx = ClientContext(TLS1_2_VERSION, ciphers);
+    if (!ctx) co_return;
     Conn c;
     if (!co_await Open(&c, true)) co_return;
     {
-      TlsStream stream(c.tcp->socket(), ctx);
+      TlsStream stream(c.tcp->socket(), *ctx);
       SSL* ssl = stream.native_handle();
       std::error_code ec;
       co_await FirstHandshake(c, stream, &ec);
