@@ -468,7 +468,7 @@ RevocationResult AskOcsp(X509* leaf, X509* issuer, const std::string& url_text,
   ASN1_GENERALIZEDTIME* next_update = nullptr;
   if (OCSP_resp_find_status(basic.get(), id.get(), &cert_status, &reason, &revoked_at, &this_update,
                             &next_update) != 1) {
-    return fail("no answer for the leaf");
+    return fail("no answer for the certificate");
   }
   if (OCSP_check_validity(this_update, next_update, kValidityLeeway, -1) != 1) {
     return fail("response not current (" + TakeOpensslError() + ")");
@@ -500,8 +500,11 @@ CrlPtr ParseCrl(const std::string& body) {
   return CrlPtr(d2i_X509_CRL(nullptr, &p, static_cast<long>(body.size())));
 }
 
-RevocationResult CheckCrl(X509* leaf, X509* issuer, const std::string& url_text,
-                          const RevocationOptions& options, Clock::time_point deadline) {
+// `subject` is the certificate looked up: an end-entity one (the leaf) or a CA (an
+// intermediate); the CRL's scope must cover its kind.
+RevocationResult CheckCrl(X509* subject, X509* issuer, bool subject_is_ca,
+                          const std::string& url_text, const RevocationOptions& options,
+                          Clock::time_point deadline) {
   const std::string prefix = "crl " + Shown(url_text) + ": ";
   auto fail = [&](const std::string& why) { return Untested(prefix + why); };
   const std::optional<HttpUrl> url = ParseHttpUrl(url_text);
@@ -517,8 +520,8 @@ RevocationResult CheckCrl(X509* leaf, X509* issuer, const std::string& url_text,
 
   CrlPtr crl = ParseCrl(*body);
   if (!crl) return fail("CRL does not parse");
-  if (X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_issuer_name(leaf)) != 0) {
-    return fail("CRL issuer is not the leaf's issuer");
+  if (X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_issuer_name(subject)) != 0) {
+    return fail("CRL issuer is not the certificate's issuer");
   }
   EVP_PKEY* key = X509_get0_pubkey(issuer);
   if (key == nullptr || X509_CRL_verify(crl.get(), key) != 1) {
@@ -531,9 +534,11 @@ RevocationResult CheckCrl(X509* leaf, X509* issuer, const std::string& url_text,
   int critical = 0;
   IdpPtr idp(static_cast<ISSUING_DIST_POINT*>(
       X509_CRL_get_ext_d2i(crl.get(), NID_issuing_distribution_point, &critical, nullptr)));
-  if (idp && (idp->onlyCA > 0 || idp->onlyattr > 0 || idp->onlysomereasons != nullptr ||
+  const bool wrong_kind = subject_is_ca ? idp && idp->onlyuser > 0 : idp && idp->onlyCA > 0;
+  if (idp && (wrong_kind || idp->onlyattr > 0 || idp->onlysomereasons != nullptr ||
               idp->indirectCRL > 0)) {
-    return fail("CRL scope does not cover the leaf");
+    return fail(subject_is_ca ? "CRL scope does not cover CA certificates"
+                              : "CRL scope does not cover the leaf");
   }
   const time_t now = std::time(nullptr);
   time_t later = now + kValidityLeeway;
@@ -550,7 +555,7 @@ RevocationResult CheckCrl(X509* leaf, X509* issuer, const std::string& url_text,
   X509_REVOKED* entry = nullptr;
   const std::string asked = "crl " + Shown(url_text);
   // 1: listed; 2: listed as removeFromCRL (only meaningful in delta CRLs, which we refused).
-  if (X509_CRL_get0_by_cert(crl.get(), &entry, leaf) == 1) {
+  if (X509_CRL_get0_by_cert(crl.get(), &entry, subject) == 1) {
     return Make(Verdict::kRevoked, "crl", asked + ": revoked");
   }
   return Make(Verdict::kGood, "crl", asked + ": not listed");
@@ -566,44 +571,52 @@ std::optional<RevocationResult> FromStaple(const std::string& staple) {
   return std::nullopt;
 }
 
-// The served certificate that issued the leaf, if any: names (and key identifiers, when both
-// carry them) match, and its key verifies the leaf's signature. Name matching alone would let
+// The served certificate that issued `cert`, if any: names (and key identifiers, when both
+// carry them) match, and its key verifies the cert's signature. Name matching alone would let
 // any certificate of the same subject stand in, and then vouch for a CRL it signed itself.
-X509Ptr FindIssuer(const tls::TlsFacts& facts, X509* leaf) {
+X509Ptr FindServedIssuer(const tls::TlsFacts& facts, X509* cert) {
   for (size_t i = 1; i < facts.chain.size(); ++i) {
     X509Ptr candidate = ParseCert(facts.chain[i].der);
-    if (!candidate || X509_check_issued(candidate.get(), leaf) != X509_V_OK) continue;
+    if (!candidate || X509_cmp(candidate.get(), cert) == 0 ||
+        X509_check_issued(candidate.get(), cert) != X509_V_OK) {
+      continue;
+    }
     EVP_PKEY* key = X509_get0_pubkey(candidate.get());
-    if (key != nullptr && X509_verify(leaf, key) == 1) return candidate;
+    if (key != nullptr && X509_verify(cert, key) == 1) return candidate;
   }
   ERR_clear_error();
   return nullptr;
 }
 
-RevocationResult Check(const tls::TlsFacts& facts, const RevocationOptions& options) {
-  if (std::optional<RevocationResult> staple = FromStaple(facts.ocsp_staple_status)) {
-    return *staple;
-  }
-  if (facts.chain.empty()) return Untested("no leaf certificate");
-  X509Ptr leaf = ParseCert(facts.chain.front().der);
-  if (!leaf) return Untested("leaf certificate does not parse");
-  const std::vector<std::string> ocsp_urls = OcspUrls(facts.chain.front().der);
-  const std::vector<std::string> crl_urls = CrlUrls(facts.chain.front().der);
-  if (ocsp_urls.empty() && crl_urls.empty()) {
-    return Untested("no http OCSP responder or CRL distribution point in the leaf");
-  }
-  X509Ptr issuer = FindIssuer(facts, leaf.get());
-  if (!issuer) return Untested("the issuer of the leaf was not served");
+struct Issuer {
+  X509Ptr cert;
+  bool anchor = false;  // from the trust store: the walk up the chain ends there
+};
 
-  const Clock::time_point deadline =
-      Clock::now() + std::max(options.timeout, std::chrono::milliseconds(0));
+Issuer FindIssuer(const tls::TlsFacts& facts, X509* cert, const std::vector<uint8_t>& cert_der,
+                  const RevocationOptions& options) {
+  Issuer out;
+  out.cert = FindServedIssuer(facts, cert);
+  if (!out.cert && options.trust) {
+    out.cert = ParseCert(options.trust->TrustedIssuer(cert_der));
+    out.anchor = out.cert != nullptr;
+  }
+  ERR_clear_error();
+  return out;
+}
+
+// OCSP, then the CRL, for one certificate and its issuer.
+RevocationResult CheckOne(X509* cert, X509* issuer, bool is_ca, const std::vector<uint8_t>& der,
+                          const RevocationOptions& options, Clock::time_point deadline) {
+  const std::vector<std::string> ocsp_urls = OcspUrls(der);
+  const std::vector<std::string> crl_urls = CrlUrls(der);
   std::string notes;
   auto note = [&](const std::string& n) { notes += (notes.empty() ? "" : "; ") + n; };
   auto out_of_time = [&] { return Clock::now() >= deadline; };
 
   std::optional<RevocationResult> unknown;
   for (size_t i = 0; i < ocsp_urls.size() && i < kMaxUrlsPerSource && !out_of_time(); ++i) {
-    RevocationResult r = AskOcsp(leaf.get(), issuer.get(), ocsp_urls[i], options, deadline);
+    RevocationResult r = AskOcsp(cert, issuer, ocsp_urls[i], options, deadline);
     if (r.status == Verdict::kGood || r.status == Verdict::kRevoked) return r;
     if (r.status == Verdict::kUnknown) {
       unknown = std::move(r);
@@ -612,7 +625,7 @@ RevocationResult Check(const tls::TlsFacts& facts, const RevocationOptions& opti
     note(r.detail);
   }
   for (size_t i = 0; i < crl_urls.size() && i < kMaxUrlsPerSource && !out_of_time(); ++i) {
-    RevocationResult r = CheckCrl(leaf.get(), issuer.get(), crl_urls[i], options, deadline);
+    RevocationResult r = CheckCrl(cert, issuer, is_ca, crl_urls[i], options, deadline);
     if (r.status == Verdict::kGood || r.status == Verdict::kRevoked) return r;
     note(r.detail);
   }
@@ -622,6 +635,91 @@ RevocationResult Check(const tls::TlsFacts& facts, const RevocationOptions& opti
   }
   if (out_of_time()) note("revocation budget exhausted");
   return Untested(notes);
+}
+
+bool HasSources(const std::vector<uint8_t>& der) {
+  return !OcspUrls(der).empty() || !CrlUrls(der).empty();
+}
+
+std::string SubjectCn(X509* cert) {
+  char buf[256] = {};
+  const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf,
+                                          static_cast<int>(sizeof buf));
+  ERR_clear_error();
+  return n > 0 ? Printable(std::string_view(buf, static_cast<size_t>(n)), kMaxUrlShown) : "";
+}
+
+std::vector<uint8_t> DerOf(X509* cert) {
+  std::vector<uint8_t> out;
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(cert, &der);
+  if (len > 0) out.assign(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+// The intermediates above the leaf: each is checked against its own issuer, until the issuer
+// is a trust anchor, a self-signed certificate or unknown.
+void CheckIntermediates(const tls::TlsFacts& facts, Issuer leaf_issuer,
+                        const RevocationOptions& options, Clock::time_point deadline,
+                        RevocationResult* out) {
+  if (!leaf_issuer.cert || leaf_issuer.anchor) return;
+  X509Ptr current = std::move(leaf_issuer.cert);
+  for (int depth = 1; current; ++depth) {
+    if (X509_self_signed(current.get(), 1) == 1) break;  // a served root: an anchor, not checked
+    RevocationResult::Element e;
+    e.depth = depth;
+    e.subject_cn = SubjectCn(current.get());
+    if (static_cast<size_t>(depth) > options.max_intermediates) {
+      e.detail = "not checked: more than " + std::to_string(options.max_intermediates) +
+                 " intermediates";
+      out->intermediates.push_back(std::move(e));
+      break;
+    }
+    const std::vector<uint8_t> der = DerOf(current.get());
+    Issuer up = FindIssuer(facts, current.get(), der, options);
+    if (!HasSources(der)) {
+      e.no_source = true;
+      e.detail = "no http OCSP responder or CRL distribution point";
+    } else if (!up.cert) {
+      e.detail = "its issuer is neither served nor in the trust store";
+    } else if (Clock::now() >= deadline) {
+      e.detail = "revocation budget exhausted";
+    } else {
+      RevocationResult r = CheckOne(current.get(), up.cert.get(), true, der, options, deadline);
+      e.status = r.status;
+      e.source = std::move(r.source);
+      e.detail = std::move(r.detail);
+    }
+    out->intermediates.push_back(std::move(e));
+    if (up.anchor) break;
+    current = std::move(up.cert);
+  }
+  ERR_clear_error();
+}
+
+RevocationResult Check(const tls::TlsFacts& facts, const RevocationOptions& options) {
+  const Clock::time_point deadline =
+      Clock::now() + std::max(options.timeout, std::chrono::milliseconds(0));
+  if (facts.chain.empty()) return Untested("no leaf certificate");
+  X509Ptr leaf = ParseCert(facts.chain.front().der);
+  std::optional<RevocationResult> staple = FromStaple(facts.ocsp_staple_status);
+  if (!leaf) return staple ? *staple : Untested("leaf certificate does not parse");
+  Issuer issuer = FindIssuer(facts, leaf.get(), facts.chain.front().der, options);
+
+  RevocationResult out;
+  if (staple) {
+    out = std::move(*staple);
+  } else if (!HasSources(facts.chain.front().der)) {
+    out = Untested("no http OCSP responder or CRL distribution point in the leaf");
+  } else if (!issuer.cert) {
+    out = Untested("the issuer of the leaf was neither served nor found in the trust store");
+  } else {
+    out = CheckOne(leaf.get(), issuer.cert.get(), false, facts.chain.front().der, options,
+                   deadline);
+  }
+  CheckIntermediates(facts, std::move(issuer), options, deadline, &out);
+  return out;
 }
 
 asio::awaitable<RevocationResult> CheckOnPool(tls::TlsFacts facts, RevocationOptions options) {

@@ -18,6 +18,9 @@ bool Connected(const EndpointReport& r) {
 constexpr std::string_view kCertRevokedCheck = "cert_revoked";  // CERT-09, without a staple
 
 void AddRevocation(const RevocationResult& rev, ScanReport* scan) {
+  if (std::optional<checks::Finding> f = ChainRevocationFinding(rev)) {
+    scan->findings.push_back(std::move(*f));
+  }
   scan->revocation_source = rev.source;
   scan->revocation_detail = rev.detail;
   switch (rev.status) {
@@ -90,6 +93,47 @@ void AttachScan(const ScanReport& scan, EndpointReport* report) {
   report->scan->findings.push_back(std::move(f));
 }
 
+std::optional<checks::Finding> ChainRevocationFinding(const RevocationResult& rev) {
+  using Status = RevocationResult::Status;
+  bool any_revoked = false;
+  bool any_unknown = false;
+  bool any_good = false;
+  std::string detail;
+  for (const RevocationResult::Element& e : rev.intermediates) {
+    any_revoked = any_revoked || e.status == Status::kRevoked;
+    any_unknown = any_unknown || e.status == Status::kUnknown;
+    any_good = any_good || e.status == Status::kGood;
+    std::string what;
+    switch (e.status) {
+      case Status::kGood:
+        what = "good";
+        break;
+      case Status::kRevoked:
+        what = "REVOKED";
+        break;
+      case Status::kUnknown:
+        what = "unknown to the responder";
+        break;
+      case Status::kUntested:
+        what = "untested";
+        break;
+    }
+    if (!detail.empty()) detail += "; ";
+    detail += "depth " + std::to_string(e.depth) + " \"" + e.subject_cn + "\": " + what;
+    if (!e.detail.empty()) detail += " (" + e.detail + ")";
+  }
+  if (!any_revoked && !any_unknown && !any_good) return std::nullopt;
+  checks::Finding f;
+  f.check = kScanChainRevokedCheck;
+  f.verdict = any_revoked   ? checks::CheckVerdict::kFail
+              : any_unknown ? checks::CheckVerdict::kWarn
+                            : checks::CheckVerdict::kPass;
+  constexpr size_t kMaxDetail = 1024;
+  if (detail.size() > kMaxDetail) detail = detail.substr(0, kMaxDetail - 3) + "...";
+  f.detail = std::move(detail);
+  return f;
+}
+
 asio::awaitable<void> ScanTargetResult(TargetResult* result, ScanTargetOptions options) {
   // TX-02 asks for the postmaster of the domain whose MX this is.
   if (result->domain && options.scan.postmaster_domain.empty()) {
@@ -103,6 +147,7 @@ asio::awaitable<void> ScanTargetResult(TargetResult* result, ScanTargetOptions o
     if (ec) continue;
     ScanReport scan = co_await ScanAddress(r.target, address, options.scan);
     if (r.tls.has_leaf && options.pool != nullptr) {
+      if (!options.revocation.trust) options.revocation.trust = options.scan.probe.tls;
       RevocationResult rev = co_await CheckRevocation(r.tls, options.revocation, *options.pool);
       AddRevocation(rev, &scan);
     }

@@ -40,6 +40,28 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Create(const std::string& ca_fil
   return std::shared_ptr<TlsContext>(new TlsContext(std::move(impl)));
 }
 
+std::vector<uint8_t> TlsContext::TrustedIssuer(const std::vector<uint8_t>& cert_der) const {
+  std::vector<uint8_t> out;
+  if (cert_der.empty() || cert_der.size() > 1024 * 1024 || !impl_->store) return out;
+  const auto* p = cert_der.data();
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(cert_der.size())));
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  X509* issuer = nullptr;
+  // get1_issuer looks the issuer's name up in the store (and its directories) and keeps a
+  // candidate that X509_check_issued accepts; the signature is checked here.
+  if (cert && ctx && X509_STORE_CTX_init(ctx.get(), impl_->store.get(), cert.get(), nullptr) == 1 &&
+      X509_STORE_CTX_get1_issuer(&issuer, ctx.get(), cert.get()) == 1 && issuer != nullptr) {
+    X509Ptr owned(issuer);
+    EVP_PKEY* key = X509_get0_pubkey(issuer);
+    unsigned char* der = nullptr;
+    const int len = key != nullptr && X509_verify(cert.get(), key) == 1 ? i2d_X509(issuer, &der) : 0;
+    if (len > 0) out.assign(der, der + len);
+    OPENSSL_free(der);
+  }
+  ERR_clear_error();
+  return out;
+}
+
 namespace {
 
 using SslStream = asio::ssl::stream<asio::ip::tcp::socket&>;

@@ -20,6 +20,17 @@
 #include <string>
 #include <vector>
 
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "check_run.h"
 #include "exporter_process.h"
 #include "fleet.h"
 #include "fleet_main.h"
@@ -552,6 +563,223 @@ TEST_F(ServicesExporterTest, CleartextOnly) {
     Show(name);
     EXPECT_TRUE(IsAbsent(m(), "mailsec_check_result", Check(name, "cleartext_only"))) << name;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Revocation of the leaf and of the intermediate (CERT-09 OCSP, CERT-10 CRL), answered by
+// OpenSSL's own responder and CRL maker. `openssl ocsp` as a server binds every address, so it
+// answers here through -reqin/-respout behind an HTTP server on the fleet's loopback address;
+// the CRLs come from `openssl ca -gencrl`. Three `openssl s_server -www` serve the chains.
+
+class RevocationPki {
+ public:
+  // root -> interA (its status: root's OCSP responder, good), interB (root's CRL: revoked);
+  // interA -> leaf1 (interA's responder: good), leaf2 (revoked); interB -> leaf3 (interB's CRL:
+  // not listed).
+  bool Make(const std::string& dir, const std::string& address, std::uint16_t http_port) {
+    dir_ = dir;
+    std::filesystem::create_directories(dir);
+    const std::string base = "http://" + address + ":" + std::to_string(http_port);
+    const std::string ext =
+        "[interA]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+        "authorityInfoAccess=OCSP;URI:" + base + "/root-ocsp\n"
+        "[interB]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+        "crlDistributionPoints=URI:" + base + "/root.crl\n"
+        "[leafA]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+        "keyUsage=critical,digitalSignature\nsubjectAltName=IP:" + address + "\n"
+        "authorityInfoAccess=OCSP;URI:" + base + "/a-ocsp\n"
+        "[leafB]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+        "keyUsage=critical,digitalSignature\nsubjectAltName=IP:" + address + "\n"
+        "crlDistributionPoints=URI:" + base + "/b.crl\n";
+    if (!WriteFile(Path("ext.cnf"), ext)) return false;
+    auto run = [&](const std::vector<std::string>& argv) {
+      CommandResult r = RunCommand(argv, seconds(20));
+      if (r.exit_code != 0) log_ += r.output;
+      return r.exit_code == 0;
+    };
+    auto key_and_csr = [&](const std::string& name, const std::string& cn) {
+      return run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                  "-nodes", "-keyout", Path(name + ".key"), "-out", Path(name + ".csr"), "-subj",
+                  "/CN=" + cn});
+    };
+    auto sign = [&](const std::string& name, const std::string& ca, const std::string& serial,
+                    const std::string& section) {
+      return run({"openssl", "x509", "-req", "-in", Path(name + ".csr"), "-CA", Path(ca + ".pem"),
+                  "-CAkey", Path(ca + ".key"), "-set_serial", "0x" + serial, "-days", "30",
+                  "-sha256", "-extfile", Path("ext.cnf"), "-extensions", section, "-out",
+                  Path(name + ".pem")});
+    };
+    bool ok = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                   "ec_paramgen_curve:P-256", "-nodes", "-keyout", Path("root.key"), "-out",
+                   Path("root.pem"), "-subj", "/CN=mailsec revocation root", "-days", "30",
+                   "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+                   "keyUsage=critical,keyCertSign,cRLSign"});
+    ok = ok && key_and_csr("interA", "mailsec inter A") && sign("interA", "root", "1A01", "interA");
+    ok = ok && key_and_csr("interB", "mailsec inter B") && sign("interB", "root", "1A02", "interB");
+    ok = ok && key_and_csr("leaf1", "leaf one") && sign("leaf1", "interA", "2B01", "leafA");
+    ok = ok && key_and_csr("leaf2", "leaf two") && sign("leaf2", "interA", "2B02", "leafA");
+    ok = ok && key_and_csr("leaf3", "leaf three") && sign("leaf3", "interB", "2C01", "leafB");
+    // The CAs' databases, in `openssl ca`'s index format (what `openssl ocsp -index` reads).
+    const std::string far = "300101000000Z";
+    const std::string past = "240101000000Z";
+    ok = ok && WriteFile(Path("root.idx"), "V\t" + far + "\t\t1A01\tunknown\t/CN=mailsec inter A\n"
+                                           "R\t" + far + "\t" + past +
+                                           "\t1A02\tunknown\t/CN=mailsec inter B\n");
+    ok = ok && WriteFile(Path("interA.idx"), "V\t" + far + "\t\t2B01\tunknown\t/CN=leaf one\n"
+                                             "R\t" + far + "\t" + past +
+                                             "\t2B02\tunknown\t/CN=leaf two\n");
+    ok = ok && WriteFile(Path("interB.idx"), "V\t" + far + "\t\t2C01\tunknown\t/CN=leaf three\n");
+    for (const char* ca : {"root", "interB"}) {
+      const std::string name = ca;
+      ok = ok && WriteFile(Path(name + "-ca.cnf"), "[ca]\ndefault_ca = d\n[d]\ndatabase = " +
+                                                       Path(name + ".idx") +
+                                                       "\ndefault_md = sha256\ndefault_crl_days = 2\n");
+      ok = ok && run({"openssl", "ca", "-gencrl", "-batch", "-config", Path(name + "-ca.cnf"),
+                      "-keyfile", Path(name + ".key"), "-cert", Path(name + ".pem"), "-out",
+                      Path(name + ".crl.pem")});
+      ok = ok && run({"openssl", "crl", "-in", Path(name + ".crl.pem"), "-outform", "DER", "-out",
+                      Path(name + ".crl")});
+    }
+    return ok;
+  }
+
+  // `openssl ocsp` answering one DER request as `ca`'s responder (its index, its key).
+  std::string Respond(const std::string& ca, const std::string& request) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++requests_[ca];
+    const std::string in = Path("req.der");
+    const std::string out = Path("resp.der");
+    std::filesystem::remove(out);
+    if (!WriteFile(in, request)) return "";
+    CommandResult r = RunCommand({"openssl", "ocsp", "-index", Path(ca + ".idx"), "-rsigner",
+                                  Path(ca + ".pem"), "-rkey", Path(ca + ".key"), "-CA",
+                                  Path(ca + ".pem"), "-reqin", in, "-respout", out},
+                                 seconds(20));
+    if (r.exit_code != 0) log_ += r.output;
+    return ReadFile(out);
+  }
+
+  int requests(const std::string& ca) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_[ca];
+  }
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  const std::string& log() const { return log_; }
+
+ private:
+  std::string dir_;
+  std::mutex mu_;  // guards requests_, log_ and the request/response files
+  std::map<std::string, int> requests_;
+  std::string log_;
+};
+
+// `openssl s_server -www` serving `leaf` with `chain` after it, on a fresh fleet port.
+class ChainServer {
+ public:
+  ChainServer(const RevocationPki& pki, const std::string& leaf, const std::string& chain) {
+    port_ = g_fleet->AllocatePort();
+    pid_ = SpawnProcess({"openssl", "s_server", "-www", "-quiet", "-accept", hostport(), "-cert",
+                         pki.Path(leaf + ".pem"), "-key", pki.Path(leaf + ".key"), "-cert_chain",
+                         pki.Path(chain + ".pem")},
+                        pki.Path("s_server-" + leaf + ".log"));
+    for (int i = 0; i < 50 && pid_ > 0 && !up_; ++i) {  // at most ~5 s
+      up_ = RunCommand({"openssl", "s_client", "-connect", hostport()}, seconds(5)).exit_code == 0;
+      if (!up_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ~ChainServer() { TerminateProcess(pid_); }
+  std::string hostport() const { return g_fleet->address() + ":" + std::to_string(port_); }
+  bool up() const { return up_; }
+
+ private:
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  bool up_ = false;
+};
+
+TEST(RevocationTest, OpensslOcspAndCrlJudgeTheLeafAndTheIntermediate) {
+  RevocationPki pki;
+  httplib::Server http;
+  http.set_read_timeout(5, 0);
+  http.set_write_timeout(5, 0);
+  for (const char* route : {"/root-ocsp", "/a-ocsp"}) {
+    const std::string ca = std::string(route) == "/root-ocsp" ? "root" : "interA";
+    http.Post(route, [&pki, ca](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(pki.Respond(ca, req.body), "application/ocsp-response");
+    });
+  }
+  for (const char* ca : {"root", "interB"}) {
+    const std::string name = ca;
+    http.Get("/" + std::string(name == "root" ? "root" : "b") + ".crl",
+             [&pki, name](const httplib::Request&, httplib::Response& res) {
+               res.set_content(ReadFile(pki.Path(name + ".crl")), "application/pkix-crl");
+             });
+  }
+  const std::uint16_t http_port = g_fleet->AllocatePort();
+  ASSERT_TRUE(http.bind_to_port(g_fleet->address(), http_port));
+  std::thread http_thread([&] { http.listen_after_bind(); });
+  struct StopHttp {
+    httplib::Server& s;
+    std::thread& t;
+    ~StopHttp() {
+      s.stop();
+      t.join();
+    }
+  } stop_http{http, http_thread};
+
+  ASSERT_TRUE(pki.Make(g_fleet->dir() + "/revocation", g_fleet->address(), http_port))
+      << pki.log();
+  ChainServer good(pki, "leaf1", "interA");
+  ChainServer revoked_leaf(pki, "leaf2", "interA");
+  ChainServer revoked_inter(pki, "leaf3", "interB");
+  ASSERT_TRUE(good.up() && revoked_leaf.up() && revoked_inter.up());
+
+  // One `check --scan` of the three, trusting the root alone (the exporter's ca_file).
+  CommandResult c = RunCommand(
+      {MAILSEC_EXPORTER_BIN, "check", "--json", "--scan", "--timeout", "5s", "--ca-file",
+       pki.Path("root.pem"), "submissions://" + good.hostport(),
+       "submissions://" + revoked_leaf.hostport(), "submissions://" + revoked_inter.hostport()},
+      seconds(240));
+  ASSERT_FALSE(c.timed_out) << c.output;
+  const size_t at = c.output.find("[\n");
+  ASSERT_NE(at, std::string::npos) << c.output;
+  nlohmann::json reports = nlohmann::json::parse(c.output.substr(at), nullptr, false);
+  ASSERT_TRUE(reports.is_array() && reports.size() == 3) << c.output;
+  auto scan_of = [&](const ChainServer& s) {
+    for (const auto& r : reports) {
+      if (r.value("target", "").find(s.hostport()) != std::string::npos && r.contains("scan")) {
+        return r["scan"];
+      }
+    }
+    return nlohmann::json();
+  };
+  const nlohmann::json s1 = scan_of(good);
+  const nlohmann::json s2 = scan_of(revoked_leaf);
+  const nlohmann::json s3 = scan_of(revoked_inter);
+  ASSERT_TRUE(s1.is_object() && s2.is_object() && s3.is_object()) << c.output;
+
+  // Leaf one: OCSP good; inter A: OCSP good, from the root's responder found in the trust store.
+  EXPECT_EQ(s1.value("revoked", true), false) << s1.dump(2);
+  EXPECT_EQ(s1.value("revocation_source", ""), "ocsp");
+  EXPECT_EQ(CheckVerdict(s1, "cert_revoked"), 0) << s1.dump(2);
+  EXPECT_EQ(CheckVerdict(s1, "cert_chain_revoked"), 0) << s1.dump(2);
+  EXPECT_NE(CheckDetail(s1, "cert_chain_revoked").find("\"mailsec inter A\": good"),
+            std::string::npos)
+      << CheckDetail(s1, "cert_chain_revoked");
+  // Leaf two: revoked by inter A's responder; its chain is fine.
+  EXPECT_EQ(s2.value("revoked", false), true) << s2.dump(2);
+  EXPECT_EQ(CheckVerdict(s2, "cert_revoked"), 2) << s2.dump(2);
+  EXPECT_EQ(CheckVerdict(s2, "cert_chain_revoked"), 0) << s2.dump(2);
+  // Leaf three: not on inter B's CRL, but inter B is on the root's CRL.
+  EXPECT_EQ(s3.value("revoked", true), false) << s3.dump(2);
+  EXPECT_EQ(s3.value("revocation_source", ""), "crl");
+  EXPECT_EQ(CheckVerdict(s3, "cert_chain_revoked"), 2) << s3.dump(2);
+  EXPECT_NE(CheckDetail(s3, "cert_chain_revoked").find("\"mailsec inter B\": REVOKED"),
+            std::string::npos)
+      << CheckDetail(s3, "cert_chain_revoked");
+  EXPECT_GE(pki.requests("root"), 1);
+  EXPECT_GE(pki.requests("interA"), 2);
+  EXPECT_TRUE(pki.log().empty()) << pki.log();
 }
 
 }  // namespace

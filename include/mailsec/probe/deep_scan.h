@@ -62,6 +62,8 @@ inline constexpr std::string_view kScanPoodleCheck = "tls_poodle";         // TL
 inline constexpr std::string_view kScanHelloRobustnessCheck = "tls_hello_robustness";  // TLSV-07
 inline constexpr std::string_view kScanDrownCheck = "tls_drown";                        // TLSF-14
 inline constexpr std::string_view kScanDualCertCheck = "cert_dual_consistent";          // CERT-16
+// CERT-09/10 for the intermediates; filled by ScanTargetResult with the revocation check.
+inline constexpr std::string_view kScanChainRevokedCheck = "cert_chain_revoked";
 inline constexpr std::string_view kScanEcdheGroupsCheck = "tls_ecdhe_groups";        // CIPH-06
 inline constexpr std::string_view kScanDheGroupsCheck = "tls_dhe_groups";            // CIPH-07
 inline constexpr std::string_view kScanLogjamCheck = "tls_dh_logjam";                // TLSF-13

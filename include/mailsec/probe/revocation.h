@@ -1,9 +1,13 @@
-// Revocation of the served leaf for the deep scan (CHECKS.md CERT-09 OCSP, CERT-10 CRL; the
-// `mailsec_cert_revoked` metric). In order of preference:
+// Revocation of the served leaf and of the intermediates above it, for the deep scan (CHECKS.md
+// CERT-09 OCSP, CERT-10 CRL; the `mailsec_cert_revoked` metric for the leaf, the
+// `cert_chain_revoked` check for the intermediates). For the leaf, in order of preference:
 //   1. the stapled OCSP status the tls layer read (TlsFacts::ocsp_staple_status);
 //   2. the leaf's OCSP responder (AIA, http:// only), asked with a nonce and a SHA-1 CertID; the
 //      answer counts only when signed by the issuer or by a responder it delegated to;
 //   3. the leaf's CRL (CRL distribution point, http:// only), signed by the issuer.
+// Each intermediate on the path from the leaf up to its trust anchor is then asked the same way
+// (2 and 3; nothing is stapled for it), its issuer being the next served certificate or, for the
+// last one, the trust-store root that issued it. Trust anchors themselves are not checked.
 // https:// responders and CRLs are not fetched (rare, and TLS to reach a revocation source raises
 // its own revocation question); ldap:// is ignored.
 //
@@ -15,10 +19,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "mailsec/tls/cert_facts.h"
+#include "mailsec/tls/client.h"
 
 namespace mailsec::probe {
 
@@ -35,6 +41,12 @@ struct RevocationOptions {
   // under 1 MiB and the large unpartitioned ones of big public CAs a few MiB. 10 MiB covers them
   // while bounding what each concurrent check (one per pool thread) may hold in memory.
   size_t max_crl_bytes = 10 * 1024 * 1024;
+  // Where the issuer of a certificate is looked up when the server did not send it (the root
+  // above the last intermediate, or a root that issued the leaf directly). Null: served
+  // certificates only, so the last intermediate stays untested.
+  std::shared_ptr<const tls::TlsContext> trust;
+  // Intermediates checked above the leaf, at most (a longer path is cut, the detail says so).
+  size_t max_intermediates = 4;
 };
 
 struct RevocationResult {
@@ -49,10 +61,24 @@ struct RevocationResult {
   // Printable ASCII: the URL asked and, when untested, why (one note per source tried, "; "
   // separated). Untrusted parts (URLs from the certificate) are escaped and cut short.
   std::string detail;
+
+  // The intermediates on the leaf's path to its trust anchor, nearest first (depth 1 issued the
+  // leaf). Empty when the leaf's issuer is unknown or is itself the anchor.
+  struct Element {
+    int depth = 0;
+    std::string subject_cn;  // printable, cut short
+    Status status = Status::kUntested;
+    std::string source;  // "ocsp", "crl"; "" when untested
+    std::string detail;  // as above
+    bool no_source = false;  // untested because it names no http OCSP responder or CRL
+  };
+  std::vector<Element> intermediates;
 };
 
-// Decides whether facts.chain[0] (the leaf) is revoked. The issuer is the served certificate
-// that issued the leaf (X509_check_issued); without it only the staple can answer. Fetched
+// Decides whether facts.chain[0] (the leaf) is revoked, then each intermediate above it. The
+// issuer is the served certificate that issued it (X509_check_issued and a verifying signature),
+// else the trust-store certificate that did (options.trust); without one only the leaf's staple
+// can answer, and the walk up the chain stops. Fetched
 // answers must be signed by that issuer (directly, or through a delegated OCSP responder it
 // certified with id-kp-OCSPSigning) and current: thisUpdate/nextUpdate within 5 minutes of the
 // system clock.
@@ -63,6 +89,8 @@ struct RevocationResult {
 // over it. Failures fall through to the next URL and then to the CRL. No redirects are followed;
 // a non-200 status, a body over the cap, a response that fails verification, or running out of
 // the budget makes that source untested (the detail says which).
+//
+// The leaf is asked first; the intermediates share what is left of the budget.
 //
 // Blocks the calling thread for up to about options.timeout (name resolution included). Never
 // throws; thread-safe. It may write to a peer that has hung up, so the process must ignore

@@ -62,4 +62,10 @@ asio::awaitable<void> ScanTargetResult(TargetResult* result, ScanTargetOptions o
 // signal, and the cert_revoked finding when no staple decided it.
 void AttachScan(const ScanReport& scan, EndpointReport* report);
 
+// The cert_chain_revoked finding (CERT-09/10 for intermediates) of a revocation check: fail when
+// an intermediate is revoked, warn when a responder does not know one, pass when at least one
+// was asked and none is revoked or unknown; nullopt when none could be asked. The detail names
+// each intermediate by depth and CN with what was learnt of it (at most 1 KiB).
+std::optional<checks::Finding> ChainRevocationFinding(const RevocationResult& rev);
+
 }  // namespace mailsec::probe

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mailsec/base/status.h"
 #include "mailsec/net/transport.h"
@@ -22,6 +23,12 @@ class TlsContext {
   // ca_file empty: the system trust store. Error when the file cannot be loaded.
   static Result<std::shared_ptr<TlsContext>> Create(const std::string& ca_file);
   ~TlsContext();
+
+  // The DER of a trust-store certificate that issued `cert_der` (its subject is the cert's
+  // issuer, key identifiers agree, and its key verifies the cert's signature); empty when the
+  // store holds none or the DER does not parse. This is how the issuer of the last served
+  // intermediate (a root the server rightly leaves out) is found. Thread-safe.
+  std::vector<uint8_t> TrustedIssuer(const std::vector<uint8_t>& cert_der) const;
 
   struct Impl;
   Impl* impl() const { return impl_.get(); }

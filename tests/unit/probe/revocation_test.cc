@@ -4,6 +4,7 @@
 #include "testing/http_test_server.h"
 #include "testing/silent_listener.h"
 #include "mailsec/probe/revocation.h"
+#include "mailsec/probe/scan_target.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -22,6 +23,8 @@
 #include <asio/use_future.hpp>
 #include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <memory>
@@ -732,6 +735,216 @@ TEST_F(RevocationTest, EmptyOrBrokenLeafIsUntested) {
   RevocationResult r = CheckRevocationBlocking(f, Options());
   EXPECT_EQ(r.status, Verdict::kUntested);
   EXPECT_TRUE(Contains(r.detail, "does not parse")) << r.detail;
+}
+
+// --- Intermediates (CERT-09/10 for the chain) ----------------------------------------------------
+
+// A root (the fixture's CA) -> intermediate -> leaf PKI whose CRLs are served by two servers,
+// one per issuer, and a trust store holding the root alone (what the exporter's ca_file is).
+class ChainRevocationTest : public RevocationTest {
+ protected:
+  void SetUp() override {
+    RevocationTest::SetUp();
+    root_crl_ = std::make_unique<HttpServer>(CrlFrom(&root_slot_));
+    inter_crl_ = std::make_unique<HttpServer>(CrlFrom(&inter_slot_));
+    inter_ = MakeIntermediate("URI:http://127.0.0.1:" + std::to_string(root_crl_->port()) +
+                              "/ca.crl");
+    ASSERT_TRUE(inter_.cert);
+    leaf_ = LeafOf(inter_, CrlCdp(inter_crl_->port()));
+    ASSERT_TRUE(leaf_);
+    Fill(&root_slot_, MakeCrl(*ca_, {}));
+    Fill(&inter_slot_, MakeCrl(inter_, {}));
+
+    char dir[] = "/tmp/mailsec-revocation-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    const std::string pem = dir_ + "/root.pem";
+    FILE* f = std::fopen(pem.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(PEM_write_X509(f, ca_->cert.get()), 1);
+    std::fclose(f);
+    Result<std::shared_ptr<tls::TlsContext>> ctx = tls::TlsContext::Create(pem);
+    ASSERT_TRUE(ctx.ok()) << ctx.status().message();
+    trust_ = *ctx;
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
+  }
+
+  static Ca MakeIntermediate(const std::string& cdp, const std::string& aia = "") {
+    Ca inter;
+    inter.key = NewKey();
+    CertSpec spec;
+    spec.cn = "mailsec revocation test intermediate";
+    spec.ca = true;
+    spec.cdp = cdp;
+    spec.aia = aia;
+    if (inter.key) inter.cert = MakeCert(spec, inter.key.get(), ca_->cert.get(), ca_->key.get());
+    return inter;
+  }
+
+  static Cert LeafOf(const Ca& issuer, const std::string& cdp) {
+    Pkey key = NewKey();
+    CertSpec spec;
+    spec.cn = "mx.example.test";
+    spec.cdp = cdp;
+    return MakeCert(spec, key.get(), issuer.cert.get(), issuer.key.get());
+  }
+
+  RevocationOptions WithTrust() const {
+    RevocationOptions o = Options();
+    o.trust = trust_;
+    return o;
+  }
+
+  CrlSlot root_slot_;
+  CrlSlot inter_slot_;
+  std::unique_ptr<HttpServer> root_crl_;
+  std::unique_ptr<HttpServer> inter_crl_;
+  Ca inter_;
+  Cert leaf_;
+  std::string dir_;
+  std::shared_ptr<const tls::TlsContext> trust_;
+};
+
+TEST_F(ChainRevocationTest, IntermediateOnItsRootsCrlIsRevoked) {
+  Fill(&root_slot_, MakeCrl(*ca_, {SerialOf(inter_.cert.get())}));
+  // Served as servers do: leaf and intermediate; the root comes from the trust store.
+  RevocationResult r = CheckRevocationBlocking(Facts(leaf_.get(), inter_.cert.get()), WithTrust());
+  EXPECT_EQ(r.status, Verdict::kGood) << r.detail;  // the leaf itself is not listed
+  EXPECT_EQ(r.source, "crl");
+  ASSERT_EQ(r.intermediates.size(), 1u);
+  const RevocationResult::Element& e = r.intermediates[0];
+  EXPECT_EQ(e.depth, 1);
+  EXPECT_EQ(e.subject_cn, "mailsec revocation test intermediate");
+  EXPECT_EQ(e.status, Verdict::kRevoked) << e.detail;
+  EXPECT_EQ(e.source, "crl");
+
+  std::optional<checks::Finding> f = ChainRevocationFinding(r);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->check, kScanChainRevokedCheck);
+  EXPECT_EQ(f->verdict, checks::CheckVerdict::kFail);
+  EXPECT_TRUE(Contains(f->detail, "depth 1 \"mailsec revocation test intermediate\": REVOKED"))
+      << f->detail;
+}
+
+TEST_F(ChainRevocationTest, IntermediateNotListedIsGoodAndTheLeafStillCounts) {
+  Fill(&inter_slot_, MakeCrl(inter_, {SerialOf(leaf_.get())}));
+  RevocationResult r = CheckRevocationBlocking(Facts(leaf_.get(), inter_.cert.get()), WithTrust());
+  EXPECT_EQ(r.status, Verdict::kRevoked) << r.detail;
+  ASSERT_EQ(r.intermediates.size(), 1u);
+  EXPECT_EQ(r.intermediates[0].status, Verdict::kGood) << r.intermediates[0].detail;
+  std::optional<checks::Finding> f = ChainRevocationFinding(r);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->verdict, checks::CheckVerdict::kPass) << f->detail;
+}
+
+TEST_F(ChainRevocationTest, WithoutTheRootTheIntermediateIsUntested) {
+  Fill(&root_slot_, MakeCrl(*ca_, {SerialOf(inter_.cert.get())}));
+  RevocationResult r = CheckRevocationBlocking(Facts(leaf_.get(), inter_.cert.get()), Options());
+  EXPECT_EQ(r.status, Verdict::kGood) << r.detail;
+  ASSERT_EQ(r.intermediates.size(), 1u);
+  EXPECT_EQ(r.intermediates[0].status, Verdict::kUntested);
+  EXPECT_TRUE(Contains(r.intermediates[0].detail, "trust store")) << r.intermediates[0].detail;
+  EXPECT_FALSE(ChainRevocationFinding(r).has_value());  // untested: no series
+}
+
+TEST_F(ChainRevocationTest, AServedRootAnswersForTheIntermediateOverOcsp) {
+  // The root's responder, signing its own answers, says the intermediate is revoked; the root
+  // is served after the intermediate and no trust store is given.
+  Responder resp = CaSigned();
+  Seen seen;
+  HttpServer ocsp(OcspAt(resp, &seen));
+  Ca inter = MakeIntermediate("", OcspAia(ocsp.port()));
+  ASSERT_TRUE(inter.cert);
+  Cert leaf = LeafOf(inter, "");
+  Revoke(&seen, inter.cert.get());
+  tls::TlsFacts facts = Facts(leaf.get(), inter.cert.get());
+  tls::CertFacts root;
+  root.der = Der(ca_->cert.get());
+  facts.chain.push_back(root);
+  RevocationResult r = CheckRevocationBlocking(facts, Options());
+  EXPECT_EQ(r.status, Verdict::kUntested);  // the leaf names no responder
+  ASSERT_EQ(r.intermediates.size(), 1u);  // the served root is an anchor, not checked
+  EXPECT_EQ(r.intermediates[0].status, Verdict::kRevoked) << r.intermediates[0].detail;
+  EXPECT_EQ(r.intermediates[0].source, "ocsp");
+  EXPECT_EQ(ChainRevocationFinding(r)->verdict, checks::CheckVerdict::kFail);
+}
+
+TEST_F(ChainRevocationTest, IntermediateWithoutSourcesIsNotAsked) {
+  Ca inter = MakeIntermediate("");
+  ASSERT_TRUE(inter.cert);
+  Cert leaf = LeafOf(inter, CrlCdp(inter_crl_->port()));
+  Fill(&inter_slot_, MakeCrl(inter, {}));
+  RevocationResult r = CheckRevocationBlocking(Facts(leaf.get(), inter.cert.get()), WithTrust());
+  EXPECT_EQ(r.status, Verdict::kGood) << r.detail;
+  ASSERT_EQ(r.intermediates.size(), 1u);
+  EXPECT_TRUE(r.intermediates[0].no_source);
+  EXPECT_EQ(r.intermediates[0].status, Verdict::kUntested);
+  EXPECT_FALSE(ChainRevocationFinding(r).has_value());
+}
+
+TEST_F(ChainRevocationTest, ALeafIssuedByATrustStoreRootIsChecked) {
+  // No intermediate: the root issued the leaf and is not served.
+  Cert leaf = Leaf("", "URI:http://127.0.0.1:" + std::to_string(root_crl_->port()) + "/ca.crl");
+  Fill(&root_slot_, MakeCrl(*ca_, {SerialOf(leaf.get())}));
+  RevocationResult r = CheckRevocationBlocking(Facts(leaf.get(), nullptr), WithTrust());
+  EXPECT_EQ(r.status, Verdict::kRevoked) << r.detail;
+  EXPECT_TRUE(r.intermediates.empty());
+  EXPECT_FALSE(ChainRevocationFinding(r).has_value());
+}
+
+TEST_F(ChainRevocationTest, UnknownIntermediateWarnsAndALongPathIsCut) {
+  RevocationResult r;
+  RevocationResult::Element good;
+  good.depth = 1;
+  good.subject_cn = "I1";
+  good.status = Verdict::kGood;
+  RevocationResult::Element unknown = good;
+  unknown.depth = 2;
+  unknown.subject_cn = "I2";
+  unknown.status = Verdict::kUnknown;
+  r.intermediates = {good, unknown};
+  std::optional<checks::Finding> f = ChainRevocationFinding(r);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->verdict, checks::CheckVerdict::kWarn);
+  EXPECT_TRUE(Contains(f->detail, "depth 2 \"I2\": unknown to the responder")) << f->detail;
+  // A hostile chain of many long names still gives a bounded detail.
+  r.intermediates.assign(50, good);
+  for (auto& e : r.intermediates) e.subject_cn.assign(120, 'x');
+  f = ChainRevocationFinding(r);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_LE(f->detail.size(), 1024u);
+
+  // The walk itself stops at max_intermediates: a served chain of three intermediates with
+  // a limit of two.
+  Ca i1 = MakeIntermediate("");
+  ASSERT_TRUE(i1.cert);
+  Ca i2;
+  i2.key = NewKey();
+  CertSpec spec;
+  spec.cn = "second";
+  spec.ca = true;
+  i2.cert = MakeCert(spec, i2.key.get(), i1.cert.get(), i1.key.get());
+  Ca i3;
+  i3.key = NewKey();
+  spec.cn = "third";
+  i3.cert = MakeCert(spec, i3.key.get(), i2.cert.get(), i2.key.get());
+  ASSERT_TRUE(i2.cert && i3.cert);
+  Cert leaf = LeafOf(i3, "");
+  tls::TlsFacts facts = Facts(leaf.get(), i3.cert.get());
+  for (X509* c : {i2.cert.get(), i1.cert.get()}) {
+    tls::CertFacts cf;
+    cf.der = Der(c);
+    facts.chain.push_back(cf);
+  }
+  RevocationOptions o = WithTrust();
+  o.max_intermediates = 2;
+  r = CheckRevocationBlocking(facts, o);
+  ASSERT_EQ(r.intermediates.size(), 3u);
+  EXPECT_EQ(r.intermediates[0].subject_cn, "third");
+  EXPECT_EQ(r.intermediates[1].subject_cn, "second");
+  EXPECT_TRUE(Contains(r.intermediates[2].detail, "more than 2")) << r.intermediates[2].detail;
 }
 
 // --- URL discovery -------------------------------------------------------------------------------
