@@ -27,6 +27,7 @@
 #include "mailsec/probe/domain_probe.h"
 #include "mailsec/probe/scan_target.h"
 #include "mailsec/findings/history.h"
+#include "mailsec/findings/host_leaves.h"
 #include "mailsec/findings/verdicts.h"
 #include "mailsec/plan/plan.h"
 #include "mailsec/probe/endpoint_probe.h"
@@ -54,6 +55,7 @@ struct Exporter::Impl {
   probe::AddressLocks scan_locks;
   // TLSF-14: the keys of the SSLv2 services every scan found, across targets.
   probe::Ssl2Keys ssl2_keys;
+  findings::HostLeaves host_leaves;  // CERT-16 across the ports of a host
   // Set by Stop(): deep scans in flight end at their next connection, so that the drain is
   // bounded by one connection, not by a scan's budget of minutes.
   std::atomic<bool> stopping{false};
@@ -306,6 +308,13 @@ struct Exporter::Impl {
   bool Observe(probe::TargetResult* result) {
     for (auto& e : result->endpoints) history.Observe(&e, e.finished_at);
     ApplyPins(result);
+    bool planned = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      planned = planned_ids.count(result->target_id) > 0;
+    }
+    const auto now = static_cast<int64_t>(ToUnixSeconds(SystemClock().Now()));
+    host_leaves.RecordAndEvaluate(result, now, planned);
     bool ok = result->domain ? result->domain->dns_ok : !result->endpoints.empty();
     for (const auto& e : result->endpoints) ok = ok && e.success;
     if (result->domain && !result->domain->mta_sts_id.empty()) {
@@ -345,6 +354,7 @@ struct Exporter::Impl {
       }
       std::erase_if(last_scan, [&](const auto& kv) { return !planned_ids.count(kv.first); });
       std::erase_if(parked, [&](const auto& kv) { return !planned_ids.count(kv.first); });
+      host_leaves.Retain(planned_ids);
       state.targets_by_kind["endpoint"] =
           static_cast<int64_t>(new_plan.Count(plan::Kind::kEndpoint));
       state.targets_by_kind["domain"] = static_cast<int64_t>(new_plan.Count(plan::Kind::kDomain));

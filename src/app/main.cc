@@ -18,6 +18,7 @@
 #include "mailsec/base/text.h"
 #include "mailsec/config/config.h"
 #include "mailsec/dns/resolver.h"
+#include "mailsec/findings/host_leaves.h"
 #include "mailsec/findings/verdicts.h"
 #include "mailsec/http/server.h"
 #include "mailsec/plan/plan.h"
@@ -56,7 +57,7 @@ std::vector<CheckLine> EndpointChecks(const probe::EndpointReport& r) {
   for (const auto& v : findings::EvaluateEndpoint(r, now)) {
     out.push_back({std::string(v.check), static_cast<int>(v.verdict), v.detail});
   }
-  for (const auto* list : {&r.dane.findings, &r.operator_findings}) {
+  for (const auto* list : {&r.dane.findings, &r.operator_findings, &r.host_findings}) {
     for (const auto& f : *list) {
       out.push_back({std::string(f.check), static_cast<int>(f.verdict), f.detail});
     }
@@ -420,6 +421,15 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
         [&results, at](std::exception_ptr, probe::TargetResult r) { results[at] = std::move(r); });
   }
   io.run();
+  {
+    // CERT-16 across ports: each target against the other targets of this run on the same host
+    // and address. Twice, so that the first ones see the later ones too.
+    findings::HostLeaves host_leaves;
+    const auto now = static_cast<int64_t>(ToUnixSeconds(SystemClock().Now()));
+    for (int pass = 0; pass < 2; ++pass) {
+      for (auto& result : results) host_leaves.RecordAndEvaluate(&result, now);
+    }
+  }
   if (scan) {
     // The deep scan of every address the probes reached, one target after the other's start.
     probe::ScanTargetOptions so;

@@ -162,8 +162,10 @@ void AddEndpointSeries(SeriesSink* set, const EndpointReport& r) {
   for (const checks::Finding& f : r.dane.findings) {
     w.Add(Metric::kCheckResult, static_cast<double>(f.verdict), {f.check});
   }
-  for (const checks::Finding& f : r.operator_findings) {
-    w.Add(Metric::kCheckResult, static_cast<double>(f.verdict), {f.check});
+  for (const auto* list : {&r.operator_findings, &r.host_findings}) {
+    for (const checks::Finding& f : *list) {
+      w.Add(Metric::kCheckResult, static_cast<double>(f.verdict), {f.check});
+    }
   }
 }
 

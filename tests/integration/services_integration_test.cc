@@ -4,6 +4,7 @@
 // one exporter probes every endpoint, and each TEST reads its series from the same /metrics.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -14,21 +15,18 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <memory>
-#include <optional>
-#include <sstream>
-#include <string>
-#include <vector>
-
-#include <httplib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "check_run.h"
 #include "exporter_process.h"
@@ -565,6 +563,51 @@ TEST_F(ServicesExporterTest, CleartextOnly) {
   }
 }
 
+// ---- CERT-16 across the ports of a host (cert_consistent_across_ports) ----------------------
+
+TEST_F(ServicesExporterTest, LeavesAreComparedAcrossThePortsOfAHost) {
+  // Every fleet endpoint is one host (the fleet's address) on many ports, some serving expired
+  // leaves (imap_expired, imaps_expired): a valid leaf beside them warns, and so do they. The
+  // comparison needs the other ports' results, so wait for a probe that had them.
+  for (const char* name : {"smtp_good", "imap_expired"}) {
+    Show(name);
+    std::optional<double> v = exporter_->WaitForMetric(
+        "mailsec_check_result", Check(name, "cert_consistent_across_ports"), seconds(20),
+        [](double x) { return x == 1; });
+    EXPECT_EQ(v, 1.0) << name << ":\n" << SeriesOf(exporter_->last_metrics(), name);
+  }
+}
+
+TEST(CheckAcrossPortsTest, OneRunComparesItsTargetsOnTheSameHost) {
+  // smtp_good and submissions serve the same leaf ("good"); smtp_expired an expired one.
+  CheckRun same =
+      RunCheck(g_fleet->ca_bundle_path(),
+               {Target("smtp_good"), EndpointTarget(*g_fleet, {"submissions", "submissions"})});
+  ASSERT_EQ(same.reports.size(), 2u) << same.output;
+  for (const auto& r : same.reports) {
+    EXPECT_EQ(CheckVerdict(r, "cert_consistent_across_ports"), 0) << same.output;
+    EXPECT_NE(CheckDetail(r, "cert_consistent_across_ports").find("the same leaf on port"),
+              std::string::npos)
+        << CheckDetail(r, "cert_consistent_across_ports");
+  }
+  CheckRun mixed =
+      RunCheck(g_fleet->ca_bundle_path(),
+               {Target("smtp_good"), EndpointTarget(*g_fleet, {"smtp_expired", "smtp"})});
+  ASSERT_EQ(mixed.reports.size(), 2u) << mixed.output;
+  for (const auto& r : mixed.reports) {
+    EXPECT_EQ(CheckVerdict(r, "cert_consistent_across_ports"), 1) << mixed.output;
+  }
+  const std::string expired_port = std::to_string(g_fleet->port("smtp_expired"));
+  EXPECT_NE(
+      CheckDetail(mixed.reports[0], "cert_consistent_across_ports").find(expired_port + " (smtp, "),
+      std::string::npos)
+      << CheckDetail(mixed.reports[0], "cert_consistent_across_ports");
+  // One target alone has nothing to compare with.
+  CheckRun alone = RunCheck(g_fleet->ca_bundle_path(), {Target("smtp_good")});
+  ASSERT_EQ(alone.reports.size(), 1u) << alone.output;
+  EXPECT_EQ(CheckVerdict(alone.reports[0], "cert_consistent_across_ports"), -1) << alone.output;
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. Revocation of the leaf and of the intermediate (CERT-09 OCSP, CERT-10 CRL), answered by
 // OpenSSL's own responder and CRL maker. `openssl ocsp` as a server binds every address, so it
@@ -582,15 +625,26 @@ class RevocationPki {
     const std::string base = "http://" + address + ":" + std::to_string(http_port);
     const std::string ext =
         "[interA]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
-        "authorityInfoAccess=OCSP;URI:" + base + "/root-ocsp\n"
+        "authorityInfoAccess=OCSP;URI:" +
+        base +
+        "/root-ocsp\n"
         "[interB]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
-        "crlDistributionPoints=URI:" + base + "/root.crl\n"
+        "crlDistributionPoints=URI:" +
+        base +
+        "/root.crl\n"
         "[leafA]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
-        "keyUsage=critical,digitalSignature\nsubjectAltName=IP:" + address + "\n"
-        "authorityInfoAccess=OCSP;URI:" + base + "/a-ocsp\n"
+        "keyUsage=critical,digitalSignature\nsubjectAltName=IP:" +
+        address +
+        "\n"
+        "authorityInfoAccess=OCSP;URI:" +
+        base +
+        "/a-ocsp\n"
         "[leafB]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
-        "keyUsage=critical,digitalSignature\nsubjectAltName=IP:" + address + "\n"
-        "crlDistributionPoints=URI:" + base + "/b.crl\n";
+        "keyUsage=critical,digitalSignature\nsubjectAltName=IP:" +
+        address +
+        "\n"
+        "crlDistributionPoints=URI:" +
+        base + "/b.crl\n";
     if (!WriteFile(Path("ext.cnf"), ext)) return false;
     auto run = [&](const std::vector<std::string>& argv) {
       CommandResult r = RunCommand(argv, seconds(20));
@@ -604,15 +658,46 @@ class RevocationPki {
     };
     auto sign = [&](const std::string& name, const std::string& ca, const std::string& serial,
                     const std::string& section) {
-      return run({"openssl", "x509", "-req", "-in", Path(name + ".csr"), "-CA", Path(ca + ".pem"),
-                  "-CAkey", Path(ca + ".key"), "-set_serial", "0x" + serial, "-days", "30",
-                  "-sha256", "-extfile", Path("ext.cnf"), "-extensions", section, "-out",
+      return run({"openssl",
+                  "x509",
+                  "-req",
+                  "-in",
+                  Path(name + ".csr"),
+                  "-CA",
+                  Path(ca + ".pem"),
+                  "-CAkey",
+                  Path(ca + ".key"),
+                  "-set_serial",
+                  "0x" + serial,
+                  "-days",
+                  "30",
+                  "-sha256",
+                  "-extfile",
+                  Path("ext.cnf"),
+                  "-extensions",
+                  section,
+                  "-out",
                   Path(name + ".pem")});
     };
-    bool ok = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                   "ec_paramgen_curve:P-256", "-nodes", "-keyout", Path("root.key"), "-out",
-                   Path("root.pem"), "-subj", "/CN=mailsec revocation root", "-days", "30",
-                   "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+    bool ok = run({"openssl",
+                   "req",
+                   "-x509",
+                   "-newkey",
+                   "ec",
+                   "-pkeyopt",
+                   "ec_paramgen_curve:P-256",
+                   "-nodes",
+                   "-keyout",
+                   Path("root.key"),
+                   "-out",
+                   Path("root.pem"),
+                   "-subj",
+                   "/CN=mailsec revocation root",
+                   "-days",
+                   "30",
+                   "-addext",
+                   "basicConstraints=critical,CA:TRUE",
+                   "-addext",
                    "keyUsage=critical,keyCertSign,cRLSign"});
     ok = ok && key_and_csr("interA", "mailsec inter A") && sign("interA", "root", "1A01", "interA");
     ok = ok && key_and_csr("interB", "mailsec inter B") && sign("interB", "root", "1A02", "interB");
@@ -622,18 +707,22 @@ class RevocationPki {
     // The CAs' databases, in `openssl ca`'s index format (what `openssl ocsp -index` reads).
     const std::string far = "300101000000Z";
     const std::string past = "240101000000Z";
-    ok = ok && WriteFile(Path("root.idx"), "V\t" + far + "\t\t1A01\tunknown\t/CN=mailsec inter A\n"
-                                           "R\t" + far + "\t" + past +
-                                           "\t1A02\tunknown\t/CN=mailsec inter B\n");
-    ok = ok && WriteFile(Path("interA.idx"), "V\t" + far + "\t\t2B01\tunknown\t/CN=leaf one\n"
-                                             "R\t" + far + "\t" + past +
-                                             "\t2B02\tunknown\t/CN=leaf two\n");
+    ok = ok && WriteFile(Path("root.idx"), "V\t" + far +
+                                               "\t\t1A01\tunknown\t/CN=mailsec inter A\n"
+                                               "R\t" +
+                                               far + "\t" + past +
+                                               "\t1A02\tunknown\t/CN=mailsec inter B\n");
+    ok = ok &&
+         WriteFile(Path("interA.idx"), "V\t" + far +
+                                           "\t\t2B01\tunknown\t/CN=leaf one\n"
+                                           "R\t" +
+                                           far + "\t" + past + "\t2B02\tunknown\t/CN=leaf two\n");
     ok = ok && WriteFile(Path("interB.idx"), "V\t" + far + "\t\t2C01\tunknown\t/CN=leaf three\n");
     for (const char* ca : {"root", "interB"}) {
       const std::string name = ca;
-      ok = ok && WriteFile(Path(name + "-ca.cnf"), "[ca]\ndefault_ca = d\n[d]\ndatabase = " +
-                                                       Path(name + ".idx") +
-                                                       "\ndefault_md = sha256\ndefault_crl_days = 2\n");
+      ok = ok && WriteFile(Path(name + "-ca.cnf"),
+                           "[ca]\ndefault_ca = d\n[d]\ndatabase = " + Path(name + ".idx") +
+                               "\ndefault_md = sha256\ndefault_crl_days = 2\n");
       ok = ok && run({"openssl", "ca", "-gencrl", "-batch", "-config", Path(name + "-ca.cnf"),
                       "-keyfile", Path(name + ".key"), "-cert", Path(name + ".pem"), "-out",
                       Path(name + ".crl.pem")});
@@ -651,10 +740,10 @@ class RevocationPki {
     const std::string out = Path("resp.der");
     std::filesystem::remove(out);
     if (!WriteFile(in, request)) return "";
-    CommandResult r = RunCommand({"openssl", "ocsp", "-index", Path(ca + ".idx"), "-rsigner",
-                                  Path(ca + ".pem"), "-rkey", Path(ca + ".key"), "-CA",
-                                  Path(ca + ".pem"), "-reqin", in, "-respout", out},
-                                 seconds(20));
+    CommandResult r = RunCommand(
+        {"openssl", "ocsp", "-index", Path(ca + ".idx"), "-rsigner", Path(ca + ".pem"), "-rkey",
+         Path(ca + ".key"), "-CA", Path(ca + ".pem"), "-reqin", in, "-respout", out},
+        seconds(20));
     if (r.exit_code != 0) log_ += r.output;
     return ReadFile(out);
   }
@@ -727,8 +816,7 @@ TEST(RevocationTest, OpensslOcspAndCrlJudgeTheLeafAndTheIntermediate) {
     }
   } stop_http{http, http_thread};
 
-  ASSERT_TRUE(pki.Make(g_fleet->dir() + "/revocation", g_fleet->address(), http_port))
-      << pki.log();
+  ASSERT_TRUE(pki.Make(g_fleet->dir() + "/revocation", g_fleet->address(), http_port)) << pki.log();
   ChainServer good(pki, "leaf1", "interA");
   ChainServer revoked_leaf(pki, "leaf2", "interA");
   ChainServer revoked_inter(pki, "leaf3", "interB");

@@ -296,6 +296,9 @@ struct EndpointReport {
   std::optional<ScanReport> scan;
   // Checks of the operator's expectations from the config (cert_pinned), added by the exporter.
   std::vector<checks::Finding> operator_findings;
+  // Checks against the other targets of the same host (cert_consistent_across_ports), added by
+  // the exporter or `check` from findings::HostLeaves.
+  std::vector<checks::Finding> host_findings;
 };
 
 // Raises `s` on `report` with a line of evidence (made printable and cut short; the first
