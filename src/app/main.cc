@@ -143,6 +143,8 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
     if (sc.command_injection) scan["command_injection"] = *sc.command_injection;
     if (sc.hello_robust) scan["hello_robust"] = *sc.hello_robust;
     if (sc.many_suites_ok) scan["many_suites_ok"] = *sc.many_suites_ok;
+    if (sc.record_version_ok) scan["record_version_ok"] = *sc.record_version_ok;
+    if (sc.version_tolerant) scan["version_tolerant"] = *sc.version_tolerant;
     nlohmann::json leaves = nlohmann::json::array();
     for (const probe::ScanReport::LeafByKey& l : sc.leaves) {
       leaves.push_back({{"auth", l.auth},

@@ -26,9 +26,9 @@
 #include "mailsec/tls/client.h"
 #include "mailsec/tls/dh_groups.h"
 #include "mailsec/tls/hello.h"
-#include "tls/inspect.h"
 #include "mailsec/tls/robot.h"
 #include "probe/dialogue_factory.h"
+#include "tls/inspect.h"
 
 namespace mailsec::probe {
 namespace {
@@ -253,7 +253,8 @@ std::string SpkiSha256(X509* cert) {
   if (len <= 0) return "";
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  const bool ok = EVP_Digest(der, static_cast<size_t>(len), md, &md_len, EVP_sha256(), nullptr) == 1;
+  const bool ok =
+      EVP_Digest(der, static_cast<size_t>(len), md, &md_len, EVP_sha256(), nullptr) == 1;
   OPENSSL_free(der);
   if (!ok) return "";
   static constexpr char kHex[] = "0123456789abcdef";
@@ -364,6 +365,7 @@ class Scanner {
     if (!stopped_) co_await Ciphers();
     if (!stopped_) co_await CipherOrder();
     if (!stopped_) co_await HelloRobustness();
+    if (!stopped_) co_await VersionTolerance();
     if (!stopped_) co_await KeyExchangeGroups();
     if (!stopped_) co_await DheParameters();
     if (!stopped_) co_await KeyExchangeHash();
@@ -922,6 +924,50 @@ class Scanner {
       r_->robustness_detail = "a hello with GREASE values, padded to " +
                               std::to_string(kRobustHelloBytes) + " bytes, was refused (" +
                               both.why + ")";
+    }
+  }
+
+  // TLSV-07 (RFC 5246 Appendix E.1): the accepted TLS 1.2 suites in two TLS 1.2 hellos, one
+  // with the record layer's version at TLS 1.2 (0x0303) and one with client_version 0x0304 and
+  // no supported_versions: each must be answered with TLS 1.2. Servers (and terminators) that
+  // fail either break newer clients. Two connections, when TLS 1.2 was accepted.
+  asio::awaitable<void> VersionTolerance() {
+    if (!VersionAccepted(tls::kTls12)) co_return;
+    std::vector<uint16_t> suites;
+    for (const ScanReport::AcceptedCipher& c : r_->accepted_ciphers) {
+      if (c.version == tls::VersionName(tls::kTls12) &&
+          suites.size() < tls::kMaxSuitesPerHello - 1) {
+        suites.push_back(c.id);
+      }
+    }
+    if (suites.empty()) co_return;
+    std::vector<std::string> refused;
+    for (int probe = 0; probe < 2 && !stopped_; ++probe) {
+      tls::HelloSpec spec;
+      spec.version = tls::kTls12;
+      spec.suites = suites;
+      if (!target_.host_is_ip) spec.sni = target_.host;
+      spec.random = RandomBytes();
+      if (probe == 0) {
+        spec.record_version = tls::kTls12;
+      } else {
+        spec.client_version = tls::kTls13;
+      }
+      Result<std::string> hello = tls::BuildClientHello(spec);
+      if (!hello.ok()) co_return;
+      Outcome o = co_await TrySend(tls::kTls12, suites, std::move(hello).value());
+      const char* what = probe == 0 ? "a hello in a record of version TLS 1.2 (0x0303)"
+                                    : "a TLS 1.2 hello with client_version 0x0304";
+      if (o.kind == Outcome::Kind::kUntested) {
+        Note(std::string(what) + " untested: " + o.why);
+        continue;
+      }
+      const bool ok = o.kind == Outcome::Kind::kAccepted;
+      (probe == 0 ? r_->record_version_ok : r_->version_tolerant) = ok;
+      if (!ok) refused.push_back(std::string(what) + " was refused (" + o.why + ")");
+    }
+    for (const std::string& why : refused) {
+      r_->tolerance_detail += (r_->tolerance_detail.empty() ? "" : "; ") + why;
     }
   }
 
@@ -2190,8 +2236,7 @@ void CipherModeFindings(const ScanResult& r, std::vector<checks::Finding>* out) 
     return v;
   };
   auto all_tested = [&](std::initializer_list<const char*> versions) {
-    return std::all_of(versions.begin(), versions.end(),
-                       [&](const char* v) { return tested(v); });
+    return std::all_of(versions.begin(), versions.end(), [&](const char* v) { return tested(v); });
   };
 
   // CIPH-04: below 112 bits of security fails (3DES counts as 112).
@@ -2201,14 +2246,13 @@ void CipherModeFindings(const ScanResult& r, std::vector<checks::Finding>* out) 
     const std::vector<std::string> open = unfinished(all);
     if (weakest && weakest->bits < 112) {
       out->push_back({kScanCipherStrengthCheck, Verdict::kFail,
-                      weakest->suite + " (" + weakest->version + "): " +
-                          std::to_string(weakest->bits) + " bits, below 112"});
+                      weakest->suite + " (" + weakest->version +
+                          "): " + std::to_string(weakest->bits) + " bits, below 112"});
     } else if (!open.empty()) {
       out->push_back({kScanCipherStrengthCheck, Verdict::kError,
                       "the suite enumeration of " + Joined(open) + " did not finish"});
     } else if (!weakest) {
-      out->push_back(
-          {kScanCipherStrengthCheck, Verdict::kError, "no suite of the table accepted"});
+      out->push_back({kScanCipherStrengthCheck, Verdict::kError, "no suite of the table accepted"});
     } else {
       out->push_back({kScanCipherStrengthCheck, Verdict::kPass,
                       "weakest: " + weakest->suite + " (" + weakest->version + "), " +
@@ -2218,14 +2262,13 @@ void CipherModeFindings(const ScanResult& r, std::vector<checks::Finding>* out) 
 
   const auto legacy = {"TLSv1.2", "TLSv1.1", "TLSv1", "SSLv3"};
   // CIPH-02 (obsolete CBC) and LUCKY13: any CBC suite up to TLS 1.2 warns.
-  if (std::any_of(legacy.begin(), legacy.end(), yes) ||
-      (yes("TLSv1.3") && all_tested(legacy))) {
+  if (std::any_of(legacy.begin(), legacy.end(), yes) || (yes("TLSv1.3") && all_tested(legacy))) {
     const std::vector<std::string> cbc = cbc_on(legacy);
     const std::vector<std::string> open = unfinished(legacy);
     if (!cbc.empty()) {
-      out->push_back({kScanCbcSuitesCheck, Verdict::kWarn,
-                      "CBC suites (obsolete; LUCKY13 depends on the implementation): " +
-                          Listed(cbc)});
+      out->push_back(
+          {kScanCbcSuitesCheck, Verdict::kWarn,
+           "CBC suites (obsolete; LUCKY13 depends on the implementation): " + Listed(cbc)});
     } else if (!open.empty()) {
       out->push_back({kScanCbcSuitesCheck, Verdict::kError,
                       "the suite enumeration of " + Joined(open) + " did not finish"});
@@ -2239,7 +2282,8 @@ void CipherModeFindings(const ScanResult& r, std::vector<checks::Finding>* out) 
     const std::vector<std::string> cbc = cbc_on(old);
     const std::vector<std::string> open = unfinished(old);
     if (!cbc.empty()) {
-      out->push_back({kScanBeastCheck, Verdict::kWarn, "CBC with a predictable IV: " + Listed(cbc)});
+      out->push_back(
+          {kScanBeastCheck, Verdict::kWarn, "CBC with a predictable IV: " + Listed(cbc)});
     } else if (!open.empty()) {
       out->push_back({kScanBeastCheck, Verdict::kError,
                       "the suite enumeration of " + Joined(open) + " did not finish"});
@@ -2522,16 +2566,21 @@ std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
     }
   }
   // TLSV-07: only when a robustness hello got a clear answer.
-  if (r.hello_robust.has_value() || r.many_suites_ok.has_value()) {
+  if (r.hello_robust.has_value() || r.many_suites_ok.has_value() ||
+      r.record_version_ok.has_value() || r.version_tolerant.has_value()) {
     std::vector<std::string> refused;
-    if (r.hello_robust == false) refused.push_back(r.robustness_detail);
+    const std::string on = r.robustness_version.empty() ? "" : " (" + r.robustness_version + ")";
+    if (r.hello_robust == false) refused.push_back(r.robustness_detail + on);
     if (r.many_suites_ok == false) {
       refused.push_back("a hello with " + std::to_string(r.many_suites_offered) +
                         " suites (the accepted ones last) was refused (" + r.many_suites_detail +
-                        ")");
+                        ")" + on);
+    }
+    if (r.record_version_ok == false || r.version_tolerant == false) {
+      refused.push_back(r.tolerance_detail);
     }
     out.push_back({kScanHelloRobustnessCheck, refused.empty() ? Verdict::kPass : Verdict::kWarn,
-                   refused.empty() ? "" : Joined(refused) + " (" + r.robustness_version + ")"});
+                   Joined(refused)});
   }
   // CIPH-05: only where two suites of a version up to TLS 1.2 could be put in order.
   if (!r.order_version.empty()) {

@@ -1,7 +1,8 @@
 #include "mailsec/tls/hello.h"
-#include "tls/wire.h"
 
 #include <algorithm>
+
+#include "tls/wire.h"
 
 namespace mailsec::tls {
 namespace {
@@ -266,17 +267,23 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
   const bool tls13 = spec.version == kTls13;
   const size_t max_suites = spec.many_suites ? kMaxSuitesRobustHello : kMaxSuitesPerHello;
   if (spec.suites.empty() || spec.suites.size() > max_suites) {
-    return Status::InvalidArgument("hello needs 1.." + std::to_string(max_suites) +
-                                   " suites");
+    return Status::InvalidArgument("hello needs 1.." + std::to_string(max_suites) + " suites");
   }
   if (spec.sni.size() > 253) return Status::InvalidArgument("server name too long");
   if (spec.pad_to > kMaxPaddedHello) return Status::InvalidArgument("padding too long");
+  if (spec.record_version != 0 && (spec.record_version >> 8) != 3) {
+    return Status::InvalidArgument("record version is not 0x03xx");
+  }
+  if (spec.client_version != 0 &&
+      ((spec.client_version >> 8) != 3 || spec.client_version < spec.version)) {
+    return Status::InvalidArgument("client_version is not 0x03xx at or above the version");
+  }
   // GREASE code points (RFC 8701 §2), one of each kind, distinct so a server cannot mix them up.
   constexpr uint16_t kGreaseSuite = 0x0a0a, kGreaseExtFirst = 0x1a1a, kGreaseExtLast = 0x2a2a,
                      kGreaseGroup = 0x3a3a, kGreaseSig = 0x4a4a, kGreaseVersion = 0x5a5a;
 
   std::string body;
-  Put16(&body, tls13 ? kTls12 : spec.version);
+  Put16(&body, tls13 ? kTls12 : spec.client_version != 0 ? spec.client_version : spec.version);
   body.append(reinterpret_cast<const char*>(spec.random.data()), spec.random.size());
   Put8(&body, 0);  // no session id
   Put16(&body, static_cast<unsigned>((spec.suites.size() + (spec.grease ? 1 : 0)) * 2));
@@ -359,8 +366,9 @@ Result<std::string> BuildClientHello(const HelloSpec& spec) {
   std::string record;
   Put8(&record, kContentHandshake);
   // The record layer version of a first ClientHello: TLS 1.0 for any TLS hello (RFC 5246
-  // appendix E.1: some servers refuse higher ones), 0x0300 for SSLv3.
-  Put16(&record, std::min<uint16_t>(spec.version, kTls10));
+  // appendix E.1: some servers refuse higher ones), 0x0300 for SSLv3; unless asked otherwise.
+  Put16(&record,
+        spec.record_version != 0 ? spec.record_version : std::min<uint16_t>(spec.version, kTls10));
   Put16(&record, static_cast<unsigned>(hs.size()));
   record.append(hs);
   return record;

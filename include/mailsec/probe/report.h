@@ -156,6 +156,13 @@ struct ScanReport {
   std::optional<bool> many_suites_ok;
   size_t many_suites_offered = 0;
   std::string many_suites_detail;  // why refused, printable
+  // ... and, when TLS 1.2 was accepted, its accepted suites in a TLS 1.2 hello whose record
+  // layer says TLS 1.2 (0x0303) instead of TLS 1.0, and in one whose client_version is 0x0304
+  // (a version above the server's, without supported_versions; RFC 5246 Appendix E.1). true:
+  // answered with TLS 1.2; false: refused; nullopt: not asked or undecided.
+  std::optional<bool> record_version_ok;
+  std::optional<bool> version_tolerant;
+  std::string tolerance_detail;  // why refused, printable ("; " between the two)
   // TLSF-05 (TLS 1.3): a session from a first connection, then a resumption sending the
   // service's harmless command as early data. true: the server accepted the early data; false:
   // no ticket, a ticket without early data, or early data rejected; nullopt: not asked.

@@ -77,7 +77,7 @@ struct HelloSpec {
   // TLSV-07: a hello with more than 128 suites (servers that truncate long lists choke on it):
   // up to kMaxSuitesRobustHello suites allowed.
   bool many_suites = false;
-  std::string sni;               // server_name; empty: none (IP-literal targets)
+  std::string sni;  // server_name; empty: none (IP-literal targets)
   std::array<uint8_t, 32> random{};
   // Compression methods DEFLATE then null (TLSF-01); otherwise null only.
   bool offer_deflate = false;
@@ -94,6 +94,12 @@ struct HelloSpec {
   // TLSV-07 (RFC 7685): a padding extension grows the handshake message to this many bytes
   // (at most kMaxPaddedHello); 0, or a hello already that long: none.
   size_t pad_to = 0;
+  // TLSV-07: the record layer's version (0x0300..0x0304); 0: min(version, TLS 1.0).
+  uint16_t record_version = 0;
+  // TLSV-07 (RFC 5246 Appendix E.1, RFC 8446 §4.1.2): the client_version of an SSLv3..TLS 1.2
+  // hello when higher than `version` (0x0304 without supported_versions: a tolerant server
+  // answers with the best version it has up to TLS 1.2); 0: `version`. Ignored for TLS 1.3.
+  uint16_t client_version = 0;
   // TLS 1.0-1.2 get supported_groups, ec_point_formats, signature_algorithms (1.2), SNI,
   // extended_master_secret and renegotiation_info; SSLv3 gets none (many SSLv3 stacks choke on
   // them). TLS_FALLBACK_SCSV is a suite: put kFallbackScsv in `suites`. TLS 1.3 gets SNI,

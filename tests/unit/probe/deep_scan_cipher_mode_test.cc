@@ -4,7 +4,6 @@
 // values and padding (tls_hello_robustness). Rules on hand-made results, then real
 // `openssl s_server` processes, a scripted SSLv3 server and intolerant relays on 127.0.0.1.
 #include <gtest/gtest.h>
-
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -31,8 +30,8 @@ ScanResult Judged(ScanResult r) {
 
 TEST(CipherModeFindingsTest, ModernOnlyPassesEverything) {
   ScanResult r;
-  r.versions = {{"SSLv3", false}, {"TLSv1", false}, {"TLSv1.1", false},
-                {"TLSv1.2", true}, {"TLSv1.3", true}};
+  r.versions = {
+      {"SSLv3", false}, {"TLSv1", false}, {"TLSv1.1", false}, {"TLSv1.2", true}, {"TLSv1.3", true}};
   r.ciphers_complete = {"TLSv1.3", "TLSv1.2"};
   r.accepted_ciphers = {{"TLSv1.3", 0x1302, "TLS_AES_256_GCM_SHA384"},
                         {"TLSv1.2", 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256"}};
@@ -49,8 +48,11 @@ TEST(CipherModeFindingsTest, ModernOnlyPassesEverything) {
 
 TEST(CipherModeFindingsTest, Tls13OnlyHasNoCbcAndNothingOld) {
   ScanResult r;
-  r.versions = {{"SSLv3", false}, {"TLSv1", false}, {"TLSv1.1", false},
-                {"TLSv1.2", false}, {"TLSv1.3", true}};
+  r.versions = {{"SSLv3", false},
+                {"TLSv1", false},
+                {"TLSv1.1", false},
+                {"TLSv1.2", false},
+                {"TLSv1.3", true}};
   r.ciphers_complete = {"TLSv1.3"};
   r.accepted_ciphers = {{"TLSv1.3", 0x1301, "TLS_AES_128_GCM_SHA256"}};
   r = Judged(r);
@@ -171,7 +173,7 @@ TEST_F(DeepScanTest, ScriptedSsl3ServerWithDesIsPoodleAndTooWeak) {
 // ---- TLSV-07: GREASE and a 400-byte hello ---------------------------------------------------
 
 // What an intolerant TLS terminator in front of the real server drops (it closes instead).
-enum class Intolerance { kGrease, kPadding, kManySuites };
+enum class Intolerance { kGrease, kPadding, kManySuites, kRecordVersion, kClientVersion };
 
 // Whether the ClientHello record `in` (whole) carries extension `type`; false when malformed.
 bool HasExtension(const std::string& in, uint16_t type) {
@@ -209,6 +211,11 @@ void ServeIntolerant(int fd, int backend, Intolerance what) {
   if (hello && what == Intolerance::kManySuites && in.size() > 5 + 4 + 2 + 32 + 1) {
     const size_t at = 5 + 4 + 2 + 32 + 1 + static_cast<uint8_t>(in[5 + 4 + 2 + 32]);
     if (at + 2 <= in.size() && U16At(in, at) > 256) return;
+  }
+  // A record layer above TLS 1.0, or a client_version above TLS 1.2 (version intolerance).
+  if (hello && what == Intolerance::kRecordVersion && U16At(in, 1) > 0x0301) return;
+  if (hello && what == Intolerance::kClientVersion && in.size() >= 11 && U16At(in, 9) > 0x0303) {
+    return;
   }
   RelayTo(fd, backend, in);
 }
@@ -253,6 +260,36 @@ TEST_F(DeepScanTest, ManySuitesIntolerantServerWarns) {
   EXPECT_EQ(VerdictOf(r, kScanHelloRobustnessCheck), CheckVerdict::kWarn);
 }
 
+TEST_F(DeepScanTest, RecordVersionIntolerantServerWarns) {
+  SServer backend({"-no_ssl3", "-no_tls1", "-no_tls1_1"});
+  ASSERT_TRUE(backend.up());
+  const int port = backend.port();
+  FakeServer fake([port](int fd) { ServeIntolerant(fd, port, Intolerance::kRecordVersion); });
+  ScanResult r = Scan(Target("imaps", fake.port()), TestOptions());
+  ASSERT_EQ(Version(r, "TLSv1.2"), true) << r.error;
+  EXPECT_EQ(r.hello_robust, true);
+  EXPECT_EQ(r.record_version_ok, false);
+  EXPECT_EQ(r.version_tolerant, true);
+  EXPECT_EQ(VerdictOf(r, kScanHelloRobustnessCheck), CheckVerdict::kWarn);
+  EXPECT_NE(DetailOf(r, kScanHelloRobustnessCheck).find("record of version TLS 1.2"),
+            std::string::npos)
+      << DetailOf(r, kScanHelloRobustnessCheck);
+}
+
+TEST_F(DeepScanTest, VersionIntolerantServerWarns) {
+  SServer backend({"-no_ssl3", "-no_tls1", "-no_tls1_1", "-no_tls1_3"});
+  ASSERT_TRUE(backend.up());
+  const int port = backend.port();
+  FakeServer fake([port](int fd) { ServeIntolerant(fd, port, Intolerance::kClientVersion); });
+  ScanResult r = Scan(Target("imaps", fake.port()), TestOptions());
+  ASSERT_EQ(Version(r, "TLSv1.2"), true) << r.error;
+  EXPECT_EQ(r.record_version_ok, true);
+  EXPECT_EQ(r.version_tolerant, false);
+  EXPECT_EQ(VerdictOf(r, kScanHelloRobustnessCheck), CheckVerdict::kWarn);
+  EXPECT_NE(DetailOf(r, kScanHelloRobustnessCheck).find("client_version 0x0304"), std::string::npos)
+      << DetailOf(r, kScanHelloRobustnessCheck);
+}
+
 TEST(CipherModeFindingsTest, RobustnessOnlyWhenAnswered) {
   ScanResult r;
   r = Judged(r);
@@ -285,7 +322,8 @@ std::string RsaCertDer() {
   std::fclose(f);
   unsigned char* der = nullptr;
   const int len = cert != nullptr ? i2d_X509(cert, &der) : 0;
-  std::string out = len > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<size_t>(len)) : "";
+  std::string out =
+      len > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<size_t>(len)) : "";
   OPENSSL_free(der);
   X509_free(cert);
   return out;
@@ -302,8 +340,9 @@ void ServeSsl2WithCertificate(int fd, const std::string& der) {
     body += der;
     body += Bytes({1, 0, 0x80});  // SSL_CK_RC4_128_WITH_MD5
     body.append(16, '\x44');
-    reply = Bytes({0x80 | static_cast<int>(body.size() >> 8), static_cast<int>(body.size() & 0xff)}) +
-            body;
+    reply =
+        Bytes({0x80 | static_cast<int>(body.size() >> 8), static_cast<int>(body.size() & 0xff)}) +
+        body;
   } else {
     reply = Bytes({21, 3, 0, 0, 2, 2, 70});
   }

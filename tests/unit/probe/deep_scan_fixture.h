@@ -439,6 +439,13 @@ inline std::optional<CheckVerdict> VerdictOf(const ScanResult& r, std::string_vi
   return std::nullopt;
 }
 
+inline std::string DetailOf(const ScanResult& r, std::string_view id) {
+  for (const auto& f : r.findings) {
+    if (f.check == id) return f.detail;
+  }
+  return "";
+}
+
 inline std::optional<bool> Version(const ScanResult& r, const char* v) {
   auto it = r.versions.find(v);
   if (it == r.versions.end()) return std::nullopt;

@@ -68,16 +68,17 @@ TEST_F(DeepScanTest, ModernServerOffersOnlyTls12And13) {
   for (const auto& c : r.accepted_ciphers) (c.version == "TLSv1.3" ? n13 : n12) += 1;
   EXPECT_EQ(n13, 3u);  // OpenSSL's default TLS 1.3 suites: AES-128/256-GCM, ChaCha20
   EXPECT_GT(n12, 3u);
-  // ... and two for the cipher order, one for the many-suites hello and one for the GREASE and
-  // padding hello (both accepted).
+  // ... and two for the cipher order, one for the many-suites hello, one for the GREASE and
+  // padding hello (both accepted) and two for TLS 1.2 version tolerance (record layer,
+  // client_version).
   // ... and one per TLS 1.3 group (13). No TLS 1.2 curves: ECDSA suites only (an ECDHE_ECDSA
   // hello must also name the certificate's curve, RFC 8422 §5.1).
   // ... two TLS 1.2 connections for the key-exchange hash (SHA-1, SHA-224), one TLS 1.3 for the
   // session ticket (it allows no early data: no resumption), and one for client-initiated
   // renegotiation, four for session resumption (session ID, ticket: two each), two for the leaf
   // per authentication (ECDSA, RSA), then one each for Heartbleed and CCS injection.
-  EXPECT_EQ(r.handshakes,
-            static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 2 + 13 + 2 + 1 + 1 + 4 + 2 + 2));
+  EXPECT_EQ(r.handshakes, static_cast<int>(6 + 2 + (n13 + 1) + (n12 + 2) + 2 + 2 + 2 + 13 + 2 + 1 +
+                                           1 + 4 + 2 + 2));
   EXPECT_EQ(r.many_suites_ok, true);
   EXPECT_GT(r.many_suites_offered, 128u);
   EXPECT_EQ(r.hello_robust, true);
@@ -176,10 +177,10 @@ TEST_F(DeepScanTest, CipherSuitesEnumeratedAndClassified) {
   EXPECT_EQ(VerdictOf(r, kScanForwardSecrecyCheck), CheckVerdict::kPass);
   EXPECT_EQ(VerdictOf(r, kScanAeadCheck), CheckVerdict::kPass);
   // 6 versions, features, fallback, TLS 1.3: 2 + 1 chunk, TLS 1.2: 2 + 2 chunks, the order,
-  // the many-suites and GREASE hellos, the groups, the key-exchange hash (SHA-1, SHA-224), the
-  // TLS 1.3 session ticket, TLS 1.2 session resumption (4), the leaf per authentication (2),
-  // Heartbleed and CCS injection.
-  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 2 + 13 + 1 + 2 + 1 + 4 + 2 + 2);
+  // the many-suites and GREASE hellos, the two version-tolerance hellos, the groups, the
+  // key-exchange hash (SHA-1, SHA-224), the TLS 1.3 session ticket, TLS 1.2 session resumption
+  // (4), the leaf per authentication (2), Heartbleed and CCS injection.
+  EXPECT_EQ(r.handshakes, 6 + 2 + 3 + 4 + 2 + 2 + 2 + 13 + 1 + 2 + 1 + 4 + 2 + 2);
 
   // Without the CCM_8 suite only the phase-out one is left to complain about.
   SServer warn({"-no_tls1", "-no_tls1_1", "-cipher",

@@ -280,6 +280,30 @@ TEST(HelloTest, Ssl2ServerHelloCertificate) {
   EXPECT_EQ(r->kind, ServerReply::Kind::kIncomplete);
 }
 
+TEST(HelloTest, RecordAndClientVersionsCanBeRaised) {
+  HelloSpec spec;
+  spec.version = kTls12;
+  spec.suites = {0xC02F};
+  Result<std::string> plain = BuildClientHello(spec);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(static_cast<uint8_t>((*plain)[1]), 0x03);
+  EXPECT_EQ(static_cast<uint8_t>((*plain)[2]), 0x01);   // record: TLS 1.0
+  EXPECT_EQ(static_cast<uint8_t>((*plain)[10]), 0x03);  // client_version: TLS 1.2
+  spec.record_version = kTls12;
+  spec.client_version = kTls13;
+  Result<std::string> raised = BuildClientHello(spec);
+  ASSERT_TRUE(raised.ok());
+  EXPECT_EQ(static_cast<uint8_t>((*raised)[2]), 0x03);   // record: TLS 1.2
+  EXPECT_EQ(static_cast<uint8_t>((*raised)[9]), 0x03);
+  EXPECT_EQ(static_cast<uint8_t>((*raised)[10]), 0x04);  // client_version 0x0304
+  EXPECT_EQ(raised->size(), plain->size());
+  spec.record_version = 0x0201;
+  EXPECT_FALSE(BuildClientHello(spec).ok());
+  spec.record_version = 0;
+  spec.client_version = kTls10;  // below the version
+  EXPECT_FALSE(BuildClientHello(spec).ok());
+}
+
 TEST(HelloTest, GreaseAndPadding) {
   EXPECT_TRUE(IsGrease(0x0A0A));
   EXPECT_TRUE(IsGrease(0xFAFA));
