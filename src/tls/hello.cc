@@ -55,6 +55,7 @@ constexpr SuiteInfo kWeak[] = {
     {0xC017, "TLS_ECDH_anon_WITH_3DES_EDE_CBC_SHA", "AECDH-DES-CBC3-SHA", WeakKind::kAnonymous},
     {0xC018, "TLS_ECDH_anon_WITH_AES_128_CBC_SHA", "AECDH-AES128-SHA", WeakKind::kAnonymous},
     {0xC019, "TLS_ECDH_anon_WITH_AES_256_CBC_SHA", "AECDH-AES256-SHA", WeakKind::kAnonymous},
+    {0x009B, "TLS_DH_anon_WITH_SEED_CBC_SHA", "ADH-SEED-SHA", WeakKind::kAnonymous},
     // EXPORT grade
     {0x0003, "TLS_RSA_EXPORT_WITH_RC4_40_MD5", "EXP-RC4-MD5", WeakKind::kExport},
     {0x0006, "TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5", "EXP-RC2-CBC-MD5", WeakKind::kExport},
@@ -81,6 +82,8 @@ constexpr SuiteInfo kWeak[] = {
     {0x0016, "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", "EDH-RSA-DES-CBC3-SHA", WeakKind::k3Des},
     {0xC008, "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA", "ECDHE-ECDSA-DES-CBC3-SHA", WeakKind::k3Des},
     {0xC012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "ECDHE-RSA-DES-CBC3-SHA", WeakKind::k3Des},
+    // IDEA (64-bit blocks, SWEET32)
+    {0x0007, "TLS_RSA_WITH_IDEA_CBC_SHA", "IDEA-CBC-SHA", WeakKind::kIdea},
 };
 static_assert(std::size(kWeak) <= kMaxSuitesPerHello);
 
@@ -238,6 +241,8 @@ std::string_view WeakKindName(WeakKind k) {
       return "RC4";
     case WeakKind::kDes:
       return "DES";
+    case WeakKind::kIdea:
+      return "IDEA";
     case WeakKind::k3Des:
       return "3DES";
   }

@@ -50,8 +50,10 @@ inline constexpr uint8_t kCompressionNull = 0;
 inline constexpr uint8_t kCompressionDeflate = 1;
 
 // Why a suite is weak (CHECKS.md CIPH-02): each is a FAIL.
-enum class WeakKind : uint8_t { kNull, kAnonymous, kExport, kRc4, kDes, k3Des };
-std::string_view WeakKindName(WeakKind k);  // "NULL", "anonymous", "EXPORT", "RC4", "DES", "3DES"
+// IDEA is a 64-bit block cipher like 3DES (SWEET32; testssl.sh's "3DES_IDEA" list).
+enum class WeakKind : uint8_t { kNull, kAnonymous, kExport, kRc4, kDes, k3Des, kIdea };
+// "NULL", "anonymous", "EXPORT", "RC4", "DES", "3DES", "IDEA"
+std::string_view WeakKindName(WeakKind k);
 
 struct SuiteInfo {
   uint16_t id;

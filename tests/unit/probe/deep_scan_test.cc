@@ -406,6 +406,21 @@ TEST_F(DeepScanTest, AnonymousSuitesAreWeak) {
 
 // ---- hand-built hellos against canned answers ---------------------------------------------
 
+TEST_F(DeepScanTest, ScriptedServerWithIdeaAndSeed) {
+  // IDEA (64-bit blocks: weak, as 3DES) and SEED (CBC: obsolete, not weak), on SSLv3.
+  FakeServer fake([](int fd) { ServeLegacyHello(fd, {0x0007, 0x0096}, false); });
+  ScanResult r = Scan(Target("submissions", fake.port()), TestOptions());
+  ASSERT_EQ(Version(r, "SSLv3"), true) << r.error;
+  EXPECT_EQ(Accepted(r, "SSLv3"), (std::set<std::string>{"IDEA-CBC-SHA", "SEED-SHA"}));
+  EXPECT_TRUE(r.weak_cipher_accepted);
+  using P = std::pair<std::string, std::string>;
+  EXPECT_EQ(r.accepted_weak, (std::vector<P>{{"SSLv3", "TLS_RSA_WITH_IDEA_CBC_SHA"}}));
+  EXPECT_EQ(VerdictOf(r, kScanWeakCiphersCheck), CheckVerdict::kFail);
+  EXPECT_EQ(VerdictOf(r, kScanCbcSuitesCheck), CheckVerdict::kWarn);
+  ASSERT_TRUE(MinCipherStrength(r).has_value());
+  EXPECT_EQ(MinCipherStrength(r)->bits, 128);  // IDEA and SEED: 128-bit keys
+}
+
 TEST_F(DeepScanTest, ScriptedSsl3ServerWithRc4And3Des) {
   FakeServer fake([](int fd) { ServeLegacyHello(fd, {0x0005, 0x000A, 0x002F}, false); });
   ScanResult r = Scan(Target("submissions", fake.port()), TestOptions());
