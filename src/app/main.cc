@@ -447,6 +447,12 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
                      [](std::exception_ptr) {});
     }
     io.run();
+    // DROWN across this run's targets: a scan that ended before another's SSLv2 was seen.
+    for (auto& result : results) {
+      for (auto& e : result.endpoints) {
+        if (e.scan) probe::RefreshDrown(e.target, e.ip, ssl2_keys, &*e.scan);
+      }
+    }
   }
   options.resolver.reset();
   fetch_pool.join();

@@ -2336,6 +2336,20 @@ std::string Ssl2Keys::Find(const std::string& spki_sha256, const std::string& ex
   return "";
 }
 
+bool RefreshDrown(const config::EndpointTarget& target, const std::string& ip,
+                  const Ssl2Keys& keys, ScanResult* result) {
+  if (!result->drown_shared_with.empty() || result->leaf_spki_sha256.empty()) return false;
+  std::string where = keys.Find(result->leaf_spki_sha256, target.ToString() + " (" + ip + ")");
+  if (where.empty()) return false;
+  result->drown_shared_with = std::move(where);
+  std::erase_if(result->findings,
+                [](const checks::Finding& f) { return f.check == kScanDrownCheck; });
+  for (checks::Finding& f : ScanFindings(target, *result)) {
+    if (f.check == kScanDrownCheck) result->findings.push_back(std::move(f));
+  }
+  return true;
+}
+
 std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
                                           const ScanResult& r) {
   std::vector<checks::Finding> out;

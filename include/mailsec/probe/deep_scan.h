@@ -151,4 +151,11 @@ asio::awaitable<ScanResult> ScanAddress(config::EndpointTarget target, asio::ip:
 std::vector<checks::Finding> ScanFindings(const config::EndpointTarget& target,
                                           const ScanResult& result);
 
+// TLSF-14 once every scan of a batch has ended: a scan that finished before the SSLv2 scan of
+// another endpoint sharing its key did not see it. Looks the leaf's key up again in `keys` and,
+// when another SSLv2 service serves it now, records it and turns tls_drown into a failure.
+// `ip` is the scanned address. True when the result changed.
+bool RefreshDrown(const config::EndpointTarget& target, const std::string& ip,
+                  const Ssl2Keys& keys, ScanResult* result);
+
 }  // namespace mailsec::probe

@@ -373,6 +373,22 @@ TEST_F(DeepScanTest, DrownAcrossEndpointsSharingAnRsaKey) {
   // Without the other scan's knowledge, the TLS server alone passes.
   ScanResult alone = Scan(Target("imaps", tls.port()), TestOptions());
   EXPECT_EQ(VerdictOf(alone, kScanDrownCheck), CheckVerdict::kPass);
+
+  // The other order within one batch: the TLS endpoint's scan ended first, so it passed; once
+  // every scan has ended, RefreshDrown finds the key and fails it.
+  auto target = config::ParseEndpointTarget(Target("imaps", tls.port()));
+  ASSERT_TRUE(target.ok());
+  EXPECT_TRUE(RefreshDrown(*target, "127.0.0.1", keys, &alone));
+  EXPECT_EQ(VerdictOf(alone, kScanDrownCheck), CheckVerdict::kFail);
+  EXPECT_NE(alone.drown_shared_with.find(std::to_string(ssl2.port())), std::string::npos);
+  size_t drown_findings = 0;
+  for (const auto& f : alone.findings) drown_findings += f.check == kScanDrownCheck ? 1 : 0;
+  EXPECT_EQ(drown_findings, 1u);
+  EXPECT_FALSE(RefreshDrown(*target, "127.0.0.1", keys, &alone));  // already known
+  // The SSLv2 endpoint itself is not its own sharer.
+  auto ssl2_target = config::ParseEndpointTarget(Target("submissions", ssl2.port()));
+  ASSERT_TRUE(ssl2_target.ok());
+  EXPECT_FALSE(RefreshDrown(*ssl2_target, "127.0.0.1", keys, &old));
 }
 
 // ---- CERT-16: dual certificates ------------------------------------------------------------
