@@ -382,6 +382,22 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::mill
   return result;
 }
 
+SServerProcess::SServerProcess(const std::string& hostport, const std::vector<std::string>& options,
+                               const std::string& log_path,
+                               const std::vector<std::string>& client_options) {
+  std::vector<std::string> argv = {"openssl", "s_server", "-www", "-quiet", "-accept", hostport};
+  argv.insert(argv.end(), options.begin(), options.end());
+  pid_ = SpawnProcess(argv, log_path);
+  std::vector<std::string> client = {"openssl", "s_client", "-connect", hostport};
+  client.insert(client.end(), client_options.begin(), client_options.end());
+  for (int i = 0; i < 50 && pid_ > 0 && !up_; ++i) {
+    up_ = RunCommand(client, std::chrono::seconds(5)).exit_code == 0;
+    if (!up_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+SServerProcess::~SServerProcess() { TerminateProcess(pid_); }
+
 pid_t SpawnProcess(const std::vector<std::string>& argv, const std::string& log_path) {
   if (argv.empty()) return -1;
   int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

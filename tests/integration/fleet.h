@@ -56,6 +56,24 @@ bool WaitForExit(pid_t pid, std::chrono::milliseconds timeout, int* status = nul
 // SIGTERM, bounded wait, then SIGKILL and reap. Safe to call with pid <= 0 or a reaped pid.
 void TerminateProcess(pid_t pid, std::chrono::milliseconds grace = std::chrono::seconds(5));
 
+// An `openssl s_server -www -quiet -accept HOSTPORT` with `options` (certificate, key, versions,
+// ...), its output in `log_path`; up once a TLS handshake with `openssl s_client` completes
+// (at most ~5 s; `client_options` are added to s_client, e.g. a version). Terminated by pid when
+// destroyed.
+class SServerProcess {
+ public:
+  SServerProcess(const std::string& hostport, const std::vector<std::string>& options,
+                 const std::string& log_path, const std::vector<std::string>& client_options = {});
+  ~SServerProcess();
+  SServerProcess(const SServerProcess&) = delete;
+  SServerProcess& operator=(const SServerProcess&) = delete;
+  bool up() const { return up_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool up_ = false;
+};
+
 bool WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);
 // The last `lines` lines of a file (empty when unreadable).

@@ -765,25 +765,18 @@ class RevocationPki {
 // `openssl s_server -www` serving `leaf` with `chain` after it, on a fresh fleet port.
 class ChainServer {
  public:
-  ChainServer(const RevocationPki& pki, const std::string& leaf, const std::string& chain) {
-    port_ = g_fleet->AllocatePort();
-    pid_ = SpawnProcess({"openssl", "s_server", "-www", "-quiet", "-accept", hostport(), "-cert",
-                         pki.Path(leaf + ".pem"), "-key", pki.Path(leaf + ".key"), "-cert_chain",
-                         pki.Path(chain + ".pem")},
-                        pki.Path("s_server-" + leaf + ".log"));
-    for (int i = 0; i < 50 && pid_ > 0 && !up_; ++i) {  // at most ~5 s
-      up_ = RunCommand({"openssl", "s_client", "-connect", hostport()}, seconds(5)).exit_code == 0;
-      if (!up_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-  ~ChainServer() { TerminateProcess(pid_); }
+  ChainServer(const RevocationPki& pki, const std::string& leaf, const std::string& chain)
+      : port_(g_fleet->AllocatePort()),
+        server_(hostport(),
+                {"-cert", pki.Path(leaf + ".pem"), "-key", pki.Path(leaf + ".key"), "-cert_chain",
+                 pki.Path(chain + ".pem")},
+                pki.Path("s_server-" + leaf + ".log")) {}
   std::string hostport() const { return g_fleet->address() + ":" + std::to_string(port_); }
-  bool up() const { return up_; }
+  bool up() const { return server_.up(); }
 
  private:
-  std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
-  bool up_ = false;
+  std::uint16_t port_;
+  SServerProcess server_;
 };
 
 TEST(RevocationTest, OpensslOcspAndCrlJudgeTheLeafAndTheIntermediate) {

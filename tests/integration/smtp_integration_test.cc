@@ -387,8 +387,10 @@ TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
   EXPECT_GE(*bits, 112);
   // CIPH-02/LUCKY13: the CBC verdict agrees with s_client offering every suite but the AEAD ones.
   const bool cbc = OpensslAccepts(
-      "smtp_good", {"-tls1_2", "-cipher", "ALL:!AESGCM:!CHACHA20:!AESCCM:!ARIAGCM:!eNULL:@SECLEVEL=0"});
-  EXPECT_TRUE(HasValue(r.body, "mailsec_check_result", with("check", "tls_cbc_suites"), cbc ? 1 : 0))
+      "smtp_good",
+      {"-tls1_2", "-cipher", "ALL:!AESGCM:!CHACHA20:!AESCCM:!ARIAGCM:!eNULL:@SECLEVEL=0"});
+  EXPECT_TRUE(
+      HasValue(r.body, "mailsec_check_result", with("check", "tls_cbc_suites"), cbc ? 1 : 0))
       << "s_client with CBC suites only " << (cbc ? "accepted" : "was refused");
   // TLSF-17: both mechanisms asked of Postfix (answers depend on its session cache settings).
   for (const char* mechanism : {"session_id", "ticket"}) {
@@ -397,8 +399,8 @@ TEST_F(ExporterTest, ProbeWithScanReportsVersionsCiphersAndInjection) {
   }
   // CERT-16: the leaf per authentication agrees with s_client offering only those suites.
   for (const char* auth : {"ecdsa", "rsa"}) {
-    const std::string suites = std::string(auth == std::string("rsa") ? "aRSA" : "aECDSA") +
-                               ":@SECLEVEL=0";
+    const std::string suites =
+        std::string(auth == std::string("rsa") ? "aRSA" : "aECDSA") + ":@SECLEVEL=0";
     const bool want = OpensslAccepts("smtp_good", {"-tls1_2", "-cipher", suites});
     EXPECT_TRUE(HasValue(r.body, "mailsec_tls_leaf_served", with("auth", auth), want ? 1 : 0))
         << auth << ": s_client " << (want ? "got a certificate" : "was refused");
@@ -643,8 +645,8 @@ std::map<std::string, std::string> TestsslFindings(const std::string& name,
   const std::string dir = g_fleet->dir() + "/testssl";
   std::filesystem::create_directories(dir);
   const std::string json = dir + "/" + name + ".json";
-  std::vector<std::string> argv = {"testssl", "--quiet", "--color", "0", "--warnings", "off",
-                                   "--nodns", "min", "--jsonfile", json};
+  std::vector<std::string> argv = {"testssl", "--quiet", "--color", "0",          "--warnings",
+                                   "off",     "--nodns", "min",     "--jsonfile", json};
   if (starttls_smtp) argv.insert(argv.end(), {"--starttls", "smtp"});
   // -p protocols, -s cipher categories, then Heartbleed, CCS, ROBOT, POODLE, SWEET32, BEAST,
   // LUCKY13.
@@ -691,8 +693,8 @@ bool Vulnerable(const std::string& finding) {
 }
 
 // Versions offered, weak suites, and the vulnerabilities both tools decide, side by side.
-void ExpectAgreement(const std::map<std::string, std::string>& theirs,
-                     const nlohmann::json& scan, const std::string& what) {
+void ExpectAgreement(const std::map<std::string, std::string>& theirs, const nlohmann::json& scan,
+                     const std::string& what) {
   SCOPED_TRACE(what);
   // testssl.sh id -> our version name.
   const std::pair<const char*, const char*> versions[] = {
@@ -723,14 +725,15 @@ void ExpectAgreement(const std::map<std::string, std::string>& theirs,
     const char* check;
     int worst;  // our verdict when vulnerable
   };
-  for (const Vuln& v : {Vuln{"heartbleed", "tls_heartbleed", 2}, Vuln{"CCS", "tls_ccs_injection", 2},
-                        Vuln{"ROBOT", "tls_robot", 2}, Vuln{"POODLE_SSL", "tls_poodle", 2},
-                        Vuln{"BEAST", "tls_beast", 1}, Vuln{"LUCKY13", "tls_cbc_suites", 1}}) {
+  for (const Vuln& v :
+       {Vuln{"heartbleed", "tls_heartbleed", 2}, Vuln{"CCS", "tls_ccs_injection", 2},
+        Vuln{"ROBOT", "tls_robot", 2}, Vuln{"POODLE_SSL", "tls_poodle", 2},
+        Vuln{"BEAST", "tls_beast", 1}, Vuln{"LUCKY13", "tls_cbc_suites", 1}}) {
     ASSERT_TRUE(theirs.count(v.id)) << "testssl.sh said nothing of " << v.id;
     const bool they = Vulnerable(theirs.at(v.id));
     const int ours = OurVerdict(scan, v.check);
-    EXPECT_EQ(ours >= v.worst, they) << v.check << " = " << ours << "; testssl.sh " << v.id
-                                     << ": \"" << theirs.at(v.id) << "\"";
+    EXPECT_EQ(ours >= v.worst, they)
+        << v.check << " = " << ours << "; testssl.sh " << v.id << ": \"" << theirs.at(v.id) << "\"";
   }
   // SWEET32: 64-bit block ciphers, which our weak list names as 3DES (and DES).
   ASSERT_TRUE(theirs.count("SWEET32"));
@@ -743,32 +746,27 @@ void ExpectAgreement(const std::map<std::string, std::string>& theirs,
       << "testssl.sh SWEET32: \"" << theirs.at("SWEET32") << "\"";
 }
 
-// An `openssl s_server -www` with the fleet's RSA certificate on a fresh fleet port (no stdin needed in -www mode), killed by
-// pid at the end.
+// An `openssl s_server -www` with the fleet's RSA certificate on a fresh fleet port.
 class LegacyTlsServer {
  public:
-  explicit LegacyTlsServer(const std::vector<std::string>& options) {
-    port_ = g_fleet->AllocatePort();
-    std::vector<std::string> argv = {"openssl", "s_server", "-www", "-quiet", "-accept",
-                                     g_fleet->address() + ":" + std::to_string(port_), "-cert",
-                                     g_fleet->cert_path("rsa"), "-key", g_fleet->key_path("rsa")};
-    argv.insert(argv.end(), options.begin(), options.end());
-    pid_ = SpawnProcess(argv, g_fleet->dir() + "/s_server-" + std::to_string(port_) + ".log");
-    // Up when a TLS handshake completes; at most 5 s.
-    for (int i = 0; i < 50 && pid_ > 0 && !up_; ++i) {
-      up_ = RunCommand({"openssl", "s_client", "-connect", hostport(), "-tls1_2"}, seconds(5))
-                .exit_code == 0;
-      if (!up_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-  ~LegacyTlsServer() { TerminateProcess(pid_); }
+  explicit LegacyTlsServer(const std::vector<std::string>& options)
+      : port_(g_fleet->AllocatePort()),
+        server_(hostport(), WithRsaCert(options), LogPath(), {"-tls1_2"}) {}
   std::string hostport() const { return g_fleet->address() + ":" + std::to_string(port_); }
-  bool up() const { return up_; }
+  bool up() const { return server_.up(); }
 
  private:
-  std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
-  bool up_ = false;
+  static std::vector<std::string> WithRsaCert(std::vector<std::string> options) {
+    options.insert(options.end(),
+                   {"-cert", g_fleet->cert_path("rsa"), "-key", g_fleet->key_path("rsa")});
+    return options;
+  }
+  std::string LogPath() const {
+    return g_fleet->dir() + "/s_server-" + std::to_string(port_) + ".log";
+  }
+
+  std::uint16_t port_;
+  SServerProcess server_;
 };
 
 TEST(TestsslComparisonTest, VersionsWeakSuitesAndVulnerabilitiesAgree) {
@@ -781,21 +779,18 @@ TEST(TestsslComparisonTest, VersionsWeakSuitesAndVulnerabilitiesAgree) {
   // with an RSA certificate serving TLS 1.0-1.2 with CBC and RSA key transport (implicit TLS).
   LegacyTlsServer legacy({"-no_tls1_3", "-cipher", "DEFAULT:AES128-SHA:@SECLEVEL=0"});
   ASSERT_TRUE(legacy.up()) << "openssl s_server did not come up on " << legacy.hostport();
-  const std::string postfix =
-      g_fleet->address() + ":" + std::to_string(g_fleet->port("smtp_good"));
+  const std::string postfix = g_fleet->address() + ":" + std::to_string(g_fleet->port("smtp_good"));
   // Four slow runs side by side (each waits on its servers far more than it computes).
   std::string out_tp, out_tl, out_op, out_ol;
-  auto their_postfix = std::async(std::launch::async, [&] {
-    return TestsslFindings("smtp_good", postfix, true, &out_tp);
-  });
+  auto their_postfix = std::async(
+      std::launch::async, [&] { return TestsslFindings("smtp_good", postfix, true, &out_tp); });
   auto their_legacy = std::async(std::launch::async, [&] {
     return TestsslFindings("legacy", legacy.hostport(), false, &out_tl);
   });
-  auto our_postfix = std::async(std::launch::async,
-                                [&] { return OurScan(Target("smtp_good"), &out_op); });
-  auto our_legacy = std::async(std::launch::async, [&] {
-    return OurScan("submissions://" + legacy.hostport(), &out_ol);
-  });
+  auto our_postfix =
+      std::async(std::launch::async, [&] { return OurScan(Target("smtp_good"), &out_op); });
+  auto our_legacy = std::async(
+      std::launch::async, [&] { return OurScan("submissions://" + legacy.hostport(), &out_ol); });
   const auto tp = their_postfix.get();
   const auto tl = their_legacy.get();
   const nlohmann::json op = our_postfix.get();
