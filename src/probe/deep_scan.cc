@@ -1143,14 +1143,20 @@ class Scanner {
       for (const tls::GroupInfo& g : tls::Groups()) {
         if (!(tls13 ? g.tls13 : g.tls12)) continue;
         const std::vector<uint16_t> one = {g.id};
-        Outcome o = co_await TryRawHello(v, suites, false, one);
+        // TLS 1.3 names its group in the HelloRetryRequest; TLS 1.2 in the ServerKeyExchange
+        // (RFC 8422 §5.4), read from the server's flight. Another group than the one offered is
+        // no acceptance of ours.
+        Outcome o;
+        if (tls13) {
+          o = co_await TryRawHello(v, suites, false, one);
+        } else {
+          o = co_await Tls12Group(suites, g.id);
+        }
         if (o.kind == Outcome::Kind::kUntested) {
           complete = false;
           Note(name + " group " + std::string(g.name) + " untested: " + o.why);
           break;
         }
-        // TLS 1.3 names its group in the HelloRetryRequest; another group than the one offered
-        // is no acceptance of ours.
         const bool accepted =
             o.kind == Outcome::Kind::kAccepted && (!tls13 || o.reply.key_share_group == g.id);
         r_->groups.push_back({name, g.id, std::string(g.name), accepted});
@@ -1158,6 +1164,33 @@ class Scanner {
       if (complete) r_->groups_complete.push_back(name);
       if (stopped_) co_return;
     }
+  }
+
+  // CIPH-06, TLS 1.2: a hello offering the ECDHE_RSA `suites` and `group` alone, read up to
+  // ServerHelloDone: accepted when the ServerKeyExchange names that group (a server that ignores
+  // the client's list and uses another curve has not accepted this one). One connection.
+  asio::awaitable<Outcome> Tls12Group(std::vector<uint16_t> suites, uint16_t group) {
+    Conn c;
+    if (!co_await Open(&c, true)) co_return Untested("no connection");
+    tls::HelloSpec spec;
+    spec.version = tls::kTls12;
+    spec.suites = std::move(suites);
+    spec.groups = {group};
+    if (!target_.host_is_ip) spec.sni = target_.host;
+    spec.random = RandomBytes();
+    FlightResult f = co_await FlightFor(&c, std::move(spec));
+    Closed(&c);
+    if (!f.ok) co_return f.refused ? Refused(f.why) : Untested(f.why);
+    if (f.flight.ske_named_group < 0) {
+      co_return Untested("no ECDHE ServerKeyExchange naming a curve");
+    }
+    if (f.flight.ske_named_group != group) {
+      co_return Refused("the ServerKeyExchange names group " +
+                        std::to_string(f.flight.ske_named_group));
+    }
+    Outcome o = Accepted(f.flight.hello.cipher);
+    o.reply = f.flight.hello;
+    co_return o;
   }
 
   // CIPH-07/TLSF-13 below TLS 1.3: the DHE group is in the ServerKeyExchange. A full handshake
@@ -1589,6 +1622,9 @@ class Scanner {
   // A hand-built hello's answer read up to ServerHelloDone (TLSF-07/08 go on from there).
   struct FlightResult {
     bool ok = false;
+    // When not ok: the server said no (an alert, a close, another version), as opposed to a
+    // flight that could not be read (time, a broken answer).
+    bool refused = false;
     std::string why;  // when not ok, printable
     tls::ServerFlight flight;
     std::string rest;  // bytes after the flight (a server sends none before we speak)
@@ -1598,13 +1634,19 @@ class Scanner {
   // connection and reads the server's first flight. Not ok: an alert, a close, no flight in
   // time, an answer that is not a TLS flight, another version chosen.
   asio::awaitable<FlightResult> FirstFlight(Conn* c, uint16_t version, bool heartbeat) {
-    FlightResult out;
     tls::HelloSpec spec;
     spec.version = version;
     spec.suites.assign(tls::CommonSuites().begin(), tls::CommonSuites().end());
     if (!target_.host_is_ip) spec.sni = target_.host;
     spec.random = RandomBytes();
     spec.offer_heartbeat = heartbeat;
+    co_return co_await FlightFor(c, std::move(spec));
+  }
+
+  // The same for any hello up to TLS 1.2.
+  asio::awaitable<FlightResult> FlightFor(Conn* c, tls::HelloSpec spec) {
+    FlightResult out;
+    const uint16_t version = spec.version;
     Result<std::string> hello = tls::BuildClientHello(spec);
     if (!hello.ok()) {
       out.why = hello.status().message();
@@ -1614,6 +1656,7 @@ class Scanner {
     Status w = co_await c->tcp->WriteAll(*hello, deadline);
     if (!w.ok()) {
       out.why = "write: " + w.message();
+      out.refused = true;
       co_return out;
     }
     std::string got;
@@ -1626,11 +1669,13 @@ class Scanner {
       }
       if (f->kind == tls::ServerFlight::Kind::kAlert) {
         out.why = "alert " + std::to_string(f->alert_description) + " to the hello";
+        out.refused = true;
         co_return out;
       }
       if (f->kind == tls::ServerFlight::Kind::kDone) {
         if (f->hello.NegotiatedVersion() != version) {
           out.why = "ServerHello of " + tls::VersionName(f->hello.NegotiatedVersion());
+          out.refused = true;
           co_return out;
         }
         out.ok = true;
@@ -1642,14 +1687,17 @@ class Scanner {
       const size_t room = tls::kMaxServerFlightBytes - got.size();
       Result<size_t> n =
           co_await c->tcp->ReadSome(std::span<char>(buf, std::min(sizeof buf, room)), deadline);
+      // Silence or a close before any answer is a refusal, as TrySend counts it.
       if (!n.ok()) {
         out.why = n.status().code() == Status::Code::kTimeout
                       ? std::string("no ServerHelloDone in time")
                       : n.status().message();
+        out.refused = got.empty();
         co_return out;
       }
       if (*n == 0) {
         out.why = "closed before ServerHelloDone";
+        out.refused = got.empty();
         co_return out;
       }
       got.append(buf, *n);
@@ -2336,8 +2384,8 @@ std::string Ssl2Keys::Find(const std::string& spki_sha256, const std::string& ex
   return "";
 }
 
-bool RefreshDrown(const config::EndpointTarget& target, const std::string& ip,
-                  const Ssl2Keys& keys, ScanResult* result) {
+bool RefreshDrown(const config::EndpointTarget& target, const std::string& ip, const Ssl2Keys& keys,
+                  ScanResult* result) {
   if (!result->drown_shared_with.empty() || result->leaf_spki_sha256.empty()) return false;
   std::string where = keys.Find(result->leaf_spki_sha256, target.ToString() + " (" + ip + ")");
   if (where.empty()) return false;

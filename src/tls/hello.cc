@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "mailsec/tls/cipher_suites.h"
 #include "tls/wire.h"
 
 namespace mailsec::tls {
@@ -109,7 +110,9 @@ constexpr uint32_t kSsl2Kinds[] = {
 };
 
 constexpr uint8_t kHandshakeServerHello = 2;
+constexpr uint8_t kHandshakeServerKeyExchange = 12;
 constexpr uint8_t kHandshakeServerHelloDone = 14;
+constexpr uint8_t kCurveTypeNamed = 3;  // RFC 8422 §5.4 ECCurveType named_curve
 // The largest record a server may send (RFC 5246 §6.2.3: 2^14 plus expansion), and the most
 // payload bytes a heartbeat request of ours carries.
 constexpr size_t kMaxRecordLength = (1 << 14) + 2048;
@@ -555,7 +558,17 @@ Status ReadFlightMessages(std::string_view hs, size_t* at, ServerFlight* flight,
       *done = true;
       return Status::Ok();
     }
-    // Certificate, CertificateStatus, ServerKeyExchange, CertificateRequest: not ours to judge.
+    if (type == kHandshakeServerKeyExchange && body.size() >= 3 &&
+        static_cast<uint8_t>(body[0]) == kCurveTypeNamed) {
+      // Only an ECDHE suite's ServerKeyExchange starts with ECParameters; a DHE one starts with
+      // the length of p, whose first byte may be 3 as well.
+      const CipherSuite* suite = FindCipherSuite(flight->hello.cipher);
+      if (suite != nullptr && suite->iana.starts_with("TLS_ECDHE_")) {
+        flight->ske_named_group =
+            (static_cast<uint8_t>(body[1]) << 8) | static_cast<uint8_t>(body[2]);
+      }
+    }
+    // Certificate, CertificateStatus, CertificateRequest: not ours to judge.
   }
   return Status::Ok();
 }

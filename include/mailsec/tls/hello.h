@@ -175,6 +175,9 @@ struct ServerFlight {
   ServerReply hello;    // the ServerHello (kDone)
   size_t messages = 0;  // handshake messages read, ServerHelloDone included (kDone)
   size_t consumed = 0;  // bytes up to the end of the record that ends ServerHelloDone (kDone)
+  // The group of an ECDHE ServerKeyExchange (RFC 8422 §5.4: ECParameters with curve_type
+  // named_curve), read only when the ServerHello chose a TLS_ECDHE_* suite; -1 otherwise.
+  int32_t ske_named_group = -1;
   uint8_t alert_level = 0;
   uint8_t alert_description = 0;
 };

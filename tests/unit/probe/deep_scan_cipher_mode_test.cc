@@ -175,6 +175,26 @@ TEST_F(DeepScanTest, ScriptedSsl3ServerWithDesIsPoodleAndTooWeak) {
 // What an intolerant TLS terminator in front of the real server drops (it closes instead).
 enum class Intolerance { kGrease, kPadding, kManySuites, kRecordVersion, kClientVersion };
 
+// Where the data of extension `type` starts in the ClientHello record `in` (whole); 0 when it has
+// none or is malformed.
+size_t ExtensionAt(const std::string& in, uint16_t type) {
+  size_t at = 5 + 4 + 2 + 32;
+  if (at >= in.size()) return 0;
+  at += 1 + static_cast<uint8_t>(in[at]);  // session id
+  if (at + 2 > in.size()) return 0;
+  at += 2 + U16At(in, at);  // cipher suites
+  if (at >= in.size()) return 0;
+  at += 1 + static_cast<uint8_t>(in[at]);  // compression methods
+  if (at + 2 > in.size()) return 0;
+  const size_t end = std::min(in.size(), at + 2 + U16At(in, at));
+  at += 2;
+  for (int i = 0; i < 64 && at + 4 <= end; ++i) {
+    if (U16At(in, at) == type) return at + 4;
+    at += 4 + U16At(in, at + 2);
+  }
+  return 0;
+}
+
 // Whether the ClientHello record `in` (whole) carries extension `type`; false when malformed.
 bool HasExtension(const std::string& in, uint16_t type) {
   size_t at = 5 + 4 + 2 + 32;
@@ -288,6 +308,41 @@ TEST_F(DeepScanTest, VersionIntolerantServerWarns) {
   EXPECT_EQ(VerdictOf(r, kScanHelloRobustnessCheck), CheckVerdict::kWarn);
   EXPECT_NE(DetailOf(r, kScanHelloRobustnessCheck).find("client_version 0x0304"), std::string::npos)
       << DetailOf(r, kScanHelloRobustnessCheck);
+}
+
+// ---- CIPH-06: TLS 1.2 curves from the ServerKeyExchange -------------------------------------
+
+// Relays to `backend`, rewriting the single group of a TLS 1.2 hello's supported_groups to
+// secp256r1: the server then uses P-256 whatever the client offered, as a server that ignores
+// the client's list does.
+void ServeCurveIgnoring(int fd, int backend) {
+  std::string in;
+  if (!ReadN(fd, &in, 5)) return;
+  const bool hello = static_cast<uint8_t>(in[0]) == 22;
+  if (hello && !ReadN(fd, &in, 5 + U16At(in, 3))) return;
+  if (hello && in.size() > 11 && U16At(in, 9) == 0x0303) {
+    const size_t at = ExtensionAt(in, 0x000a);
+    if (at != 0 && at + 4 <= in.size() && U16At(in, at) == 2) {
+      in[at + 2] = 0x00;
+      in[at + 3] = 0x17;  // secp256r1
+    }
+  }
+  RelayTo(fd, backend, in);
+}
+
+TEST_F(DeepScanTest, Tls12CurveIsTheOneTheServerKeyExchangeNames) {
+  SServer backend({"-no_tls1", "-no_tls1_1", "-no_tls1_3", "-groups", "P-256:P-384:X25519",
+                   "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"},
+                  /*rsa=*/true);
+  ASSERT_TRUE(backend.up());
+  const int port = backend.port();
+  FakeServer fake([port](int fd) { ServeCurveIgnoring(fd, port); });
+  ScanResult r = Scan(Target("imaps", fake.port()), TestOptions());
+  ASSERT_EQ(Version(r, "TLSv1.2"), true) << r.error;
+  // Every curve offered alone got a ServerHello, but the key exchange was on P-256 each time.
+  EXPECT_EQ(Groups(r, "TLSv1.2"), (std::set<std::string>{"secp256r1"})) << r.error;
+  EXPECT_EQ(r.groups_complete, (std::vector<std::string>{"TLSv1.2"}));
+  EXPECT_EQ(VerdictOf(r, kScanEcdheGroupsCheck), CheckVerdict::kPass);
 }
 
 TEST(CipherModeFindingsTest, RobustnessOnlyWhenAnswered) {

@@ -555,6 +555,31 @@ TEST(HelloTest, ParseRecordHeadTable) {
   }
 }
 
+TEST(HelloTest, ServerKeyExchangeCurveOfAnEcdheSuiteOnly) {
+  // ECDHE_RSA (0xC02F): ECParameters named_curve secp384r1, then the point and a signature.
+  const std::string ske = Message(12, Bytes({3, 0x00, 0x18, 1, 4, 2, 0, 0}));
+  Result<ServerFlight> f = ParseServerFlight(
+      HandshakeRecord(HelloMessage("") + kCertificate + ske + kHelloDone));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->kind, ServerFlight::Kind::kDone);
+  EXPECT_EQ(f->ske_named_group, 0x0018);
+  // Without a ServerKeyExchange: none.
+  f = ParseServerFlight(HandshakeRecord(HelloMessage("") + kCertificate + kHelloDone));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->ske_named_group, -1);
+  // A DHE suite (0x009E) whose p is 768 bytes long starts with the byte 3 too: not a curve.
+  const std::string dhe_hello = ServerHelloExt(kTls12, 0x009E, "").substr(5);
+  const std::string dhe_ske = Message(12, Bytes({3, 0x00, 0x18, 1}));
+  f = ParseServerFlight(HandshakeRecord(dhe_hello + kCertificate + dhe_ske + kHelloDone));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->ske_named_group, -1);
+  // explicit_prime (1) curves carry no name.
+  const std::string explicit_ske = Message(12, Bytes({1, 0x00, 0x18, 1}));
+  f = ParseServerFlight(HandshakeRecord(HelloMessage("") + explicit_ske + kHelloDone));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->ske_named_group, -1);
+}
+
 TEST(HelloTest, ParseServerFlight) {
   const std::string hello = HelloMessage(Ext(0x000f, Bytes({1})));
   {
