@@ -327,11 +327,14 @@ def scenario_fleet(a, n, concurrency, scrape):
         c0, t0 = cpu_seconds(exp.pid), time.time()
         reload(exp)
         # Cycle 1 ends when every target had its first fast probe; each target's first deep scan
-        # runs right after it (holding its concurrency slot) and falls into cycles 1 and 2.
-        # Cycles 3 and 4 are the steady state. 10 s of timeout per address bounds a probe, so
-        # these bounds are generous.
+        # follows it, at most max(1, concurrency / 8) at once outside the probes' slots, and the
+        # target's second probe waits for it, so the first scans fall into cycle 2. Cycles 3 and
+        # 4 are the steady state. 10 s of timeout per address bounds a probe, and a first scan
+        # takes a few seconds here (10 s allowed), so these bounds are generous.
         cycles = 4
-        bound = {1: 60 + n * 0.05, 2: 60 + n * 0.05, 3: 30 + n * 0.02, 4: 30 + n * 0.02}
+        scans_at_once = max(1, concurrency // 8)
+        bound = {1: 60 + n * 0.05, 2: 60 + n * 0.05 + n * 10 / scans_at_once,
+                 3: 30 + n * 0.02, 4: 30 + n * 0.02}
         samples = {}  # k -> (time reached, exporter cpu, sessions)
         fd_max = 0
         for k in range(1, cycles + 1):
@@ -446,9 +449,11 @@ def scenario_slow(a, n_each, concurrency, timeout_s):
         marks = {}
         fd_max = 0
         for k in (1, 2, 3):
-            # The first deep scan of every silent endpoint (it accepted a connection) runs right
-            # after its first probe and costs another timeout: it falls into cycles 1 and 2.
-            end = time.time() + 3 * expect + 30
+            # The first deep scan of every silent endpoint (it accepted a connection) follows its
+            # first probe, max(1, concurrency / 8) at once, and costs another timeout each: it
+            # falls into cycle 2 (counted in probes of all endpoints, so not exact per endpoint).
+            scans = n_each * timeout_s / max(1, concurrency // 8)
+            end = time.time() + 3 * expect + 30 + (scans if k == 2 else 0)
             while time.time() < end:
                 fd_max = max(fd_max, fd_count(exp.pid))
                 if probes() - base >= k * n:
@@ -456,7 +461,7 @@ def scenario_slow(a, n_each, concurrency, timeout_s):
                     break
                 time.sleep(0.5)
             if k not in marks:
-                row(label, f"cycle {k}", f"> {3 * expect + 30:.0f} s (stopped)")
+                row(label, f"cycle {k}", f"> {end - t0:.0f} s after the reload (stopped)")
                 break
         if 2 in marks:
             row(label, "cycles 1+2 incl. first deep scans (s)", f"{marks[2][0] - t0:.1f}",
