@@ -228,29 +228,33 @@ struct Exporter::Impl {
   // The scheduler's follow-up of RunProbe, outside its concurrency gate: the deep scan of the
   // target's latest result when one is due, through scan_gate.
   asio::awaitable<void> RunScan(const plan::Target& target) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!scan_wanted.count(target.id)) co_return;
-    }
-    // Waiting here holds no result: the one to scan is read once a scan slot is free.
-    net::Gate::Ticket ticket = co_await scan_gate.Acquire();
-    probe::TargetResult result;
-    probe::ScanTargetOptions scan_options;
     std::optional<probe::AddressLocks::Lease> lease;
     {
       std::lock_guard<std::mutex> lock(mu);
-      scan_wanted.erase(target.id);
-      if (stopping || !planned_ids.count(target.id)) co_return;
+      if (scan_wanted.erase(target.id) == 0 || stopping || !planned_ids.count(target.id)) {
+        co_return;
+      }
       auto current = results.find(target.id);
       if (current == results.end()) co_return;
-      // Another target's scan of one of these addresses runs: not now, but at the next probe
-      // (last_scan stays, so it is still due then). Waiting would hold up this target's loop.
+      // Another target's scan of one of these addresses runs (or waits for a slot): not now,
+      // but at the next probe (last_scan stays, so it is still due then). Taken before the
+      // wait, so that a target whose address is busy does not queue for a slot at all.
       std::vector<std::string> ips;
       for (const auto& e : current->second->result().endpoints) {
         if (!e.ip.empty()) ips.push_back(e.ip);
       }
       if (auto l = scan_locks.TryLock(std::move(ips))) lease.emplace(std::move(*l));
       if (!lease) co_return;
+    }
+    // Waiting here holds no result: the one to scan is read once a scan slot is free.
+    net::Gate::Ticket ticket = co_await scan_gate.Acquire();
+    probe::TargetResult result;
+    probe::ScanTargetOptions scan_options;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopping || !planned_ids.count(target.id)) co_return;
+      auto current = results.find(target.id);
+      if (current == results.end()) co_return;
       last_scan[target.id] = ToUnixSeconds(SystemClock().Now());
       result = current->second->result();
       scan_options = ScanOptionsLocked();
