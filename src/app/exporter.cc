@@ -54,6 +54,8 @@ struct Exporter::Impl {
   // Background deep scans in flight, max(1, concurrency / 8): they run after the fast probe has
   // released its slot of the scheduler's gate (Scheduler's follow-up), so a first cycle does not
   // hold every slot with minutes of scans, and only a few scans' SSL state is alive at once.
+  // Never waited for: a target that finds no free slot scans at a later probe, so that no
+  // target's loop queues behind other targets' scans.
   net::Gate scan_gate{16};
   // One background deep scan per server address at a time, across targets.
   probe::AddressLocks scan_locks;
@@ -226,42 +228,39 @@ struct Exporter::Impl {
   }
 
   // The scheduler's follow-up of RunProbe, outside its concurrency gate: the deep scan of the
-  // target's latest result when one is due, through scan_gate.
+  // target's latest result when one is due and a slot of scan_gate is free.
   asio::awaitable<void> RunScan(const plan::Target& target) {
+    std::optional<net::Gate::Ticket> ticket;
     std::optional<probe::AddressLocks::Lease> lease;
+    std::shared_ptr<const exporter::PublishedResult> current;
+    probe::ScanTargetOptions scan_options;
     {
       std::lock_guard<std::mutex> lock(mu);
       if (scan_wanted.erase(target.id) == 0 || stopping || !planned_ids.count(target.id)) {
         co_return;
       }
-      auto current = results.find(target.id);
-      if (current == results.end()) co_return;
-      // Another target's scan of one of these addresses runs (or waits for a slot): not now,
-      // but at the next probe (last_scan stays, so it is still due then). Taken before the
-      // wait, so that a target whose address is busy does not queue for a slot at all.
+      auto it = results.find(target.id);
+      if (it == results.end()) co_return;
+      current = it->second;
+      // Every scan slot is taken, or another target's scan of one of these addresses runs: not
+      // now, but at the next probe (last_scan stays, so it is still due then). Waiting would
+      // hold up this target's loop behind other targets' scans.
+      ticket = scan_gate.TryAcquire();
+      if (!ticket) co_return;
       std::vector<std::string> ips;
-      for (const auto& e : current->second->result().endpoints) {
+      for (const auto& e : current->result().endpoints) {
         if (!e.ip.empty()) ips.push_back(e.ip);
       }
       if (auto l = scan_locks.TryLock(std::move(ips))) lease.emplace(std::move(*l));
       if (!lease) co_return;
-    }
-    // Waiting here holds no result: the one to scan is read once a scan slot is free.
-    net::Gate::Ticket ticket = co_await scan_gate.Acquire();
-    probe::TargetResult result;
-    probe::ScanTargetOptions scan_options;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (stopping || !planned_ids.count(target.id)) co_return;
-      auto current = results.find(target.id);
-      if (current == results.end()) co_return;
       last_scan[target.id] = ToUnixSeconds(SystemClock().Now());
-      result = current->second->result();
       scan_options = ScanOptionsLocked();
     }
+    probe::TargetResult result = current->result();  // immutable: copied without the lock
+    current.reset();
     co_await probe::ScanTargetResult(&result, scan_options);
     lease.reset();
-    ticket = net::Gate::Ticket();  // the scan's SSL state is gone: let the next one start
+    ticket.reset();  // the scan's SSL state is gone: let the next one start
     std::shared_ptr<const exporter::PublishedResult> published =
         exporter::Publish(std::move(result));
     std::lock_guard<std::mutex> lock(mu);
@@ -465,7 +464,7 @@ void Exporter::Stop() {
   if (!impl_) return;
   impl_->stopping = true;
   impl_->scheduler->Stop();
-  impl_->scan_gate.Close();  // loops waiting for a scan slot see `stopping` and end
+  impl_->scan_gate.Close();
   impl_->work.reset();
   // Let probes in flight end by their own deadlines (the loop then runs out of work); a probe
   // cannot outlast its timeout, so this wait is bounded by it.
