@@ -102,9 +102,10 @@ int Serve(const mailsec::exporter::Snapshot& snap, int port) {
     text.append(piece);
     return true;
   });
-  std::printf("serving %zu bytes: 127.0.0.1:%d/metrics (ours), 127.0.0.1:%d/{static,chunked/K,"
-              "sized/K} (bare cpp-httplib)\n",
-              text.size(), port, port + 1);
+  std::printf(
+      "serving %zu bytes: 127.0.0.1:%d/metrics (ours), 127.0.0.1:%d/{static,chunked/K,"
+      "sized/K} (bare cpp-httplib)\n",
+      text.size(), port, port + 1);
   std::fflush(stdout);
   mailsec::http::Handlers h;
   h.metrics = [&text] { return text; };
