@@ -327,10 +327,10 @@ def scenario_fleet(a, n, concurrency, scrape):
         c0, t0 = cpu_seconds(exp.pid), time.time()
         reload(exp)
         # Cycle 1 ends when every target had its first fast probe; each target's first deep scan
-        # follows it, at most max(1, concurrency / 8) at once outside the probes' slots, and the
-        # target's second probe waits for it, so the first scans fall into cycle 2. Cycles 3 and
-        # 4 are the steady state. 10 s of timeout per address bounds a probe, and a first scan
-        # takes a few seconds here (10 s allowed), so these bounds are generous.
+        # follows it when one of max(1, concurrency / 8) scan slots is free and no other target
+        # scans its address (else at a later probe), and the target's next probe waits for it:
+        # the first scans run on through every cycle. Cycles 3 and 4 are taken as the steady
+        # state. 10 s of timeout per address bounds a probe, so these bounds are generous.
         cycles = 4
         scans_at_once = max(1, concurrency // 8)
         bound = {1: 60 + n * 0.05, 2: 60 + n * 0.05 + n * 10 / scans_at_once,
@@ -521,9 +521,9 @@ def scenario_slow(a, n_each, concurrency, timeout_s):
         marks = {}
         fd_max = 0
         for k in (1, 2, 3):
-            # The first deep scan of every silent endpoint (it accepted a connection) follows its
-            # first probe, max(1, concurrency / 8) at once, and costs another timeout each: it
-            # falls into cycle 2 (counted in probes of all endpoints, so not exact per endpoint).
+            # The first deep scan of every silent endpoint (it accepted a connection) follows a
+            # probe when a scan slot (max(1, concurrency / 8)) is free, and costs another timeout
+            # each: cycles are counted in probes of all endpoints, so not exact per endpoint.
             scans = n_each * timeout_s / max(1, concurrency // 8)
             end = time.time() + 3 * expect + 30 + (scans if k == 2 else 0)
             while time.time() < end:
