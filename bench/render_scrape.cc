@@ -6,6 +6,14 @@
 // `valgrind --tool=callgrind` with a small N for instruction counts on a loaded machine.
 //
 //   render_scrape [N=10000] [R=5] [old|new|both]
+//   render_scrape N 0 serve PORT
+//
+// `serve` answers HTTP on 127.0.0.1 until killed, to find what a scrape costs beyond the
+// rendering (curl -o /dev/null against each): PORT is mailsec's own /metrics
+// (mailsec::http::Server streaming WriteSnapshot), PORT+1 is a bare cpp-httplib server with the
+// same bytes rendered once beforehand: /static (one set_content), /chunked/K (a chunked provider
+// writing pieces of K KiB) and /sized/K (a provider of known length, pieces of K KiB).
+#include <httplib.h>
 #include <malloc.h>
 
 #include <algorithm>
@@ -19,6 +27,7 @@
 #include "export/series_text.h"
 #include "export/text_format.h"
 #include "mailsec/export/snapshot.h"
+#include "mailsec/http/server.h"
 
 namespace {
 
@@ -86,6 +95,56 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Serves the snapshot as described at the top; never returns.
+int Serve(const mailsec::exporter::Snapshot& snap, int port) {
+  std::string text;
+  mailsec::exporter::WriteSnapshot(snap, [&text](std::string_view piece) {
+    text.append(piece);
+    return true;
+  });
+  std::printf(
+      "serving %zu bytes: 127.0.0.1:%d/metrics (ours), 127.0.0.1:%d/{static,chunked/K,"
+      "sized/K} (bare cpp-httplib)\n",
+      text.size(), port, port + 1);
+  std::fflush(stdout);
+  mailsec::http::Handlers h;
+  h.metrics = [&text] { return text; };
+  h.write_metrics = [&snap](const std::function<bool(std::string_view)>& write) {
+    return mailsec::exporter::WriteSnapshot(snap, write);
+  };
+  h.ready = [] { return true; };
+  h.status_page = [] { return std::string(); };
+  mailsec::http::Server ours(h);
+  if (mailsec::Status s = ours.Start("127.0.0.1:" + std::to_string(port)); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.message().c_str());
+    return 1;
+  }
+  constexpr const char* kType = "text/plain; version=0.0.4; charset=utf-8";
+  httplib::Server bare;
+  bare.Get("/static", [&text](const httplib::Request&, httplib::Response& res) {
+    res.set_content(text, kType);
+  });
+  bare.Get(R"(/chunked/(\d+))", [&text](const httplib::Request& req, httplib::Response& res) {
+    const size_t piece = std::stoul(req.matches[1]) * 1024;
+    res.set_chunked_content_provider(kType, [&text, piece](size_t, httplib::DataSink& sink) {
+      for (size_t off = 0; off < text.size(); off += piece) {
+        if (!sink.write(text.data() + off, std::min(piece, text.size() - off))) return false;
+      }
+      sink.done();
+      return true;
+    });
+  });
+  bare.Get(R"(/sized/(\d+))", [&text](const httplib::Request& req, httplib::Response& res) {
+    const size_t piece = std::stoul(req.matches[1]) * 1024;
+    res.set_content_provider(text.size(), kType,
+                             [&text, piece](size_t off, size_t len, httplib::DataSink& sink) {
+                               return sink.write(text.data() + off, std::min(piece, len));
+                             });
+  });
+  bare.listen("127.0.0.1", port + 1);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,6 +189,7 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("of which the rendered series: %zu bytes per endpoint\n", text_bytes / n);
+  if (which == "serve") return Serve(snap, argc > 4 ? std::atoi(argv[4]) : 19600);
 
   size_t bytes_old = 0, bytes_new = 0;
   std::vector<double> old_ms, new_ms;

@@ -8,6 +8,8 @@
 #   bench/run.sh --quick    1,000 endpoints only, fewer probes and scrapes (a few minutes)
 #   bench/run.sh --only probe,fleet,slow,scrape   a subset of the scenarios
 #   bench/run.sh --sizes 10000 --concurrency 256   fleet sizes and concurrencies to run
+#   bench/run.sh --only first --sizes 10000 --concurrency 256 --first-seconds 300
+#                           RSS and progress over the first 5 minutes of a 10,000 fleet
 #   bench/run.sh --no-build reuse build-bench/ as it is
 #
 # Figures and how they are taken: docs/benchmarks.md. Must run as root (Postfix's master).
@@ -24,8 +26,9 @@ while [[ $# -gt 0 ]]; do
     --only) ARGS+=(--only "$2"); shift ;;
     --sizes) ARGS+=(--sizes "$2"); shift ;;
     --concurrency) ARGS+=(--concurrency "$2"); shift ;;
+    --first-seconds) ARGS+=(--first-seconds "$2"); shift ;;
     --keep) ARGS+=(--keep) ;;
-    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift

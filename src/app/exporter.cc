@@ -29,6 +29,7 @@
 #include "mailsec/findings/history.h"
 #include "mailsec/findings/host_leaves.h"
 #include "mailsec/findings/verdicts.h"
+#include "mailsec/net/gate.h"
 #include "mailsec/plan/plan.h"
 #include "mailsec/probe/endpoint_probe.h"
 #include "mailsec/sched/scheduler.h"
@@ -51,6 +52,12 @@ struct Exporter::Impl {
   // destroys at the end may still hold gate tickets of the scheduler.
   std::unique_ptr<Jitter> jitter = MakeRandomJitter(std::random_device{}());
   std::unique_ptr<sched::Scheduler> scheduler;
+  // Background deep scans in flight, max(1, concurrency / 8): they run after the fast probe has
+  // released its slot of the scheduler's gate (Scheduler's follow-up), so a first cycle does not
+  // hold every slot with minutes of scans, and only a few scans' SSL state is alive at once.
+  // Never waited for: a target that finds no free slot scans at a later probe, so that no
+  // target's loop queues behind other targets' scans.
+  net::Gate scan_gate{16};
   // One background deep scan per server address at a time, across targets.
   probe::AddressLocks scan_locks;
   // TLSF-14: the keys of the SSLv2 services every scan found, across targets.
@@ -81,6 +88,8 @@ struct Exporter::Impl {
   std::map<std::string, std::shared_ptr<const exporter::PublishedResult>> results;
   // When each target was last scanned (Unix seconds).
   std::map<std::string, double> last_scan;
+  // Targets whose last fast probe found a deep scan due; RunScan takes them out.
+  std::set<std::string> scan_wanted;
   // Deep scans of addresses missing from their target's latest result, by target id and address
   // (findings::HistoryKey): they ride along again when the address comes back. Usually empty.
   std::map<std::string, std::map<std::string, probe::ScanReport>> parked;
@@ -203,43 +212,59 @@ struct Exporter::Impl {
         spdlog::debug("domain {}: {}", target.id, err);
       }
     }
-    // The fast result is published first; a deep scan (once per scan_interval) follows and
-    // republishes the same result with its findings. This target's loop waits for it, so no
-    // newer fast result can be overwritten.
-    bool scan_due = false;
-    probe::ScanTargetOptions scan_options;
-    std::optional<probe::AddressLocks::Lease> lease;
+    // The fast result is published first; a deep scan (once per scan_interval) follows in
+    // RunScan, after this probe's slot is released, and republishes the result with its
+    // findings. This target's loop waits for it, so no newer fast result can be overwritten.
     // Rendered here, outside the lock: the series of a result are made once, not per scrape.
-    std::shared_ptr<const exporter::PublishedResult> published = exporter::Publish(result);
+    std::shared_ptr<const exporter::PublishedResult> published =
+        exporter::Publish(std::move(result));
+    std::lock_guard<std::mutex> lock(mu);
+    // A target removed by a reload while its probe ran must not come back.
+    if (!planned_ids.count(target.id)) co_return;
+    results[target.id] = std::move(published);
+    state.probes_total[{std::string(plan::KindName(target.kind)), ok ? "success" : "failure"}]++;
+    const double now = ToUnixSeconds(SystemClock().Now());
+    const double every = std::chrono::duration<double>(config->global.scan_interval).count();
+    auto [it, first] = last_scan.try_emplace(target.id, 0.0);
+    if (first || now - it->second >= every) scan_wanted.insert(target.id);
+  }
+
+  // The scheduler's follow-up of RunProbe, outside its concurrency gate: the deep scan of the
+  // target's latest result when one is due and a slot of scan_gate is free.
+  asio::awaitable<void> RunScan(const plan::Target& target) {
+    std::optional<net::Gate::Ticket> ticket;
+    std::optional<probe::AddressLocks::Lease> lease;
+    std::shared_ptr<const exporter::PublishedResult> current;
+    probe::ScanTargetOptions scan_options;
     {
       std::lock_guard<std::mutex> lock(mu);
-      // A target removed by a reload while its probe ran must not come back.
-      if (!planned_ids.count(target.id)) co_return;
-      results[target.id] = std::move(published);
-      state.probes_total[{std::string(plan::KindName(target.kind)), ok ? "success" : "failure"}]++;
-      const double now = ToUnixSeconds(SystemClock().Now());
-      const double every = std::chrono::duration<double>(config->global.scan_interval).count();
-      auto [it, first] = last_scan.try_emplace(target.id, 0.0);
-      scan_due = first || now - it->second >= every;
-      if (scan_due) {
-        // Another target's scan of one of these addresses runs: not now, but at the next probe
-        // (last_scan stays, so it is still due then). Waiting would hold up this target's loop.
-        std::vector<std::string> ips;
-        for (const auto& e : result.endpoints) {
-          if (!e.ip.empty()) ips.push_back(e.ip);
-        }
-        if (auto l = scan_locks.TryLock(std::move(ips))) lease.emplace(std::move(*l));
-        scan_due = lease.has_value();
+      if (scan_wanted.erase(target.id) == 0 || stopping || !planned_ids.count(target.id)) {
+        co_return;
       }
-      if (scan_due) {
-        it->second = now;
-        scan_options = ScanOptionsLocked();
+      auto it = results.find(target.id);
+      if (it == results.end()) co_return;
+      current = it->second;
+      // Every scan slot is taken, or another target's scan of one of these addresses runs: not
+      // now, but at the next probe (last_scan stays, so it is still due then). Waiting would
+      // hold up this target's loop behind other targets' scans.
+      ticket = scan_gate.TryAcquire();
+      if (!ticket) co_return;
+      std::vector<std::string> ips;
+      for (const auto& e : current->result().endpoints) {
+        if (!e.ip.empty()) ips.push_back(e.ip);
       }
+      if (auto l = scan_locks.TryLock(std::move(ips))) lease.emplace(std::move(*l));
+      if (!lease) co_return;
+      last_scan[target.id] = ToUnixSeconds(SystemClock().Now());
+      scan_options = ScanOptionsLocked();
     }
-    if (!scan_due) co_return;
+    probe::TargetResult result = current->result();  // immutable: copied without the lock
+    current.reset();
     co_await probe::ScanTargetResult(&result, scan_options);
     lease.reset();
-    published = exporter::Publish(std::move(result));
+    ticket.reset();  // the scan's SSL state is gone: let the next one start
+    std::shared_ptr<const exporter::PublishedResult> published =
+        exporter::Publish(std::move(result));
     std::lock_guard<std::mutex> lock(mu);
     if (!planned_ids.count(target.id)) co_return;
     results[target.id] = std::move(published);
@@ -354,6 +379,7 @@ struct Exporter::Impl {
       }
       std::erase_if(last_scan, [&](const auto& kv) { return !planned_ids.count(kv.first); });
       std::erase_if(parked, [&](const auto& kv) { return !planned_ids.count(kv.first); });
+      std::erase_if(scan_wanted, [&](const std::string& id) { return !planned_ids.count(id); });
       host_leaves.Retain(planned_ids);
       state.targets_by_kind["endpoint"] =
           static_cast<int64_t>(new_plan.Count(plan::Kind::kEndpoint));
@@ -375,6 +401,7 @@ struct Exporter::Impl {
                    shard.ToString(), new_plan.Count(plan::Kind::kEndpoint),
                    new_plan.Count(plan::Kind::kDomain), new_plan.configured);
     }
+    scan_gate.SetLimit(std::max(1, concurrency / 8));
     scheduler->Apply(new_plan, concurrency);
     return Status::Ok();
   }
@@ -396,7 +423,7 @@ Exporter::Exporter(std::string config_path, int threads, plan::Shard shard)
   Impl* impl = impl_.get();
   impl_->scheduler = std::make_unique<sched::Scheduler>(
       impl_->io, [impl](const plan::Target& t) { return impl->RunProbe(t); }, impl_->jitter.get(),
-      128);
+      128, [impl](const plan::Target& t) { return impl->RunScan(t); });
 }
 
 Exporter::~Exporter() { Stop(); }
@@ -447,6 +474,7 @@ void Exporter::Stop() {
   if (!impl_) return;
   impl_->stopping = true;
   impl_->scheduler->Stop();
+  impl_->scan_gate.Close();
   impl_->work.reset();
   // Let probes in flight end by their own deadlines (the loop then runs out of work); a probe
   // cannot outlast its timeout, so this wait is bounded by it.

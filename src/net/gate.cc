@@ -74,6 +74,15 @@ void Gate::Release() {
   if (next) Wake(next);
 }
 
+std::optional<Gate::Ticket> Gate::TryAcquire() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_ || (in_use_ < limit_ && waiters_.empty())) {
+    ++in_use_;
+    return Ticket(this);
+  }
+  return std::nullopt;
+}
+
 asio::awaitable<Gate::Ticket> Gate::Acquire() {
   auto executor = co_await asio::this_coro::executor;
   auto waiter = std::make_shared<Waiter>(executor);

@@ -42,8 +42,13 @@ static void CancelTimer(const std::shared_ptr<Scheduler::Loop>& loop) {
   });
 }
 
-Scheduler::Scheduler(asio::io_context& io, ProbeFn probe, Jitter* jitter, int concurrency)
-    : io_(io), probe_(std::move(probe)), jitter_(jitter), gate_(concurrency) {}
+Scheduler::Scheduler(asio::io_context& io, ProbeFn probe, Jitter* jitter, int concurrency,
+                     ProbeFn after)
+    : io_(io),
+      probe_(std::move(probe)),
+      after_(std::move(after)),
+      jitter_(jitter),
+      gate_(concurrency) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -116,6 +121,14 @@ asio::awaitable<void> Scheduler::RunLoop(std::shared_ptr<Loop> loop) {
       }
     }
     if (loop->stopped) break;
+    if (after_) {
+      // Outside the gate: a slow follow-up must not hold a slot that fast probes need.
+      try {
+        co_await after_(loop->target);
+      } catch (const std::exception&) {
+      }
+      if (loop->stopped) break;
+    }
     loop->timer.expires_at(started + (first ? loop->second_delay : loop->target.interval));
     first = false;
     co_await loop->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));

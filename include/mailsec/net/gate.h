@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace mailsec::net {
 
@@ -29,6 +30,8 @@ class Gate {
 
   // Waits for a slot; the slot is held until the ticket is destroyed.
   asio::awaitable<Ticket> Acquire();
+  // A slot now, or none when every slot is taken or others wait (never ahead of a waiter).
+  std::optional<Ticket> TryAcquire();
 
   int in_use() const;
   void SetLimit(int limit);

@@ -1,6 +1,7 @@
 // The scheduler: one coroutine loop per planned target, first runs spread over the interval with
 // jitter, every run through a concurrency gate. It knows nothing of what a probe does: it calls
-// the ProbeFn it was given.
+// the ProbeFn it was given, and then, with the slot released, the optional follow-up (the
+// exporter's deep scan, which has a gate of its own).
 //
 // Thread-safe: Apply and Stop may be called from any thread; loops run on strands of the
 // io_context. The io_context, the ProbeFn's captures and the Jitter must outlive the scheduler.
@@ -25,7 +26,10 @@ class Scheduler {
   // Runs one probe of the target to completion (the probe enforces its own timeout).
   using ProbeFn = std::function<asio::awaitable<void>(const plan::Target&)>;
 
-  Scheduler(asio::io_context& io, ProbeFn probe, Jitter* jitter, int concurrency);
+  // `after`, when set, runs after each probe once its concurrency slot is released, and the
+  // target's next run waits for it too (so its results stay in order).
+  Scheduler(asio::io_context& io, ProbeFn probe, Jitter* jitter, int concurrency,
+            ProbeFn after = nullptr);
   ~Scheduler();
 
   // Swaps in a new plan: loops of targets that stay (same id and schedule) keep running; loops of
@@ -46,6 +50,7 @@ class Scheduler {
 
   asio::io_context& io_;
   ProbeFn probe_;
+  ProbeFn after_;  // may be empty
   Jitter* jitter_;
   net::Gate gate_;
   mutable std::mutex mu_;  // guards loops_

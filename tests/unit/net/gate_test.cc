@@ -43,6 +43,36 @@ TEST(GateTest, WaitersGetSlotsInOrderAsTicketsAreReleased) {
   EXPECT_EQ(gate.in_use(), 0);
 }
 
+TEST(GateTest, TryAcquireTakesOnlyAFreeSlotAndNeverOneAWaiterIsOwed) {
+  asio::io_context io;
+  Gate gate(1);
+  std::optional<Gate::Ticket> a = gate.TryAcquire();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_FALSE(gate.TryAcquire().has_value());  // full
+  bool waited = false;
+  Gate::Ticket w;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        w = co_await gate.Acquire();
+        waited = true;
+      },
+      [](std::exception_ptr) {});
+  Drain(io);
+  EXPECT_FALSE(waited);
+  a.reset();  // the slot passes to the waiter, not to the next TryAcquire
+  EXPECT_FALSE(gate.TryAcquire().has_value());
+  Drain(io);
+  EXPECT_TRUE(waited);
+  w = Gate::Ticket();
+  EXPECT_EQ(gate.in_use(), 0);
+  std::optional<Gate::Ticket> b = gate.TryAcquire();
+  EXPECT_TRUE(b.has_value());
+  b.reset();
+  gate.Close();
+  EXPECT_TRUE(gate.TryAcquire().has_value());  // closed: everything through
+}
+
 TEST(GateTest, CloseLetsEveryWaiterThrough) {
   asio::io_context io;
   Gate gate(1);

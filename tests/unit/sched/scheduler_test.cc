@@ -196,6 +196,52 @@ TEST_F(SchedulerTest, FirstRunsAreSpreadByJitter) {
   StopIo();  // before `s` goes: its loops unwind on the io threads
 }
 
+// What FollowUpRunsOutsideTheGateAndBeforeTheNextRun's probes and follow-ups share.
+struct Turns {
+  std::mutex mu;
+  std::map<std::string, int> probes;     // guarded by mu
+  std::map<std::string, int> follow_ups;  // guarded by mu; ended follow-ups
+  int out_of_order = 0;                   // guarded by mu: probes that overtook a follow-up
+};
+
+asio::awaitable<void> CountedProbe(Turns* turns, std::string id) {
+  std::lock_guard<std::mutex> lock(turns->mu);
+  if (turns->follow_ups[id] != turns->probes[id]) ++turns->out_of_order;
+  ++turns->probes[id];
+  co_return;
+}
+
+asio::awaitable<void> CountedFollowUp(Turns* turns, Counters* c, std::string id) {
+  co_await SleepyProbe(c, 100);
+  std::lock_guard<std::mutex> lock(turns->mu);
+  ++turns->follow_ups[id];
+}
+
+// The follow-up (the exporter's deep scan) runs after the slot is released, so with one slot the
+// follow-ups of three targets overlap; and a target's next probe waits for its follow-up.
+TEST_F(SchedulerTest, FollowUpRunsOutsideTheGateAndBeforeTheNextRun) {
+  Turns turns;
+  Counters c;
+  Scheduler s(
+      io_, [&turns](const plan::Target& t) { return CountedProbe(&turns, t.id); }, &jitter_, 1,
+      [&turns, &c](const plan::Target& t) { return CountedFollowUp(&turns, &c, t.id); });
+  plan::Plan p;
+  for (int i = 0; i < 3; ++i) p.targets.push_back(Endpoint("t" + std::to_string(i), 10));
+  s.Apply(p, 1);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(turns.mu);
+        return turns.follow_ups["t0"] >= 3 && turns.follow_ups["t1"] >= 3 &&
+               turns.follow_ups["t2"] >= 3;
+      },
+      5000));
+  EXPECT_EQ(c.max_seen.load(), 3);
+  s.Stop();
+  StopIo();  // before `s` goes: its loops unwind on the io threads
+  std::lock_guard<std::mutex> lock(turns.mu);
+  EXPECT_EQ(turns.out_of_order, 0);
+}
+
 // Reloads (Apply with another plan and concurrency) from two threads at once while probes run on
 // the io_context's two threads, as SIGHUP and POST /-/reload can; then Stop. Meant for the
 // ThreadSanitizer pass (scripts/tsan.sh): every shared piece (the loop map, the gate, the loops'
