@@ -617,6 +617,10 @@ void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
   facts->chain_length = static_cast<int>(certs.size());
   for (X509* c : certs) facts->chain.push_back(ExtractCertFacts(c));
   facts->leaf = facts->chain.front();
+  facts->leaf.der.clear();  // kept once, in chain.front()
+  facts->leaf.der.shrink_to_fit();
+  facts->leaf.spki_der.clear();
+  facts->leaf.spki_der.shrink_to_fit();
   facts->chain_not_after = facts->leaf.not_after;
   if (served > 0)
     facts->chain_not_after = std::min(facts->chain_not_after, EarliestNotAfter(chain));

@@ -70,6 +70,8 @@ struct TlsFacts {
   bool revoked = false;  // ocsp_staple_status == "revoked"
 
   bool has_leaf = false;
+  // The facts of chain.front(), without its DER (`der` and `spki_der` are empty here; a report
+  // is kept per endpoint, and the DER is in chain.front() already).
   CertFacts leaf;
   // Every certificate the server sent, in served order, leaf first (the leaf is prepended when
   // the stack handed over lacks it). Empty without a leaf.

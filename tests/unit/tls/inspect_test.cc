@@ -492,6 +492,11 @@ TEST(InspectServedChainTest, ChainFactsInServedOrder) {
   EXPECT_EQ(facts.chain[1].key_type, "EC");
   EXPECT_EQ(facts.chain[1].signature_hash, "sha256");
   EXPECT_EQ(facts.leaf.fingerprint_sha256, facts.chain[0].fingerprint_sha256);
+  // The leaf's DER is kept once, in the chain.
+  EXPECT_FALSE(facts.chain[0].der.empty());
+  EXPECT_FALSE(facts.chain[0].spki_der.empty());
+  EXPECT_TRUE(facts.leaf.der.empty());
+  EXPECT_TRUE(facts.leaf.spki_der.empty());
   EXPECT_TRUE(facts.chain_in_order);
   EXPECT_FALSE(facts.chain_has_root);
   EXPECT_EQ(facts.chain_duplicates, 0);
