@@ -16,6 +16,7 @@ namespace mailsec::tls {
 struct TlsContext::Impl {
   asio::ssl::context ssl{asio::ssl::context::tls_client};
   X509StorePtr store;
+  VerifyCache verify_cache;  // outcomes against `store`
 };
 
 TlsContext::TlsContext(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -54,7 +55,8 @@ std::vector<uint8_t> TlsContext::TrustedIssuer(const std::vector<uint8_t>& cert_
     X509Ptr owned(issuer);
     EVP_PKEY* key = X509_get0_pubkey(issuer);
     unsigned char* der = nullptr;
-    const int len = key != nullptr && X509_verify(cert.get(), key) == 1 ? i2d_X509(issuer, &der) : 0;
+    const int len =
+        key != nullptr && X509_verify(cert.get(), key) == 1 ? i2d_X509(issuer, &der) : 0;
     if (len > 0) out.assign(der, der + len);
     OPENSSL_free(der);
   }
@@ -132,7 +134,7 @@ void Inspect(SSL* ssl, const TlsContext& context, const HandshakeRequest& reques
   InspectOcspStaple(staple, leaf.get(), chain, facts);
   if (!leaf) return;
   InspectServedChain(leaf.get(), chain, context.impl()->store.get(), request.verify_host,
-                     request.now_unix, facts);
+                     request.now_unix, facts, &context.impl()->verify_cache);
 }
 
 }  // namespace

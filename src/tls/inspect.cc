@@ -403,9 +403,8 @@ CertFacts ExtractCertFacts(X509* cert) {
   f.has_embedded_sct = X509_get_ext_by_NID(cert, NID_ct_precert_scts, -1) >= 0;
   f.der = DerOf(cert, i2d_X509);
   f.spki_der = DerOf(X509_get_X509_PUBKEY(cert), i2d_X509_PUBKEY);
-  if (!f.spki_der.empty() &&
-      EVP_Digest(f.spki_der.data(), f.spki_der.size(), md.data(), &md_len, EVP_sha256(),
-                 nullptr) == 1) {
+  if (!f.spki_der.empty() && EVP_Digest(f.spki_der.data(), f.spki_der.size(), md.data(), &md_len,
+                                        EVP_sha256(), nullptr) == 1) {
     f.spki_sha256 = HexBytes(md.data(), md_len, "0123456789abcdef");
   }
   ERR_clear_error();  // X509_get0_pubkey and the extension decoders may leave noise on failure
@@ -483,6 +482,24 @@ VerifyOutcome VerifyChain(X509* leaf, STACK_OF(X509) * untrusted_chain, X509_STO
   X509_STORE_CTX_set_verify_cb(ctx.get(), CollectingVerifyCallback);
 
   const int rc = X509_verify_cert(ctx.get());
+  out.stable_until = INT64_MAX;
+  auto bound = [&](X509* c) {
+    int64_t t = 0;
+    if (Asn1TimeToUnix(X509_get0_notBefore(c), &t) && t > now_unix) {
+      out.stable_until = std::min(out.stable_until, t);
+    }
+    // OpenSSL counts a certificate as expired from its notAfter second on (X509_cmp_time).
+    if (Asn1TimeToUnix(X509_get0_notAfter(c), &t) && t > now_unix) {
+      out.stable_until = std::min(out.stable_until, t);
+    }
+  };
+  bound(leaf);
+  for (int i = 0; untrusted_chain != nullptr && i < sk_X509_num(untrusted_chain); ++i) {
+    bound(sk_X509_value(untrusted_chain, i));
+  }
+  if (STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(ctx.get())) {
+    for (int i = 0; i < sk_X509_num(built); ++i) bound(sk_X509_value(built, i));
+  }
   if (collector.errors > 0) {
     out.code = collector.first_error;
   } else if (rc != 1) {
@@ -593,8 +610,78 @@ bool HostnameMatches(X509* cert, std::string_view host) {
   return HostnameMatchesNames(ExtractPresentedNames(cert), host);
 }
 
+namespace {
+
+// SHA-256 over each certificate's DER, length-prefixed, leaf first; empty when one cannot be
+// encoded (then nothing is cached).
+std::string ChainKey(X509* leaf, STACK_OF(X509) * chain) {
+  EvpMdCtxPtr md(EVP_MD_CTX_new());
+  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1) return {};
+  auto add = [&](X509* c) {
+    unsigned char* der = nullptr;
+    const int len = i2d_X509(c, &der);
+    if (len <= 0) return false;
+    const uint32_t n = static_cast<uint32_t>(len);
+    const unsigned char size[4] = {
+        static_cast<unsigned char>(n >> 24), static_cast<unsigned char>(n >> 16),
+        static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n)};
+    const bool ok = EVP_DigestUpdate(md.get(), size, sizeof size) == 1 &&
+                    EVP_DigestUpdate(md.get(), der, n) == 1;
+    OPENSSL_free(der);
+    return ok;
+  };
+  if (!add(leaf)) return {};
+  for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
+    if (!add(sk_X509_value(chain, i))) return {};
+  }
+  std::string key(EVP_MAX_MD_SIZE, '\0');
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(md.get(), reinterpret_cast<unsigned char*>(key.data()), &len) != 1) {
+    return {};
+  }
+  key.resize(len);
+  return key;
+}
+
+}  // namespace
+
+VerifyOutcome VerifyCache::Verify(X509* leaf, STACK_OF(X509) * untrusted_chain, X509_STORE* store,
+                                  int64_t now_unix) {
+  const std::string key = ChainKey(leaf, untrusted_chain);
+  ERR_clear_error();
+  if (!key.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.from <= now_unix && now_unix < it->second.until) {
+      ++hits_;
+      return it->second.outcome;
+    }
+  }
+  VerifyOutcome out = VerifyChain(leaf, untrusted_chain, store, now_unix);
+  if (key.empty()) return out;
+  Entry e{out, now_unix, std::min(out.stable_until, now_unix + max_age_)};
+  std::lock_guard<std::mutex> lock(mu_);
+  if (entries_.size() >= capacity_ && entries_.find(key) == entries_.end()) {
+    std::erase_if(entries_, [&](const auto& kv) { return kv.second.until <= now_unix; });
+    if (entries_.size() >= capacity_) entries_.clear();
+  }
+  entries_[key] = std::move(e);
+  return out;
+}
+
+size_t VerifyCache::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
+uint64_t VerifyCache::hits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hits_;
+}
+
 void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
-                        std::string_view host, int64_t now_unix, TlsFacts* facts) {
+                        std::string_view host, int64_t now_unix, TlsFacts* facts,
+                        VerifyCache* cache) {
   facts->has_leaf = leaf != nullptr;
   facts->leaf = CertFacts();
   facts->chain.clear();
@@ -649,7 +736,8 @@ void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
   }
 
   if (store != nullptr) {
-    const VerifyOutcome v = VerifyChain(leaf, chain, store, now_unix);
+    const VerifyOutcome v = cache != nullptr ? cache->Verify(leaf, chain, store, now_unix)
+                                             : VerifyChain(leaf, chain, store, now_unix);
     facts->trusted = v.trusted;
     facts->verify_code = v.code;
     facts->verify_result = v.name;

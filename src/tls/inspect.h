@@ -14,10 +14,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <climits>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "mailsec/base/status.h"
@@ -94,6 +97,10 @@ struct VerifyOutcome {
   bool trusted = false;  // the chain verified with no error at all
   int code = 0;          // the X509_V_ERR_* reported (see VerifyChain), X509_V_OK when trusted
   std::string name;      // VerifyResultName(code)
+  // The first instant after now_unix at which a certificate that the verification saw (served or
+  // on the path it built) starts or stops being valid, i.e. the outcome could change; INT64_MAX
+  // when none does.
+  int64_t stable_until = INT64_MAX;
 };
 
 // Verifies "leaf" against "store" as OpenSSL would for a TLS server certificate (purpose
@@ -111,6 +118,36 @@ struct VerifyOutcome {
 // "store" is only read. Preconditions: leaf and store are not null.
 VerifyOutcome VerifyChain(X509* leaf, STACK_OF(X509) * untrusted_chain, X509_STORE* store,
                           int64_t now_unix);
+
+// Remembers VerifyChain's outcome per served chain, keyed by the SHA-256 of the leaf's and the
+// served certificates' DER in order, so that probing the same server again does not verify the
+// same chain again (X509_verify_cert with its signature checks is ~4% of a /probe's CPU). An
+// outcome is reused for a verification at an instant within [when it was computed,
+// min(+max_age, its stable_until)); outside that window it is computed again. The store is part
+// of the context that owns the cache (a reload makes a new context, and so a new cache). At most
+// `capacity` entries: when full, the expired ones go, and if that is not enough, all of them.
+// Thread-safe.
+class VerifyCache {
+ public:
+  explicit VerifyCache(size_t capacity = 16384, int64_t max_age_seconds = 300)
+      : capacity_(capacity), max_age_(max_age_seconds) {}
+  VerifyOutcome Verify(X509* leaf, STACK_OF(X509) * untrusted_chain, X509_STORE* store,
+                       int64_t now_unix);
+  size_t size() const;
+  uint64_t hits() const;
+
+ private:
+  struct Entry {
+    VerifyOutcome outcome;
+    int64_t from = 0;
+    int64_t until = 0;
+  };
+  const size_t capacity_;
+  const int64_t max_age_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;  // guarded by mu_
+  uint64_t hits_ = 0;                               // guarded by mu_
+};
 
 // The closed set of short names for X509_V_ERR_* codes, for the metric label
 // mailsec_cert_verify_result_info{result}: ok, expired, not_yet_valid, self_signed,
@@ -155,8 +192,10 @@ bool HostnameMatches(X509* cert, std::string_view host);
 // leaf is put in front. With a null leaf, has_leaf is false, chain is empty and the verify fields
 // stay empty (no verdict without a certificate); so do the verify fields with a null store
 // (verification not asked for).
+// With a cache, the verification goes through it.
 void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
-                        std::string_view host, int64_t now_unix, TlsFacts* facts);
+                        std::string_view host, int64_t now_unix, TlsFacts* facts,
+                        VerifyCache* cache = nullptr);
 
 // The status a stapled OCSP response ("der", as SSL_get_tlsext_status_ocsp_resp returns it)
 // gives "leaf": "good", "revoked" or "unknown"; empty when "der" is empty or unparsable, the

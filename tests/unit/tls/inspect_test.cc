@@ -671,6 +671,91 @@ TEST(VerifyChainTest, ExpiredAndNotYetValidAtTheGivenTime) {
   EXPECT_TRUE(VerifyChain(pki.leaf.get(), chain.get(), store.get(), kNow).trusted);
 }
 
+TEST(VerifyChainTest, StableUntilTheNextValidityBound) {
+  const Pki& pki = TestPki();
+  X509StorePtr store = StoreWith({pki.root.get()});
+  X509StackPtr chain = Stack({pki.leaf.get(), pki.inter.get()});
+  // The leaf's notAfter (kNow + 60 days) is the first bound of the leaf, intermediate and root.
+  EXPECT_EQ(VerifyChain(pki.leaf.get(), chain.get(), store.get(), kNow).stable_until,
+            kNow + 60 * kDay);
+  // Before the leaf's notBefore, that is the next bound.
+  EXPECT_EQ(VerifyChain(pki.leaf.get(), chain.get(), store.get(), kNow - 31 * kDay).stable_until,
+            kNow - 30 * kDay);
+  // Expired: the intermediate's notAfter comes next.
+  EXPECT_EQ(VerifyChain(pki.leaf.get(), chain.get(), store.get(), kNow + 61 * kDay).stable_until,
+            kNow + 365 * kDay);
+}
+
+TEST(VerifyCacheTest, ReusesAnOutcomeWithinItsWindowOnly) {
+  const Pki& pki = TestPki();
+  X509StorePtr store = StoreWith({pki.root.get()});
+  X509StackPtr chain = Stack({pki.leaf.get(), pki.inter.get()});
+  VerifyCache cache(/*capacity=*/8, /*max_age_seconds=*/300);
+
+  VerifyOutcome v = cache.Verify(pki.leaf.get(), chain.get(), store.get(), kNow);
+  EXPECT_TRUE(v.trusted);
+  EXPECT_EQ(cache.hits(), 0u);
+  v = cache.Verify(pki.leaf.get(), chain.get(), store.get(), kNow + 299);
+  EXPECT_TRUE(v.trusted);
+  EXPECT_EQ(v.name, "ok");
+  EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_EQ(cache.size(), 1u);
+
+  // Past max_age, and before the instant it was computed: verified again.
+  EXPECT_TRUE(cache.Verify(pki.leaf.get(), chain.get(), store.get(), kNow + 300).trusted);
+  EXPECT_TRUE(cache.Verify(pki.leaf.get(), chain.get(), store.get(), kNow - 1).trusted);
+  EXPECT_EQ(cache.hits(), 1u);
+
+  // Never across a validity bound: one second before the leaf's notAfter it is trusted (and
+  // cached), at notAfter it is expired (OpenSSL's rule), however young the entry.
+  EXPECT_TRUE(cache.Verify(pki.leaf.get(), chain.get(), store.get(), kNow + 60 * kDay - 1).trusted);
+  v = cache.Verify(pki.leaf.get(), chain.get(), store.get(), kNow + 60 * kDay);
+  EXPECT_FALSE(v.trusted);
+  EXPECT_EQ(v.name, "expired");
+  EXPECT_EQ(cache.hits(), 1u);
+
+  // Another chain (without the intermediate) is another entry with its own outcome.
+  v = cache.Verify(pki.leaf.get(), nullptr, store.get(), kNow);
+  EXPECT_EQ(v.name, "missing_intermediate");
+  v = cache.Verify(pki.leaf.get(), nullptr, store.get(), kNow + 1);
+  EXPECT_EQ(v.name, "missing_intermediate");
+  EXPECT_EQ(cache.hits(), 2u);
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(VerifyCacheTest, BoundedInEntries) {
+  const Pki& pki = TestPki();
+  X509StorePtr store = StoreWith({pki.root.get()});
+  VerifyCache cache(/*capacity=*/2, /*max_age_seconds=*/300);
+  std::vector<X509Ptr> leaves;
+  for (int i = 0; i < 5; ++i) {
+    leaves.push_back(MakeCert({.cn = "n" + std::to_string(i)}, EcKey2(), pki.inter.get(), EcKey()));
+    X509StackPtr chain = Stack({leaves.back().get(), pki.inter.get()});
+    EXPECT_TRUE(cache.Verify(leaves.back().get(), chain.get(), store.get(), kNow).trusted);
+    EXPECT_LE(cache.size(), 2u);
+  }
+  EXPECT_EQ(cache.hits(), 0u);
+}
+
+TEST(InspectServedChainTest, VerifiesThroughTheCacheWhenGivenOne) {
+  const Pki& pki = TestPki();
+  X509StorePtr store = StoreWith({pki.root.get()});
+  X509StackPtr chain = Stack({pki.leaf.get(), pki.inter.get()});
+  VerifyCache cache;
+  TlsFacts a;
+  TlsFacts b;
+  InspectServedChain(pki.leaf.get(), chain.get(), store.get(), "mail.example.org", kNow, &a,
+                     &cache);
+  InspectServedChain(pki.leaf.get(), chain.get(), store.get(), "other.example.org", kNow + 1, &b,
+                     &cache);
+  EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_TRUE(a.trusted);
+  EXPECT_TRUE(b.trusted);
+  EXPECT_EQ(b.verify_result, "ok");
+  EXPECT_TRUE(a.hostname_match);
+  EXPECT_FALSE(b.hostname_match) << "the host name is matched per probe, never cached";
+}
+
 TEST(VerifyChainTest, SelfSignedLeaf) {
   X509Ptr self =
       MakeCert({.cn = "self.example.org", .san = "DNS:self.example.org", .role = Role::kBare},
