@@ -14,22 +14,33 @@ Watchdog::Watchdog(asio::ip::tcp::socket& socket)
 Watchdog::~Watchdog() { ++state_->generation; }
 
 void Watchdog::Arm(Deadline deadline) {
-  const uint64_t gen = ++state_->generation;
+  state_->armed = true;
   state_->fired = false;
-  timer_.expires_at(deadline);
-  timer_.async_wait([state = state_, socket = &socket_, gen](const std::error_code& ec) {
-    // A stale wake-up (the operation finished, or the owner is gone) must not cancel: only a
-    // matching generation proves the owner, and so the socket, is still there and waiting.
-    if (ec || gen != state->generation) return;
-    state->fired = true;
-    std::error_code ignored;
-    socket->cancel(ignored);
-  });
+  state_->deadline = deadline;
+  // A pending wake-up no later than the deadline stays: it checks the deadline when it comes.
+  if (state_->waiting && timer_.expiry() <= deadline) return;
+  Wait(deadline);
 }
 
-void Watchdog::Disarm() {
-  ++state_->generation;
-  timer_.cancel();
+void Watchdog::Disarm() { state_->armed = false; }
+
+void Watchdog::Wait(Deadline expiry) {
+  timer_.expires_at(expiry);  // a pending wait ends with operation_aborted, its generation stale
+  const uint64_t gen = ++state_->generation;
+  state_->waiting = true;
+  timer_.async_wait([this, state = state_, gen](const std::error_code& ec) {
+    // Only a matching generation proves the owner, and so `this` and the socket, still there.
+    if (gen != state->generation) return;
+    state->waiting = false;
+    if (ec || !state->armed) return;
+    if (SteadyClock::now() < state->deadline) {
+      Wait(state->deadline);  // armed again, with a later deadline, since this wait began
+      return;
+    }
+    state->fired = true;
+    std::error_code ignored;
+    socket_.cancel(ignored);
+  });
 }
 
 TcpTransport::TcpTransport(asio::ip::tcp::socket socket)

@@ -33,6 +33,12 @@ class Transport {
 // Cancels every pending operation on a socket when a deadline passes. Arm before an operation,
 // Disarm after; Fired() tells whether the last armed deadline is what ended the operation.
 // Confined to the socket's strand.
+//
+// The timer is reprogrammed only when a deadline comes before the pending wake-up: a wake-up that
+// finds the watchdog disarmed, or armed with a later deadline, does nothing but wait again.
+// Arming and disarming around every read and write would otherwise cost a timer update (a
+// system call) each, ~10 per probe. A pending wake-up is work of the io_context until it comes
+// or the watchdog (its transport) is gone.
 class Watchdog {
  public:
   explicit Watchdog(asio::ip::tcp::socket& socket);
@@ -44,11 +50,16 @@ class Watchdog {
   bool Fired() const { return state_->fired; }
 
  private:
+  void Wait(Deadline expiry);
+
   // Shared with the timer's handler, which may run after this object is gone (a wake-up already
-  // queued when the operation finished); the generation tells it that it is stale.
+  // queued when it was destroyed); the generation tells it that it is stale.
   struct State {
-    uint64_t generation = 0;
+    uint64_t generation = 0;  // of the pending wait; bumped by a new wait and by the destructor
+    bool waiting = false;     // a wait of this generation is pending
+    bool armed = false;
     bool fired = false;
+    Deadline deadline{};
   };
   asio::ip::tcp::socket& socket_;
   asio::steady_timer timer_;
