@@ -11,6 +11,7 @@
 #   bench/run.sh --only first --sizes 10000 --concurrency 256 --first-seconds 300
 #                           RSS and progress over the first 5 minutes of a 10,000 fleet
 #   bench/run.sh --no-build reuse build-bench/ as it is
+#   bench/run.sh --fleet-nice 0   the fake fleet at the exporter's priority (default: nice 10)
 #
 # Figures and how they are taken: docs/benchmarks.md. Must run as root (Postfix's master).
 set -euo pipefail
@@ -27,8 +28,9 @@ while [[ $# -gt 0 ]]; do
     --sizes) ARGS+=(--sizes "$2"); shift ;;
     --concurrency) ARGS+=(--concurrency "$2"); shift ;;
     --first-seconds) ARGS+=(--first-seconds "$2"); shift ;;
+    --fleet-nice) ARGS+=(--fleet-nice "$2"); shift ;;
     --keep) ARGS+=(--keep) ;;
-    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
