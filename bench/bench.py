@@ -258,9 +258,11 @@ def probe_once(url, ok_marker):
 
 
 def scenario_probe(a):
-    n = 100 if a.quick else 400
+    # Many short alternating rounds: the machine's load drifts, and each drift then hits both.
+    rounds = 4 if a.quick else 16
+    n = 100 if a.quick else 800
     print(f"\n== /probe vs blackbox_exporter: {n} probes each of the local Postfix on {POSTFIX}, "
-          "one at a time, alternating in 4 rounds", flush=True)
+          f"one at a time, alternating in {rounds} rounds", flush=True)
     cfg = os.path.join(a.work, "probe.toml")
     write_config(cfg, a, probe_allow=[f"smtp://{POSTFIX}"])
     bb_cfg = os.path.join(a.work, "blackbox.yml")
@@ -289,10 +291,10 @@ def scenario_probe(a):
             curl(our_url, timeout=30)
             curl(bb_url, timeout=30)
         res = {"ours": [[], 0, 0.0, 0.0], "bb": [[], 0, 0.0, 0.0]}  # times, ok, cpu, wall
-        for rnd in range(4):
+        for rnd in range(rounds):
             for key, proc, url in (("ours", ours, our_url), ("bb", bb, bb_url)):
                 c0, w0 = cpu_seconds(proc.pid), time.time()
-                times, ok = drive(url, n // 4, None)
+                times, ok = drive(url, n // rounds, None)
                 res[key][2] += cpu_seconds(proc.pid) - c0
                 res[key][3] += time.time() - w0
                 res[key][0] += times
