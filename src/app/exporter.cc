@@ -48,8 +48,8 @@ namespace {
 // every core busy, a scrape or a /probe still gets the CPU it needs at once (a 10,000-endpoint
 // scrape took 3-6x as long under full probe load at equal priority), and the probes take what is
 // left. Not the lowest priority: on a host busy with other work the probes keep a share and do
-// not time out for want of CPU (nice 19 did not scrape faster in the bench). Lowering one's own
-// priority needs no privilege.
+// not time out for want of CPU (nice 19 scraped ~40 ms faster in one bench run, no faster in
+// another; docs/benchmarks.md, session 7). Lowering one's own priority needs no privilege.
 constexpr int kBackgroundNice = 10;
 
 void LowerThisThreadsPriority(int by) {
