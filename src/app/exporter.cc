@@ -711,7 +711,10 @@ std::string Exporter::StatusPage() const {
     data.last_reload_successful = impl_->state.last_reload_successful;
     data.version = impl_->state.version;
     data.plan = impl_->plan;
-    for (const auto& [id, published] : impl_->results) data.results[id] = published->result();
+    for (const auto& [id, published] : impl_->results) {
+      data.results[id] =
+          std::shared_ptr<const probe::TargetResult>(published, &published->result());
+    }
   }
   data.now = ToUnixSeconds(SystemClock().Now());
   return RenderStatusPage(data);

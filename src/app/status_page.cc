@@ -120,12 +120,13 @@ std::string RenderStatusPage(const StatusPageData& d) {
        "<th>TLS</th><th>certificate expires</th><th>findings</th><th>error</th></tr>\n";
   for (const auto& t : d.plan.targets) {
     auto it = d.results.find(t.id);
-    if (it == d.results.end() || (it->second.endpoints.empty() && !it->second.domain)) {
-      h += "<tr><td>" + HtmlEscape(t.id) + "</td><td>" + std::string(plan::KindName(t.kind)) +
-           "</td><td></td><td>pending</td><td>never</td><td></td><td></td><td></td><td></td></tr>\n";
+    if (it == d.results.end() || (it->second->endpoints.empty() && !it->second->domain)) {
+      h +=
+          "<tr><td>" + HtmlEscape(t.id) + "</td><td>" + std::string(plan::KindName(t.kind)) +
+          "</td><td></td><td>pending</td><td>never</td><td></td><td></td><td></td><td></td></tr>\n";
       continue;
     }
-    if (const auto& dom = it->second.domain) {
+    if (const auto& dom = it->second->domain) {
       std::string errors;
       for (const auto& e : dom->dns_errors) errors += (errors.empty() ? "" : "\n") + e;
       h += "<tr><td>" + HtmlEscape(t.id) + "</td><td>domain</td><td>" +
@@ -135,7 +136,7 @@ std::string RenderStatusPage(const StatusPageData& d) {
            HtmlEscape(DomainFindings(*dom)) + "</pre></td><td><pre>" + HtmlEscape(errors) +
            "</pre></td></tr>\n";
     }
-    for (const auto& r : it->second.endpoints) {
+    for (const auto& r : it->second->endpoints) {
       std::string expires;
       if (r.tls.has_leaf) {
         char buf[32];

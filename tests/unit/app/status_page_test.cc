@@ -25,8 +25,10 @@ TEST(StatusPageTest, EscapesAndListsEveryTarget) {
   r.finished_at = 90;
   probe::RaiseSignal(&r, probe::Signal::kStartTlsMasked, "capability <XXXXXXXA>");
   d.now = 100;
-  d.results[a.id].target_id = a.id;
-  d.results[a.id].endpoints.push_back(r);
+  auto result = std::make_shared<probe::TargetResult>();
+  result->target_id = a.id;
+  result->endpoints.push_back(r);
+  d.results[a.id] = result;
   std::string html = RenderStatusPage(d);
   EXPECT_NE(html.find("smtp://mx.example.org:25"), std::string::npos);
   EXPECT_NE(html.find("imaps://pending.example.org:993"), std::string::npos);
@@ -48,7 +50,9 @@ TEST(StatusPageTest, DomainShowsFailingChecksAndDiscoveredEndpoints) {
   dom.id = "example.org";
   dom.kind = plan::Kind::kDomain;
   d.plan.targets = {dom};
-  probe::TargetResult& res = d.results[dom.id];
+  auto shared = std::make_shared<probe::TargetResult>();
+  d.results[dom.id] = shared;
+  probe::TargetResult& res = *shared;
   res.target_id = dom.id;
   probe::DomainReport report;
   report.domain = "example.org";
