@@ -17,18 +17,20 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "mailsec/base/text.h"
 #include "mailsec/net/line_reader.h"
 #include "mailsec/net/transport.h"
 #include "mailsec/proto/dialogue.h"
+#include "mailsec/tls/cert_facts.h"
 #include "mailsec/tls/cipher_suites.h"
 #include "mailsec/tls/client.h"
 #include "mailsec/tls/dh_groups.h"
 #include "mailsec/tls/hello.h"
 #include "mailsec/tls/robot.h"
 #include "probe/dialogue_factory.h"
-#include "tls/inspect.h"
 
 namespace mailsec::probe {
 namespace {
@@ -1348,11 +1350,19 @@ class Scanner {
         Note("leaf for " + auth + " suites: no answer in time");
       } else if (!ec) {
         if (X509* cert = SSL_get0_peer_certificate(stream.native_handle())) {
-          const tls::CertFacts facts = tls::ExtractCertFacts(cert);
-          leaf.served = true;
-          leaf.key_type = facts.key_type;
-          leaf.not_after = facts.not_after;
-          leaf.fingerprint = facts.fingerprint_sha256;
+          unsigned char* der = nullptr;
+          const int len = i2d_X509(cert, &der);
+          const std::optional<tls::CertFacts> facts =
+              len > 0 ? tls::CertFactsFromDer(std::string_view(reinterpret_cast<const char*>(der),
+                                                               static_cast<size_t>(len)))
+                      : std::nullopt;
+          OPENSSL_free(der);
+          if (facts) {
+            leaf.served = true;
+            leaf.key_type = facts->key_type;
+            leaf.not_after = facts->not_after;
+            leaf.fingerprint = facts->fingerprint_sha256;
+          }
         }
       }
       ERR_clear_error();

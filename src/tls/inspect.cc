@@ -12,6 +12,7 @@
 #include <array>
 #include <climits>
 #include <ctime>
+#include <optional>
 
 #include "mailsec/base/text.h"
 
@@ -409,6 +410,18 @@ CertFacts ExtractCertFacts(X509* cert) {
   }
   ERR_clear_error();  // X509_get0_pubkey and the extension decoders may leave noise on failure
   return f;
+}
+
+std::optional<CertFacts> CertFactsFromDer(std::string_view der) {
+  if (der.empty() || der.size() > static_cast<size_t>(LONG_MAX)) return std::nullopt;
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* const end = p + der.size();
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert || p != end) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  return ExtractCertFacts(cert.get());
 }
 
 int64_t EarliestNotAfter(STACK_OF(X509) * chain) {

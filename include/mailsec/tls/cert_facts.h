@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mailsec::tls {
@@ -89,5 +90,10 @@ struct TlsFacts {
   int verify_code = 0;             // OpenSSL X509_V_ERR_*
   bool hostname_match = false;     // RFC 6125 against the target host
 };
+
+// The facts of one DER-encoded certificate, as the tls layer fills them for a served one;
+// nullopt when `der` is not exactly one certificate (empty, malformed, or with bytes after it).
+// For the layers above that hold a certificate as bytes.
+std::optional<CertFacts> CertFactsFromDer(std::string_view der);
 
 }  // namespace mailsec::tls

@@ -472,6 +472,29 @@ TEST(CertUsageFactsTest, EkuKeyUsageMustStaple) {
   EXPECT_TRUE(LeafFacts(EcKey2(), {.cn = "ms", .must_staple = true}).must_staple);
 }
 
+TEST(CertFactsFromDerTest, OneWholeCertificateOnly) {
+  const Pki& pki = TestPki();
+  const int len = i2d_X509(pki.leaf.get(), nullptr);
+  ASSERT_GT(len, 0);
+  std::string der(static_cast<size_t>(len), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(der.data());
+  ASSERT_EQ(i2d_X509(pki.leaf.get(), &p), len);
+
+  const std::optional<CertFacts> f = CertFactsFromDer(der);
+  ASSERT_TRUE(f.has_value());
+  const CertFacts direct = ExtractCertFacts(pki.leaf.get());
+  EXPECT_EQ(f->fingerprint_sha256, direct.fingerprint_sha256);
+  EXPECT_EQ(f->subject_cn, "mail.example.org");
+  EXPECT_EQ(f->not_after, direct.not_after);
+  EXPECT_EQ(f->der, direct.der);
+
+  EXPECT_FALSE(CertFactsFromDer("").has_value());
+  EXPECT_FALSE(CertFactsFromDer(der + "x").has_value()) << "bytes after the certificate";
+  EXPECT_FALSE(CertFactsFromDer(der.substr(0, der.size() - 1)).has_value());
+  EXPECT_FALSE(CertFactsFromDer("not a certificate").has_value());
+  EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
 TEST(CertValidityFactsTest, TwoYears) {
   const CertFacts f = LeafFacts(
       EcKey2(), {.cn = "long", .not_before = kNow - kDay, .not_after = kNow + 729 * kDay});
