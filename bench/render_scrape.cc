@@ -82,7 +82,7 @@ EndpointReport Report(size_t i) {
                          {"TLSv1.3", 0x1301, "TLS_AES_128_GCM_SHA256"},
                          {"TLSv1.3", 0x1302, "TLS_AES_256_GCM_SHA384"}};
   sc.groups = {{"TLSv1.3", 29, "x25519", true}, {"TLSv1.3", 23, "secp256r1", true}};
-  r.scan = sc;
+  r.scan = std::make_shared<const mailsec::probe::ScanReport>(std::move(sc));
   return r;
 }
 

@@ -122,7 +122,7 @@ struct Exporter::Impl {
   std::set<std::string> scan_wanted;
   // Deep scans of addresses missing from their target's latest result, by target id and address
   // (findings::HistoryKey): they ride along again when the address comes back. Usually empty.
-  std::map<std::string, std::map<std::string, probe::ScanReport>> parked;
+  std::map<std::string, std::map<std::string, std::shared_ptr<const probe::ScanReport>>> parked;
   exporter::ExporterState state;
   bool ready = false;
 
@@ -320,7 +320,7 @@ struct Exporter::Impl {
   // result (or the parked scans) holds.
   void AttachKeptScans(const std::string& id, probe::TargetResult* result) {
     std::shared_ptr<const exporter::PublishedResult> previous;
-    std::map<std::string, probe::ScanReport> parked_scans;
+    std::map<std::string, std::shared_ptr<const probe::ScanReport>> parked_scans;
     {
       std::lock_guard<std::mutex> lock(mu);
       if (auto it = results.find(id); it != results.end()) {
@@ -331,27 +331,27 @@ struct Exporter::Impl {
         parked.erase(it);
       }
     }
-    std::map<std::string, const probe::ScanReport*> kept;
+    std::map<std::string, std::shared_ptr<const probe::ScanReport>> kept;
     if (previous) {
       for (const auto& e : previous->result().endpoints) {
-        if (e.scan) kept[findings::HistoryKey(e)] = &*e.scan;
+        if (e.scan) kept[findings::HistoryKey(e)] = e.scan;
       }
     }
-    for (const auto& [key, scan] : parked_scans) kept.try_emplace(key, &scan);
+    for (auto& [key, scan] : parked_scans) kept.try_emplace(key, std::move(scan));
     if (kept.empty()) return;
     std::set<std::string> attached;
     for (auto& e : result->endpoints) {
       const std::string key = findings::HistoryKey(e);
       if (auto it = kept.find(key); it != kept.end()) {
-        probe::AttachScan(*it->second, &e);
+        probe::AttachScan(it->second, &e);
         attached.insert(key);
       }
     }
     // Addresses missing from this result (a DNS answer without them, a failed resolution) keep
     // their scan aside until they come back or the target leaves the plan.
-    std::map<std::string, probe::ScanReport> missing;
-    for (const auto& [key, scan] : kept) {
-      if (!attached.count(key)) missing.emplace(key, *scan);
+    std::map<std::string, std::shared_ptr<const probe::ScanReport>> missing;
+    for (auto& [key, scan] : kept) {
+      if (!attached.count(key)) missing.emplace(key, std::move(scan));
     }
     if (missing.empty()) return;
     std::lock_guard<std::mutex> lock(mu);

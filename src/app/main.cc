@@ -12,8 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "mailsec/app/exporter.h"
 #include "mailsec/base/clock.h"
@@ -452,7 +452,10 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
     // DROWN across this run's targets: a scan that ended before another's SSLv2 was seen.
     for (auto& result : results) {
       for (auto& e : result.endpoints) {
-        if (e.scan) probe::RefreshDrown(e.target, e.ip, ssl2_keys, &*e.scan);
+        if (!e.scan) continue;
+        auto scan = std::make_shared<probe::ScanReport>(*e.scan);
+        probe::RefreshDrown(e.target, e.ip, ssl2_keys, scan.get());
+        e.scan = std::move(scan);
       }
     }
   }

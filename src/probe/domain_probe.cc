@@ -270,8 +270,9 @@ class DomainRun {
         dns::DnsAnswer a6 = co_await Ask(h.name, dns::RrType::kAaaa);
         h.a_status = ToLookupStatus(a4.outcome);
         h.aaaa_status = ToLookupStatus(a6.outcome);
-        h.is_cname = (a4.outcome == dns::Outcome::kOk && !dns::SameName(a4.canonical_name, h.name)) ||
-                     (a6.outcome == dns::Outcome::kOk && !dns::SameName(a6.canonical_name, h.name));
+        h.is_cname =
+            (a4.outcome == dns::Outcome::kOk && !dns::SameName(a4.canonical_name, h.name)) ||
+            (a6.outcome == dns::Outcome::kOk && !dns::SameName(a6.canonical_name, h.name));
         for (auto& s : Addresses(a4)) h.addresses.push_back(s);
         for (auto& s : Addresses(a6)) h.addresses.push_back(s);
         if (a4.outcome == dns::Outcome::kOk || a6.outcome != dns::Outcome::kOk) {
@@ -329,7 +330,8 @@ class DomainRun {
     dns::DnsAnswer a = co_await Ask(rev, dns::RrType::kPtr);
     p.ptr_status = ToLookupStatus(a.outcome);
     for (const dns::Record& rr : a.records) {
-      if (const auto* ptr = std::get_if<dns::PtrData>(&rr.data)) p.ptr_names.push_back(Lower(ptr->name));
+      if (const auto* ptr = std::get_if<dns::PtrData>(&rr.data))
+        p.ptr_names.push_back(Lower(ptr->name));
     }
     const bool v6 = ip.find(':') != std::string::npos;
     size_t followed = 0;
@@ -362,7 +364,8 @@ class DomainRun {
           dns::DnsAnswer a = co_await Ask(q->name, dns::RrType::kMx);
           ans.kind = SpfKind(a.outcome);
           for (const dns::Record& rr : a.records) {
-            if (const auto* m = std::get_if<dns::MxData>(&rr.data)) ans.records.push_back(m->exchange);
+            if (const auto* m = std::get_if<dns::MxData>(&rr.data))
+              ans.records.push_back(m->exchange);
           }
           break;
         }
@@ -413,10 +416,11 @@ class DomainRun {
     std::vector<std::string> names = checks::DmarcLookupNames(domain_);
     if (names.empty()) co_return;
     in.at_domain = co_await Txt(names[0]);
-    const bool failed = !in.at_domain.status.ok() &&
-                        in.at_domain.status.code() != Status::Code::kNotFound;
+    const bool failed =
+        !in.at_domain.status.ok() && in.at_domain.status.code() != Status::Code::kNotFound;
     if (names.size() > 1 && !failed &&
-        checks::SelectDmarcRecord(in.at_domain.txts).count == checks::DmarcSelection::Count::kNone) {
+        checks::SelectDmarcRecord(in.at_domain.txts).count ==
+            checks::DmarcSelection::Count::kNone) {
       in.at_org = co_await Txt(names[1]);
     }
     in.apex = checks::DmarcLookup{apex_status_, apex_txts_};
@@ -496,7 +500,8 @@ class DomainRun {
       checks::PolicyFetch f;
       const bool failed = ToLookupStatus(a4.outcome) == LookupStatus::kError ||
                           ToLookupStatus(a6.outcome) == LookupStatus::kError;
-      f.outcome = failed ? checks::PolicyFetchOutcome::kDnsError : checks::PolicyFetchOutcome::kNoHost;
+      f.outcome =
+          failed ? checks::PolicyFetchOutcome::kDnsError : checks::PolicyFetchOutcome::kNoHost;
       sts_.fetch = f;
       co_return;
     }
@@ -539,8 +544,10 @@ class DomainRun {
         for (EndpointReport& e : *endpoints) {
           if (e.discovered_by != "mx") continue;
           bool covered = false;
-          for (const std::string& p : a.policy->mx) covered = covered || checks::MxMatchesPattern(e.target.host, p);
-          const bool valid = e.success && e.tls.handshake_ok && e.tls.trusted && e.tls.hostname_match;
+          for (const std::string& p : a.policy->mx)
+            covered = covered || checks::MxMatchesPattern(e.target.host, p);
+          const bool valid =
+              e.success && e.tls.handshake_ok && e.tls.trusted && e.tls.hostname_match;
           if (covered) {
             e.tls_required_by = "MTA-STS " + std::string(checks::MtaStsModeName(a.policy->mode)) +
                                 " policy of " + r_->domain;
@@ -551,10 +558,11 @@ class DomainRun {
               e.failure == Failure::kConnectTimeout || e.failure == Failure::kConnectError ||
               e.failure == Failure::kGreetingTimeout;
           if (covered && !valid && !unreachable) {
-            std::string why = !e.tls.handshake_ok ? (e.error.empty() ? "no TLS" : e.error)
-                              : !e.tls.trusted    ? "certificate not trusted (" + e.tls.verify_result + ")"
-                              : !e.tls.hostname_match ? "certificate does not match " + e.target.host
-                                                      : e.error;
+            std::string why =
+                !e.tls.handshake_ok     ? (e.error.empty() ? "no TLS" : e.error)
+                : !e.tls.trusted        ? "certificate not trusted (" + e.tls.verify_result + ")"
+                : !e.tls.hostname_match ? "certificate does not match " + e.target.host
+                                        : e.error;
             RaiseSignal(&e, Signal::kPolicyViolation,
                         "MTA-STS " + std::string(checks::MtaStsModeName(a.policy->mode)) +
                             " policy of " + r_->domain + " covers this MX; " + why);
@@ -697,7 +705,8 @@ class DomainRun {
 // Probes one endpoint a domain target discovered, once per (service, host, port).
 asio::awaitable<void> ProbeDiscovered(
     config::Service service, std::string host, uint16_t port, const char* why,
-    const ProbeOptions& options, std::set<std::tuple<config::Service, std::string, uint16_t>>* probed,
+    const ProbeOptions& options,
+    std::set<std::tuple<config::Service, std::string, uint16_t>>* probed,
     std::vector<EndpointReport>* out) {
   if (!probed->insert({service, host, port}).second) co_return;
   config::EndpointTarget t;
@@ -745,7 +754,7 @@ asio::awaitable<TargetResult> ProbeDomainTarget(std::string domain, DomainProbeO
 
   report.duration_seconds = std::chrono::duration<double>(Steady::now() - t0).count();
   report.finished_at = ToUnixSeconds(options.endpoint.clock->Now());
-  result.domain = std::move(report);
+  result.domain = std::make_shared<const DomainReport>(std::move(report));
   co_return result;
 }
 

@@ -113,7 +113,20 @@ std::string_view SignalDescription(Signal s) {
 void RaiseSignal(EndpointReport* report, Signal s, std::string_view evidence) {
   const int i = static_cast<int>(s);
   report->signals[i] = true;
-  if (report->signal_evidence[i].empty()) report->signal_evidence[i] = Printable(evidence, 200);
+  if (report->signal_evidence[i].empty()) report->signal_evidence.Set(i, Printable(evidence, 200));
+}
+
+const std::string& SignalEvidence::operator[](int signal) const {
+  static const std::string kNone;
+  for (const auto& [s, text] : lines_) {
+    if (s == signal) return text;
+  }
+  return kNone;
+}
+
+void SignalEvidence::Set(int signal, std::string text) {
+  std::erase_if(lines_, [signal](const auto& line) { return line.first == signal; });
+  if (!text.empty()) lines_.emplace_back(signal, std::move(text));
 }
 
 std::optional<WeakestCipher> MinCipherStrength(const ScanReport& scan) {

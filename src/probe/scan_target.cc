@@ -63,8 +63,10 @@ void AddressLocks::Unlock(const std::vector<std::string>& ips) {
   for (const std::string& ip : ips) busy_.erase(ip);
 }
 
-void AttachScan(const ScanReport& scan, EndpointReport* report) {
-  report->scan = scan;
+void AttachScan(std::shared_ptr<const ScanReport> shared, EndpointReport* report) {
+  if (shared == nullptr) return;
+  report->scan = std::move(shared);
+  const ScanReport& scan = *report->scan;
   if (scan.command_injection.value_or(false)) {
     std::string detail = "a command pipelined behind STARTTLS was answered inside TLS";
     for (const checks::Finding& f : scan.findings) {
@@ -90,7 +92,9 @@ void AttachScan(const ScanReport& scan, EndpointReport* report) {
     f.verdict = checks::CheckVerdict::kWarn;
     f.detail = from + " does not know the certificate";
   }
-  report->scan->findings.push_back(std::move(f));
+  auto copy = std::make_shared<ScanReport>(scan);
+  copy->findings.push_back(std::move(f));
+  report->scan = std::move(copy);
 }
 
 std::optional<checks::Finding> ChainRevocationFinding(const RevocationResult& rev) {
@@ -151,7 +155,7 @@ asio::awaitable<void> ScanTargetResult(TargetResult* result, ScanTargetOptions o
       RevocationResult rev = co_await CheckRevocation(r.tls, options.revocation, *options.pool);
       AddRevocation(rev, &scan);
     }
-    AttachScan(scan, &r);
+    AttachScan(std::make_shared<const ScanReport>(std::move(scan)), &r);
   }
 }
 

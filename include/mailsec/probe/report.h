@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,6 +65,17 @@ inline constexpr int kSignalCount = 9;
 std::string_view SignalName(Signal s);  // "starttls_missing", ...
 // The signal in words, for `check` and the status page ("STARTTLS masked on the path").
 std::string_view SignalDescription(Signal s);
+
+// A printable line per raised signal, indexed like EndpointReport::signals; "" for the others.
+// Held as a short list (signals are rare): nine empty strings were 288 bytes per report kept.
+class SignalEvidence {
+ public:
+  const std::string& operator[](int signal) const;  // "" when none
+  void Set(int signal, std::string text);           // replaces; "" removes
+
+ private:
+  std::vector<std::pair<int, std::string>> lines_;
+};
 
 // The deep TLS scan of one endpoint address (probe/deep_scan.h), run every scan_interval; the
 // latest one rides along with every fast probe's report until the next scan replaces it.
@@ -277,7 +289,7 @@ struct EndpointReport {
   std::array<bool, kSignalCount> signals{};
   // Why each raised signal was raised, printable, for `check` and the status page: the masked
   // keyword, the refusal, the injected bytes, the policy violated ("" when not raised).
-  std::array<std::string, kSignalCount> signal_evidence{};
+  SignalEvidence signal_evidence;
   // STRIP-05: plaintext that arrived after the STARTTLS go-ahead and before the handshake, and
   // plaintext that arrived before STARTTLS unasked (an extra greeting or reply); printable.
   // Both were dropped unread.
@@ -299,8 +311,10 @@ struct EndpointReport {
   std::string tls_required_by;
   // Why this endpoint is probed: "" configured; "mx" or "srv" when a domain target found it.
   std::string discovered_by;
-  // The latest deep scan of this address, when one has run.
-  std::optional<ScanReport> scan;
+  // The latest deep scan of this address, when one has run. Shared: it rides along unchanged with
+  // every fast probe's report until the next scan, and a copy per probe was ~1.3 KB kept per
+  // endpoint plus the copying.
+  std::shared_ptr<const ScanReport> scan;
   // Checks of the operator's expectations from the config (cert_pinned), added by the exporter.
   std::vector<checks::Finding> operator_findings;
   // Checks against the other targets of the same host (cert_consistent_across_ports), added by
@@ -378,7 +392,8 @@ struct DomainReport {
 struct TargetResult {
   std::string target_id;  // canonical target string
   std::vector<EndpointReport> endpoints;
-  std::optional<DomainReport> domain;
+  // Shared: a deep scan's republished copy of the result keeps the same one.
+  std::shared_ptr<const DomainReport> domain;
 };
 
 }  // namespace mailsec::probe

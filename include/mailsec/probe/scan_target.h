@@ -58,9 +58,10 @@ struct ScanTargetOptions {
 // time). `*result` must outlive the coroutine.
 asio::awaitable<void> ScanTargetResult(TargetResult* result, ScanTargetOptions options);
 
-// Copies `scan` into `report` and derives what the report shows from it: the command_injection
-// signal, and the cert_revoked finding when no staple decided it.
-void AttachScan(const ScanReport& scan, EndpointReport* report);
+// Shares `scan` with `report` and derives what the report shows from it: the command_injection
+// signal, and the cert_revoked finding when no staple decided it (added to a copy of the scan
+// the first time only; the copy is what later reports share).
+void AttachScan(std::shared_ptr<const ScanReport> scan, EndpointReport* report);
 
 // The cert_chain_revoked finding (CERT-09/10 for intermediates) of a revocation check: fail when
 // an intermediate is revoked, warn when a responder does not know one, pass when at least one

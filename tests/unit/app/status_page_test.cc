@@ -61,7 +61,7 @@ TEST(StatusPageTest, DomainShowsFailingChecksAndDiscoveredEndpoints) {
   report.findings.push_back({"spf_lookup_limit", checks::CheckVerdict::kFail, "11 lookups <b>"});
   report.findings.push_back({"dmarc_present", checks::CheckVerdict::kPass, "fine"});
   report.finished_at = 95;
-  res.domain = report;
+  res.domain = std::make_shared<const probe::DomainReport>(report);
   probe::EndpointReport mx;
   mx.target.service = config::Service::kSmtp;
   mx.target.host = "mx.example.org";
@@ -69,8 +69,9 @@ TEST(StatusPageTest, DomainShowsFailingChecksAndDiscoveredEndpoints) {
   mx.ip = "192.0.2.25";
   mx.success = true;
   mx.discovered_by = "mx";
-  mx.scan = probe::ScanReport{};
-  mx.scan->findings.push_back({"tls_weak_ciphers", checks::CheckVerdict::kFail, "RC4"});
+  auto mx_scan = std::make_shared<probe::ScanReport>();
+  mx_scan->findings.push_back({"tls_weak_ciphers", checks::CheckVerdict::kFail, "RC4"});
+  mx.scan = mx_scan;
   res.endpoints.push_back(mx);
   d.now = 100;
   const std::string html = RenderStatusPage(d);

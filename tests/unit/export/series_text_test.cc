@@ -99,7 +99,7 @@ EndpointReport Success(size_t i) {
     if (i % 2 == 0) sc.revoked = false;
     sc.findings = {{"tls_weak_cipher", checks::CheckVerdict::kFail, "x"},
                    {"tls_fallback_scsv", checks::CheckVerdict::kPass, ""}};
-    r.scan = sc;
+    r.scan = std::make_shared<const probe::ScanReport>(sc);
   }
   if (i % 4 == 1) {
     r.dane.looked_up = true;
@@ -220,7 +220,7 @@ Snapshot RichSnapshot() {
   for (size_t i = 0; i < 6; ++i) {
     probe::TargetResult t;
     t.target_id = "dom" + std::to_string(i);
-    t.domain = Domain(i);
+    t.domain = std::make_shared<const probe::DomainReport>(Domain(i));
     t.endpoints = {Success(200 + i), Failed(200 + i)};
     t.endpoints[0].discovered_by = "mx";
     const std::string id = t.target_id;

@@ -84,7 +84,7 @@ std::shared_ptr<FakeResolver> GoodDomain() {
 TEST(DomainProbeTest, WellKeptDomain) {
   auto resolver = GoodDomain();
   TargetResult result = Probe(resolver, "good.test", {"s1"});
-  ASSERT_TRUE(result.domain.has_value());
+  ASSERT_TRUE(result.domain != nullptr);
   const DomainReport& d = *result.domain;
   EXPECT_EQ(result.target_id, "good.test");
   EXPECT_TRUE(result.endpoints.empty());
@@ -113,9 +113,9 @@ TEST(DomainProbeTest, WellKeptDomain) {
   ASSERT_EQ(d.fcrdns.size(), 1u);
   EXPECT_EQ(d.fcrdns[0].ip, "198.51.100.25");
   EXPECT_TRUE(d.fcrdns[0].match);
-  for (std::string_view id : {"spf_all_qualifier", "dmarc_policy", "dkim_key", "fcrdns",
-                              "dnssec_signed", "mx_present", "tlsrpt_valid",
-                              "tlsrpt_rua_reachable"}) {
+  for (std::string_view id :
+       {"spf_all_qualifier", "dmarc_policy", "dkim_key", "fcrdns", "dnssec_signed", "mx_present",
+        "tlsrpt_valid", "tlsrpt_rua_reachable"}) {
     const checks::Finding* f = Find(d, id);
     ASSERT_NE(f, nullptr) << id;
     EXPECT_EQ(f->verdict, CheckVerdict::kPass) << id << ": " << f->detail;
@@ -130,7 +130,7 @@ TEST(DomainProbeTest, ResolverDownIsAnErrorNotAFailure) {
   auto resolver = GoodDomain();
   resolver->FailEverything(dns::Outcome::kServFail);
   TargetResult result = Probe(resolver, "good.test", {"s1"});
-  ASSERT_TRUE(result.domain.has_value());
+  ASSERT_TRUE(result.domain != nullptr);
   const DomainReport& d = *result.domain;
   EXPECT_FALSE(d.dns_ok);
   EXPECT_FALSE(d.dns_errors.empty());
@@ -244,8 +244,7 @@ TEST(DomainProbeTest, CnameMxIsAWarning) {
   const DomainReport d = *Probe(r, "alias.test").domain;
   ASSERT_EQ(d.mx.size(), 1u);
   ASSERT_NE(Find(d, "mx_resolves"), nullptr);
-  EXPECT_EQ(Find(d, "mx_resolves")->verdict, CheckVerdict::kWarn)
-      << Find(d, "mx_resolves")->detail;
+  EXPECT_EQ(Find(d, "mx_resolves")->verdict, CheckVerdict::kWarn) << Find(d, "mx_resolves")->detail;
 }
 
 TEST(DomainProbeTest, NoMxButAnAddressIsImplicitMx) {
