@@ -94,7 +94,11 @@ std::vector<const tls::CertFacts*> JudgedCertificates(const tls::TlsFacts& t) {
     return out;
   }
   for (size_t i = 0; i < t.chain.size(); ++i) {
-    if (i == 0 || !t.chain[i].self_signed) out.push_back(&t.chain[i]);
+    if (i == 0) {
+      out.push_back(&t.leaf);  // chain.front() holds the leaf's DER only
+    } else if (!t.chain[i].self_signed) {
+      out.push_back(&t.chain[i]);
+    }
   }
   return out;
 }
@@ -183,14 +187,37 @@ std::string_view VerdictName(Verdict v) {
 }
 
 const std::vector<std::string_view>& EndpointCheckIds() {
-  static const std::vector<std::string_view> ids = {
-      kReachable,         kStartTls,       kImplicitTls,   kStartTlsMasked, kStartTlsAfterTls,
-      kResponseInjection, kPlaintextAuth,  kCleartextOnly, kTlsVersion,     kCertTrusted,
-      kCertChain,         kCertSelfSigned, kCertExpiry,    kCertHostname,   kCertSan,
-      kCertKeyStrength,   kCertSignature,  kCertRevoked,   kCertChainOrder, kCertValidityPeriod,
-      kCertKeyUsage,      kCertMustStaple, kPreauth,       kStartTlsLost,   kTlsDowngraded,
-      kCertSct,           kCertConsistent, kCapsAfterTls,  kStartTlsConsistent,
-      kCertChangeUnexpected, kPolicyViolation};
+  static const std::vector<std::string_view> ids = {kReachable,
+                                                    kStartTls,
+                                                    kImplicitTls,
+                                                    kStartTlsMasked,
+                                                    kStartTlsAfterTls,
+                                                    kResponseInjection,
+                                                    kPlaintextAuth,
+                                                    kCleartextOnly,
+                                                    kTlsVersion,
+                                                    kCertTrusted,
+                                                    kCertChain,
+                                                    kCertSelfSigned,
+                                                    kCertExpiry,
+                                                    kCertHostname,
+                                                    kCertSan,
+                                                    kCertKeyStrength,
+                                                    kCertSignature,
+                                                    kCertRevoked,
+                                                    kCertChainOrder,
+                                                    kCertValidityPeriod,
+                                                    kCertKeyUsage,
+                                                    kCertMustStaple,
+                                                    kPreauth,
+                                                    kStartTlsLost,
+                                                    kTlsDowngraded,
+                                                    kCertSct,
+                                                    kCertConsistent,
+                                                    kCapsAfterTls,
+                                                    kStartTlsConsistent,
+                                                    kCertChangeUnexpected,
+                                                    kPolicyViolation};
   return ids;
 }
 
@@ -235,10 +262,10 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
   if (starttls_service && Reached(r, Phase::kCapabilities)) {
     // STRIP-01
     const bool masked = Has(r, probe::Signal::kStartTlsMasked);
-    out.push_back({kStartTlsMasked, masked ? Verdict::kFail : Verdict::kPass,
-                   masked ? "STARTTLS masked on the path: " +
-                                Evidence(r, probe::Signal::kStartTlsMasked)
-                          : ""});
+    out.push_back(
+        {kStartTlsMasked, masked ? Verdict::kFail : Verdict::kPass,
+         masked ? "STARTTLS masked on the path: " + Evidence(r, probe::Signal::kStartTlsMasked)
+                : ""});
     // STRIP-09: credentials offered before TLS.
     bool plain = Has(r, probe::Signal::kPlaintextAuth);
     out.push_back({kPlaintextAuth, plain ? Verdict::kFail : Verdict::kPass,
@@ -268,9 +295,9 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
   if (starttls_service && CapabilitiesRead(r) && r.starttls_compared) {
     // STRIP-02: one address offers STARTTLS, this one does not: stripped on one path?
     const bool odd = !r.starttls_offered && !r.starttls_offered_elsewhere.empty();
-    out.push_back({kStartTlsConsistent, odd ? Verdict::kWarn : Verdict::kPass,
-                   odd ? "STARTTLS missing here but offered on " + r.starttls_offered_elsewhere
-                       : ""});
+    out.push_back(
+        {kStartTlsConsistent, odd ? Verdict::kWarn : Verdict::kPass,
+         odd ? "STARTTLS missing here but offered on " + r.starttls_offered_elsewhere : ""});
   }
   if (r.tls.handshake_ok) {
     // A version weaker than this endpoint negotiated before (persisted history).
@@ -278,14 +305,13 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
     out.push_back({kTlsDowngraded, down ? Verdict::kFail : Verdict::kPass,
                    down ? Evidence(r, probe::Signal::kTlsDowngraded) : ""});
   }
-  if (starttls_service &&
-      ((Reached(r, Phase::kStartTls) && r.failure_phase != Phase::kStartTls) ||
-       !r.unsolicited_before_tls.empty())) {
+  if (starttls_service && ((Reached(r, Phase::kStartTls) && r.failure_phase != Phase::kStartTls) ||
+                           !r.unsolicited_before_tls.empty())) {
     // STRIP-05: after the go-ahead fails; unasked replies before STARTTLS warn.
     if (!r.injected_after_go_ahead.empty()) {
-      out.push_back({kResponseInjection, Verdict::kFail,
-                     "after the STARTTLS go-ahead, before the handshake: " +
-                         r.injected_after_go_ahead});
+      out.push_back(
+          {kResponseInjection, Verdict::kFail,
+           "after the STARTTLS go-ahead, before the handshake: " + r.injected_after_go_ahead});
     } else if (!r.unsolicited_before_tls.empty()) {
       out.push_back({kResponseInjection, Verdict::kWarn,
                      "sent unasked before STARTTLS: " + r.unsolicited_before_tls});
@@ -297,8 +323,8 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
     // STRIP-08: the capabilities must be askable again over TLS (RFC 3207 §4.2, RFC 2595 §3.1,
     // RFC 5804 §2.2: ManageSieve sends them unasked).
     if (r.failure != Failure::kNone && r.failure_phase == Phase::kTlsCapabilities) {
-      out.push_back({kCapsAfterTls, Verdict::kFail,
-                     "capabilities not given again after TLS: " + r.error});
+      out.push_back(
+          {kCapsAfterTls, Verdict::kFail, "capabilities not given again after TLS: " + r.error});
     } else if (r.success && r.auth_mechanisms.empty() && !r.capabilities.empty() &&
                r.capabilities == r.tls_capabilities) {
       out.push_back({kCapsAfterTls, Verdict::kWarn,
@@ -472,8 +498,7 @@ std::optional<checks::Finding> EvaluatePins(const probe::EndpointReport& r,
     f.detail = "served leaf serial " + leaf.serial + " is not an expected serial";
     return f;
   }
-  if (!pins.issuer_cn.empty() &&
-      fnmatch(pins.issuer_cn.c_str(), leaf.issuer_cn.c_str(), 0) != 0) {
+  if (!pins.issuer_cn.empty() && fnmatch(pins.issuer_cn.c_str(), leaf.issuer_cn.c_str(), 0) != 0) {
     f.verdict = checks::CheckVerdict::kFail;
     f.detail = "issuer CN \"" + Printable(leaf.issuer_cn, 80) + "\" does not match \"" +
                Printable(pins.issuer_cn, 80) + "\"";

@@ -1,7 +1,5 @@
 #include "mailsec/probe/endpoint_probe.h"
 
-#include "probe/dialogue_factory.h"
-
 #include <algorithm>
 #include <asio/ip/tcp.hpp>
 #include <asio/redirect_error.hpp>
@@ -12,6 +10,7 @@
 #include "mailsec/checks/dane.h"
 #include "mailsec/net/transport.h"
 #include "mailsec/proto/dialogue.h"
+#include "probe/dialogue_factory.h"
 
 namespace mailsec::probe {
 
@@ -39,7 +38,6 @@ namespace {
 using config::Service;
 using internal::MakeDialogue;
 using Steady = net::SteadyClock;
-
 
 // Maps a dialogue step's error to the closed failure set.
 Failure StepFailure(const Status& s, Failure on_timeout) {
@@ -236,8 +234,8 @@ class AddressProbe {
     switch (target_.service) {
       case Service::kImap:
         return "before TLS: " +
-               std::string(std::find(caps.keywords.begin(), caps.keywords.end(),
-                                     "LOGINDISABLED") == caps.keywords.end()
+               std::string(std::find(caps.keywords.begin(), caps.keywords.end(), "LOGINDISABLED") ==
+                                   caps.keywords.end()
                                ? "no LOGINDISABLED"
                                : "LOGINDISABLED") +
                ", AUTH=" + Join(caps.auth, " AUTH=", 80);
@@ -315,7 +313,6 @@ class AddressProbe {
   Phase phase_ = Phase::kResolve;
   Steady::time_point phase_start_;
 };
-
 
 // Resolves `host` through the configured resolver: A and AAAA (as ip_family allows), each under
 // its own deadline. Returns "" on success, else the reason ("resolve: A nxdomain, ...").
@@ -461,9 +458,8 @@ asio::awaitable<TargetResult> ProbeEndpointTarget(config::EndpointTarget target,
   if (addresses.empty()) {
     failed.failure = Failure::kResolve;
     failed.failure_phase = Phase::kResolve;
-    failed.error =
-        resolve_error.empty() ? std::string("resolve: no address of the allowed family")
-                              : resolve_error;
+    failed.error = resolve_error.empty() ? std::string("resolve: no address of the allowed family")
+                                         : resolve_error;
     failed.duration_seconds = std::chrono::duration<double>(Steady::now() - t0).count();
     failed.finished_at = ToUnixSeconds(options.clock->Now());
     result.endpoints.push_back(std::move(failed));
@@ -505,6 +501,10 @@ asio::awaitable<TargetResult> ProbeEndpointTarget(config::EndpointTarget target,
     dns::DnsAnswer tlsa = co_await options.resolver->Query(TlsaName(target), dns::RrType::kTlsa,
                                                            Steady::now() + budget);
     ApplyDane(target, tlsa, &result);
+  }
+  // What TLSA selector 1 matched is not read again: a report is kept per endpoint.
+  for (EndpointReport& r : result.endpoints) {
+    for (tls::CertFacts& c : r.tls.chain) std::vector<uint8_t>().swap(c.spki_der);
   }
   co_return result;
 }

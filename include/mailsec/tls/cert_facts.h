@@ -52,7 +52,8 @@ struct CertFacts {
   bool must_staple = false;       // TLS Feature extension (RFC 7633) lists status_request (5)
   bool has_embedded_sct = false;  // embedded Signed Certificate Timestamps (RFC 6962 §3.3)
   // The certificate's DER and the DER of its SubjectPublicKeyInfo: what TLSA selectors 0 and 1
-  // match (RFC 6698 §2.1.2). Empty when OpenSSL cannot encode them.
+  // match (RFC 6698 §2.1.2). Empty when OpenSSL cannot encode them. The endpoint probe drops
+  // spki_der once DANE has been judged (probe::ProbeEndpointTarget).
   std::vector<uint8_t> der;
   std::vector<uint8_t> spki_der;
 };
@@ -71,11 +72,13 @@ struct TlsFacts {
   bool revoked = false;  // ocsp_staple_status == "revoked"
 
   bool has_leaf = false;
-  // The facts of chain.front(), without its DER (`der` and `spki_der` are empty here; a report
-  // is kept per endpoint, and the DER is in chain.front() already).
+  // The facts of the served leaf, without its DER (`der` and `spki_der` are empty here: they are
+  // in chain.front()).
   CertFacts leaf;
   // Every certificate the server sent, in served order, leaf first (the leaf is prepended when
-  // the stack handed over lacks it). Empty without a leaf.
+  // the stack handed over lacks it). Empty without a leaf. chain.front() holds the leaf's `der`
+  // and `spki_der` only: its facts are `leaf` (a report is kept per endpoint; the facts are
+  // kept once). The others hold their facts and DER.
   std::vector<CertFacts> chain;
   int chain_length = 0;
   int64_t chain_not_after = 0;  // earliest notAfter over the served chain

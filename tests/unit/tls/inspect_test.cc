@@ -510,14 +510,21 @@ TEST(InspectServedChainTest, ChainFactsInServedOrder) {
   X509StackPtr good = Stack({pki.leaf.get(), pki.inter.get()});
   InspectServedChain(pki.leaf.get(), good.get(), store.get(), "mail.example.org", kNow, &facts);
   ASSERT_EQ(facts.chain.size(), 2u);
-  EXPECT_EQ(facts.chain[0].subject_cn, "mail.example.org");
+  EXPECT_EQ(facts.leaf.subject_cn, "mail.example.org");
   EXPECT_EQ(facts.chain[1].subject_cn, "Test Intermediate");
   EXPECT_EQ(facts.chain[1].key_type, "EC");
   EXPECT_EQ(facts.chain[1].signature_hash, "sha256");
-  EXPECT_EQ(facts.leaf.fingerprint_sha256, facts.chain[0].fingerprint_sha256);
-  // The leaf's DER is kept once, in the chain.
+  EXPECT_EQ(facts.chain[1].issuer_cn, "Test Root");
+  // The leaf's facts are kept once, in `leaf`, and its DER once, in chain.front().
   EXPECT_FALSE(facts.chain[0].der.empty());
   EXPECT_FALSE(facts.chain[0].spki_der.empty());
+  EXPECT_EQ(
+      CertFactsFromDer(std::string_view(reinterpret_cast<const char*>(facts.chain[0].der.data()),
+                                        facts.chain[0].der.size()))
+          ->fingerprint_sha256,
+      facts.leaf.fingerprint_sha256);
+  EXPECT_TRUE(facts.chain[0].subject_cn.empty());
+  EXPECT_TRUE(facts.chain[0].fingerprint_sha256.empty());
   EXPECT_TRUE(facts.leaf.der.empty());
   EXPECT_TRUE(facts.leaf.spki_der.empty());
   EXPECT_TRUE(facts.chain_in_order);
@@ -549,14 +556,15 @@ TEST(InspectServedChainTest, ChainFactsInServedOrder) {
   X509StackPtr no_leaf = Stack({pki.inter.get()});
   InspectServedChain(pki.leaf.get(), no_leaf.get(), store.get(), "mail.example.org", kNow, &facts);
   ASSERT_EQ(facts.chain.size(), 2u);
-  EXPECT_EQ(facts.chain[0].subject_cn, "mail.example.org");
+  EXPECT_EQ(facts.leaf.subject_cn, "mail.example.org");
+  EXPECT_FALSE(facts.chain[0].der.empty());
   EXPECT_TRUE(facts.chain_in_order);
 
   // A self-signed leaf alone: in order, and not "a root sent" (cert_self_signed covers it).
   X509Ptr self = MakeCert({.cn = "self"}, EcKey(), nullptr, EcKey());
   InspectServedChain(self.get(), nullptr, store.get(), "self", kNow, &facts);
   ASSERT_EQ(facts.chain.size(), 1u);
-  EXPECT_TRUE(facts.chain[0].self_signed);
+  EXPECT_TRUE(facts.leaf.self_signed);
   EXPECT_TRUE(facts.chain_in_order);
   EXPECT_FALSE(facts.chain_has_root);
 
