@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "export/label_value.h"
@@ -10,6 +13,55 @@
 #include "export/text_format.h"
 
 namespace mailsec::exporter {
+
+namespace {
+
+// The distinct texts that reports share (ReportText::IsShared), each held while a report holds
+// it: an entry leaves the pool when its last holder lets go. Thread-safe; never destroyed, so
+// that reports destroyed at exit still find it.
+class InternPool {
+ public:
+  static InternPool& Get() {
+    static InternPool* pool = new InternPool;
+    return *pool;
+  }
+
+  std::shared_ptr<const std::string> Intern(std::string_view text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = texts_.find(text); it != texts_.end()) {
+      if (std::shared_ptr<const std::string> held = it->second.held.lock()) return held;
+      texts_.erase(it);  // its last holder is letting go; Release will not find it
+    }
+    std::shared_ptr<const std::string> held(new std::string(text),
+                                            [this](const std::string* s) { Release(s); });
+    texts_.emplace(std::string_view(*held), Entry{held, held.get()});
+    return held;
+  }
+
+ private:
+  struct Entry {
+    std::weak_ptr<const std::string> held;
+    const std::string* text;  // who owns the key
+  };
+
+  void Release(const std::string* s) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = texts_.find(std::string_view(*s));
+      if (it != texts_.end() && it->second.text == s) texts_.erase(it);
+    }
+    delete s;
+  }
+
+  std::mutex mu_;                                      // guards texts_
+  std::unordered_map<std::string_view, Entry> texts_;  // keys point into the texts held
+};
+
+std::shared_ptr<const std::string> Intern(std::string_view text) {
+  return InternPool::Get().Intern(text);
+}
+
+}  // namespace
 
 // Collects a report's lines in the order the series functions emit them, then groups them by
 // family (stable: within a family, the emitted order is kept).
@@ -46,15 +98,27 @@ class ReportTextBuilder final : public SeriesSink {
   ReportText Finish() && {
     std::stable_sort(entries_.begin(), entries_.end(),
                      [](const Entry& a, const Entry& b) { return a.metric < b.metric; });
-    text_.lines_.reserve(scratch_.size());
+    size_t shared_size = 0;
+    for (const Entry& entry : entries_) {
+      if (ReportText::IsShared(entry.metric)) shared_size += entry.size;
+    }
+    text_.lines_.reserve(scratch_.size() - shared_size);
+    std::string shared;
+    shared.reserve(shared_size);
     size_t e = 0;
     for (size_t m = 0; m < kMetricCount; ++m) {
+      const Metric metric = static_cast<Metric>(m);
       text_.start_[m] = static_cast<uint32_t>(text_.lines_.size());
+      if (metric == Metric::kDowngradeSignal) {
+        text_.shared_split_ = static_cast<uint32_t>(shared.size());
+      }
+      std::string* out = ReportText::IsShared(metric) ? &shared : &text_.lines_;
       for (; e < entries_.size() && static_cast<size_t>(entries_[e].metric) == m; ++e) {
-        text_.lines_.append(scratch_, entries_[e].begin, entries_[e].size);
+        out->append(scratch_, entries_[e].begin, entries_[e].size);
       }
     }
     text_.start_[kMetricCount] = static_cast<uint32_t>(text_.lines_.size());
+    if (!shared.empty()) text_.shared_ = Intern(shared);
     text_.prefix_.shrink_to_fit();
     return std::move(text_);
   }

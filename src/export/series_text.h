@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -33,18 +34,36 @@ class ReportText {
   // The lines of family "m", each ending in '\n': what follows the metric name and, when
   // prefix() is not empty, "{" + prefix(). Empty when the report has no sample of "m".
   std::string_view Lines(Metric m) const {
+    if (IsShared(m)) {
+      const std::string_view shared = shared_ ? std::string_view(*shared_) : std::string_view();
+      return m == Metric::kCheckResult ? shared.substr(0, shared_split_)
+                                       : shared.substr(shared_split_);
+    }
     const size_t i = static_cast<size_t>(m);
     return std::string_view(lines_).substr(start_[i], start_[i + 1] - start_[i]);
   }
   // The labels every line of the report starts with, escaped (`service="smtp",host="…",…` or
   // `domain="…"`); empty for the exporter's metrics.
   const std::string& prefix() const { return prefix_; }
+  // This report's check results and downgrade signals are the very bytes `o` holds (interned).
+  bool SharesLinesWith(const ReportText& o) const { return shared_ && shared_ == o.shared_; }
+
+  // The families whose lines are interned across reports: an endpoint's check results and
+  // downgrade signals (a label from a fixed set and a verdict or 0/1 each, ~1 KB per endpoint)
+  // are the same bytes on most endpoints of a fleet, and are held once per distinct text.
+  static constexpr bool IsShared(Metric m) {
+    return m == Metric::kCheckResult || m == Metric::kDowngradeSignal;
+  }
 
  private:
   friend class ReportTextBuilder;
   std::string prefix_;
-  std::string lines_;                               // grouped by Metric, in Metric order
+  std::string lines_;  // the other families, grouped by Metric, in Metric order
   std::array<uint32_t, kMetricCount + 1> start_{};  // Lines(m) is [start_[m], start_[m + 1])
+  // kCheckResult's lines then kDowngradeSignal's (null when none), from an intern pool that
+  // holds each distinct text while a report uses it.
+  std::shared_ptr<const std::string> shared_;
+  uint32_t shared_split_ = 0;  // where kDowngradeSignal's lines start in *shared_
 };
 
 ReportText EndpointText(const probe::EndpointReport& r);

@@ -305,5 +305,46 @@ TEST(SeriesTextTest, ReportTextGroupsLinesByFamily) {
   EXPECT_EQ(e.Lines(Metric::kConfigLastReloadSuccessful), " 1\n");
 }
 
+TEST(SeriesTextTest, CheckResultsAndSignalsAreHeldOncePerDistinctText) {
+  EndpointReport a = Success(3);
+  EndpointReport b = Success(3);
+  b.target.host = "other.example.org";  // another endpoint, the same verdicts
+  b.ip = "192.0.2.200";
+  const ReportText ta = EndpointText(a);
+  const ReportText tb = EndpointText(b);
+  EXPECT_TRUE(ta.SharesLinesWith(tb));
+  EXPECT_EQ(ta.Lines(Metric::kCheckResult), tb.Lines(Metric::kCheckResult));
+  EXPECT_EQ(ta.Lines(Metric::kDowngradeSignal), tb.Lines(Metric::kDowngradeSignal));
+  EXPECT_NE(ta.prefix(), tb.prefix());
+  EXPECT_EQ(tb.Lines(Metric::kDowngradeSignal).substr(0, 26), ",signal=\"starttls_missing\"");
+
+  // A raised signal (and the check that judges it) makes another text; the families around the
+  // shared ones are unchanged.
+  probe::RaiseSignal(&b, probe::Signal::kStartTlsMasked, "masked");
+  const ReportText tc = EndpointText(b);
+  EXPECT_FALSE(ta.SharesLinesWith(tc));
+  EXPECT_NE(ta.Lines(Metric::kCheckResult), tc.Lines(Metric::kCheckResult));
+  EXPECT_NE(ta.Lines(Metric::kDowngradeSignal), tc.Lines(Metric::kDowngradeSignal));
+  EXPECT_EQ(ta.Lines(Metric::kProbeSuccess), tc.Lines(Metric::kProbeSuccess));
+
+  // A text that no report holds any more is made anew, equal (the pool let go of it).
+  EndpointReport d = b;
+  probe::RaiseSignal(&d, probe::Signal::kPlaintextAuth, "AUTH PLAIN before TLS");
+  std::string first;
+  {
+    const ReportText only = EndpointText(d);
+    EXPECT_FALSE(only.SharesLinesWith(tc));
+    first = std::string(only.Lines(Metric::kDowngradeSignal));
+  }
+  const ReportText again = EndpointText(d);
+  EXPECT_EQ(again.Lines(Metric::kDowngradeSignal), first);
+  EXPECT_NE(first.find("plaintext_auth\"} 1"), std::string::npos) << first;
+
+  // A report without any check or signal series has no shared text and empty lines for them.
+  const ReportText e = ExporterText(ExporterState{});
+  EXPECT_EQ(e.Lines(Metric::kCheckResult), "");
+  EXPECT_EQ(e.Lines(Metric::kDowngradeSignal), "");
+}
+
 }  // namespace
 }  // namespace mailsec::exporter
