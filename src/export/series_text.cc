@@ -156,7 +156,7 @@ ReportText ExporterText(const ExporterState& s) {
 RenderedTarget::RenderedTarget(const std::vector<probe::EndpointReport>& endpoints,
                                const probe::DomainReport* domain)
     : endpoints_(SortedEndpoints(endpoints)) {
-  if (domain != nullptr) domain_ = DomainText(*domain);
+  if (domain != nullptr) domain_ = std::make_unique<const ReportText>(DomainText(*domain));
   endpoint_texts_.reserve(endpoints_.size());
   for (const probe::EndpointReport* r : endpoints_) endpoint_texts_.push_back(EndpointText(*r));
 }

@@ -78,12 +78,12 @@ class RenderedTarget {
   RenderedTarget(const std::vector<probe::EndpointReport>& endpoints,
                  const probe::DomainReport* domain);
 
-  const std::optional<ReportText>& domain() const { return domain_; }
+  const std::unique_ptr<const ReportText>& domain() const { return domain_; }  // null: none
   const std::vector<const probe::EndpointReport*>& endpoints() const { return endpoints_; }
   const std::vector<ReportText>& endpoint_texts() const { return endpoint_texts_; }  // parallel
 
  private:
-  std::optional<ReportText> domain_;
+  std::unique_ptr<const ReportText> domain_;  // not inline: most targets are endpoints
   std::vector<const probe::EndpointReport*> endpoints_;
   std::vector<ReportText> endpoint_texts_;
 };
