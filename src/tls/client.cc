@@ -3,6 +3,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
 
 #include <asio/redirect_error.hpp>
 #include <asio/ssl.hpp>
@@ -19,6 +20,7 @@ struct TlsContext::Impl {
   asio::ssl::context ssl{asio::ssl::context::tls_client};
   X509StorePtr store;
   VerifyCache verify_cache;  // outcomes against `store`
+  CertFactsCache facts_cache;
 };
 
 TlsContext::TlsContext(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -78,7 +80,88 @@ namespace {
 
 using SslPtr = std::unique_ptr<SSL, OpenSslDeleter<&SSL_free>>;
 
-// OpenSSL reads and writes the socket's descriptor itself (SSL_set_fd, non-blocking), and the
+// OpenSSL's socket BIO writes with write(2), which raises SIGPIPE on a connection the peer has
+// reset: this one sends with MSG_NOSIGNAL, as Asio does, whatever the process's disposition of
+// SIGPIPE (the `check` command and the tests do not all ignore it). Non-blocking descriptor: a
+// call that would block sets the retry flag, as BIO_s_socket does; a read of 0 bytes marks the
+// end of the stream (BIO_CTRL_EOF), which OpenSSL 3 reports as an unexpected EOF unless the peer
+// sent close_notify first.
+class SocketBio {
+ public:
+  // A BIO on `fd` (not owned: the socket closes it), or null when OpenSSL cannot make one.
+  static BIO* New(int fd) {
+    BIO* bio = BIO_new(Method());
+    if (bio == nullptr) return nullptr;
+    BIO_set_data(bio, new State{fd, false});
+    BIO_set_init(bio, 1);
+    return bio;
+  }
+
+ private:
+  struct State {
+    int fd;
+    bool eof;
+  };
+
+  static BIO_METHOD* Method() {
+    static BIO_METHOD* const method = [] {
+      BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                   "mailsec socket");
+      if (m == nullptr) return m;
+      BIO_meth_set_write(m, Write);
+      BIO_meth_set_read(m, Read);
+      BIO_meth_set_ctrl(m, Ctrl);
+      BIO_meth_set_destroy(m, Destroy);
+      return m;
+    }();
+    return method;
+  }
+
+  static int Write(BIO* bio, const char* data, int size) {
+    auto* state = static_cast<State*>(BIO_get_data(bio));
+    BIO_clear_retry_flags(bio);
+    if (state == nullptr || data == nullptr || size <= 0) return 0;
+    const ssize_t n = ::send(state->fd, data, static_cast<size_t>(size), MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<int>(n);
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_write(bio);
+    return -1;
+  }
+
+  static int Read(BIO* bio, char* out, int size) {
+    auto* state = static_cast<State*>(BIO_get_data(bio));
+    BIO_clear_retry_flags(bio);
+    if (state == nullptr || out == nullptr || size <= 0) return 0;
+    const ssize_t n = ::recv(state->fd, out, static_cast<size_t>(size), 0);
+    if (n > 0) return static_cast<int>(n);
+    if (n == 0) {
+      state->eof = true;
+      return 0;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_read(bio);
+    return -1;
+  }
+
+  static long Ctrl(BIO* bio, int cmd, long, void*) {
+    const auto* state = static_cast<const State*>(BIO_get_data(bio));
+    switch (cmd) {
+      case BIO_CTRL_FLUSH:
+        return 1;
+      case BIO_CTRL_EOF:
+        return state != nullptr && state->eof ? 1 : 0;
+      default:
+        return 0;
+    }
+  }
+
+  static int Destroy(BIO* bio) {
+    delete static_cast<State*>(BIO_get_data(bio));
+    BIO_set_data(bio, nullptr);
+    BIO_set_init(bio, 0);
+    return 1;
+  }
+};
+
+// OpenSSL reads and writes the socket's descriptor itself (SocketBio, non-blocking), and the
 // coroutine waits for readiness when it wants to read or write. An asio::ssl::stream would put a
 // BIO pair and two record-sized buffers of its own between them: ~68 KB more per connection in
 // flight, and every byte copied twice more.
@@ -227,7 +310,8 @@ void Inspect(SSL* ssl, const TlsContext& context, const HandshakeRequest& reques
   InspectOcspStaple(staple, leaf.get(), chain, facts);
   if (!leaf) return;
   InspectServedChain(leaf.get(), chain, context.impl()->store.get(), request.verify_host,
-                     request.now_unix, facts, &context.impl()->verify_cache);
+                     request.now_unix, facts, &context.impl()->verify_cache,
+                     &context.impl()->facts_cache);
 }
 
 }  // namespace
@@ -239,12 +323,14 @@ asio::awaitable<Status> Handshake(const TlsContext& context, net::TcpTransport& 
   std::error_code nb;
   if (!socket.native_non_blocking()) socket.native_non_blocking(true, nb);
   SslPtr owned(SSL_new(context.impl()->ssl.native_handle()));
-  if (!owned || nb || SSL_set_fd(owned.get(), socket.native_handle()) != 1) {
+  BIO* bio = owned && !nb ? SocketBio::New(socket.native_handle()) : nullptr;
+  if (bio == nullptr) {
     std::string detail = nb ? nb.message() : OpenSslErrors();
     ERR_clear_error();
     co_return Status::Internal("TLS client setup failed: " + detail);
   }
   SSL* ssl = owned.get();
+  SSL_set_bio(ssl, bio, bio);  // one reference, taken by the SSL
   SSL_set_connect_state(ssl);
   if (!request.sni.empty()) SSL_set_tlsext_host_name(ssl, request.sni.c_str());
   SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);

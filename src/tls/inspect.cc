@@ -692,9 +692,42 @@ uint64_t VerifyCache::hits() const {
   return hits_;
 }
 
+CertFacts CertFactsCache::Get(X509* cert) {
+  std::string key(EVP_MAX_MD_SIZE, '\0');
+  unsigned int len = 0;
+  if (cert == nullptr ||
+      X509_digest(cert, EVP_sha256(), reinterpret_cast<unsigned char*>(key.data()), &len) != 1) {
+    ERR_clear_error();
+    return ExtractCertFacts(cert);
+  }
+  key.resize(len);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = entries_.find(key); it != entries_.end()) {
+      ++hits_;
+      return it->second;
+    }
+  }
+  CertFacts f = ExtractCertFacts(cert);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (entries_.size() >= capacity_ && entries_.find(key) == entries_.end()) entries_.clear();
+  entries_.insert_or_assign(std::move(key), f);
+  return f;
+}
+
+size_t CertFactsCache::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
+uint64_t CertFactsCache::hits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hits_;
+}
+
 void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
                         std::string_view host, int64_t now_unix, TlsFacts* facts,
-                        VerifyCache* cache) {
+                        VerifyCache* cache, CertFactsCache* facts_cache) {
   facts->has_leaf = leaf != nullptr;
   facts->leaf = CertFacts();
   facts->chain.clear();
@@ -715,7 +748,9 @@ void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
   if (!leaf_in_chain) certs.push_back(leaf);
   for (int i = 0; i < served; ++i) certs.push_back(sk_X509_value(chain, i));
   facts->chain_length = static_cast<int>(certs.size());
-  for (X509* c : certs) facts->chain.push_back(ExtractCertFacts(c));
+  for (X509* c : certs) {
+    facts->chain.push_back(facts_cache != nullptr ? facts_cache->Get(c) : ExtractCertFacts(c));
+  }
   facts->chain_not_after = facts->chain.front().not_after;
   if (served > 0)
     facts->chain_not_after = std::min(facts->chain_not_after, EarliestNotAfter(chain));

@@ -149,6 +149,23 @@ class VerifyCache {
   uint64_t hits_ = 0;                               // guarded by mu_
 };
 
+// The facts of certificates seen before, by the SHA-256 of their DER: a certificate's facts
+// (ExtractCertFacts) depend on nothing but its bytes, and the same servers are probed again and
+// again. At most `capacity` entries; when full, all of them go. Thread-safe.
+class CertFactsCache {
+ public:
+  explicit CertFactsCache(size_t capacity = 1024) : capacity_(capacity) {}
+  CertFacts Get(X509* cert);  // ExtractCertFacts(cert)
+  size_t size() const;
+  uint64_t hits() const;
+
+ private:
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, CertFacts> entries_;  // guarded by mu_
+  uint64_t hits_ = 0;                                   // guarded by mu_
+};
+
 // The closed set of short names for X509_V_ERR_* codes, for the metric label
 // mailsec_cert_verify_result_info{result}: ok, expired, not_yet_valid, self_signed,
 // untrusted_root, missing_intermediate, revoked, bad_signature, invalid_purpose, untrusted,
@@ -192,10 +209,11 @@ bool HostnameMatches(X509* cert, std::string_view host);
 // leaf is put in front. With a null leaf, has_leaf is false, chain is empty and the verify fields
 // stay empty (no verdict without a certificate); so do the verify fields with a null store
 // (verification not asked for).
-// With a cache, the verification goes through it.
+// With a cache, the verification goes through it; with a facts cache, so do the certificates'
+// facts.
 void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
                         std::string_view host, int64_t now_unix, TlsFacts* facts,
-                        VerifyCache* cache = nullptr);
+                        VerifyCache* cache = nullptr, CertFactsCache* facts_cache = nullptr);
 
 // The status a stapled OCSP response ("der", as SSL_get_tlsext_status_ocsp_resp returns it)
 // gives "leaf": "good", "revoked" or "unknown"; empty when "der" is empty or unparsable, the

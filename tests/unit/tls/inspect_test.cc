@@ -787,6 +787,56 @@ TEST(InspectServedChainTest, VerifiesThroughTheCacheWhenGivenOne) {
   EXPECT_FALSE(b.hostname_match) << "the host name is matched per probe, never cached";
 }
 
+TEST(CertFactsCacheTest, SameFactsAsExtractingThemAndBounded) {
+  const Pki& pki = TestPki();
+  CertFactsCache cache(2);
+  const CertFacts direct = ExtractCertFacts(pki.leaf.get());
+  const CertFacts first = cache.Get(pki.leaf.get());
+  const CertFacts again = cache.Get(pki.leaf.get());
+  EXPECT_EQ(cache.hits(), 1u);
+  for (const CertFacts* f : {&first, &again}) {
+    EXPECT_EQ(f->fingerprint_sha256, direct.fingerprint_sha256);
+    EXPECT_EQ(f->subject, direct.subject);
+    EXPECT_EQ(f->serial, direct.serial);
+    EXPECT_EQ(f->dns_names, direct.dns_names);
+    EXPECT_EQ(f->not_after, direct.not_after);
+    EXPECT_EQ(f->key_usage, direct.key_usage);
+    EXPECT_EQ(f->der, direct.der);
+    EXPECT_EQ(f->spki_der, direct.spki_der);
+  }
+  // Another certificate is another entry; a third one empties the full cache first.
+  EXPECT_EQ(cache.Get(pki.inter.get()).subject_cn, "Test Intermediate");
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.Get(pki.root.get()).subject_cn, "Test Root");
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.Get(pki.leaf.get()).fingerprint_sha256, direct.fingerprint_sha256);
+  EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_EQ(cache.Get(nullptr).fingerprint_sha256, "");
+}
+
+TEST(InspectServedChainTest, FactsThroughTheCacheAreTheSame) {
+  const Pki& pki = TestPki();
+  X509StorePtr store = StoreWith({pki.root.get()});
+  X509StackPtr chain = Stack({pki.leaf.get(), pki.inter.get()});
+  CertFactsCache cache;
+  TlsFacts plain;
+  TlsFacts cached;
+  InspectServedChain(pki.leaf.get(), chain.get(), store.get(), "mail.example.org", kNow, &plain);
+  for (int i = 0; i < 2; ++i) {
+    InspectServedChain(pki.leaf.get(), chain.get(), store.get(), "mail.example.org", kNow, &cached,
+                       nullptr, &cache);
+  }
+  EXPECT_EQ(cache.hits(), 2u);  // the leaf and the intermediate, the second time
+  EXPECT_EQ(cached.leaf.fingerprint_sha256, plain.leaf.fingerprint_sha256);
+  EXPECT_EQ(cached.leaf.subject, plain.leaf.subject);
+  EXPECT_TRUE(cached.leaf.der.empty());
+  ASSERT_EQ(cached.chain.size(), 2u);
+  EXPECT_EQ(cached.chain[0].der, plain.chain[0].der);
+  EXPECT_EQ(cached.chain[1].subject_cn, "Test Intermediate");
+  EXPECT_EQ(cached.chain_in_order, plain.chain_in_order);
+  EXPECT_TRUE(cached.trusted);
+}
+
 TEST(VerifyChainTest, SelfSignedLeaf) {
   X509Ptr self =
       MakeCert({.cn = "self.example.org", .san = "DNS:self.example.org", .role = Role::kBare},

@@ -1,0 +1,276 @@
+// tls::Handshake and the transport it returns, against a TLS server on a thread of the test
+// (OpenSSL, a self-signed P-256 certificate made here): how a peer's close, a reset, plaintext and
+// silence come out. SIGPIPE keeps its default disposition in these tests: a write that raised it
+// would kill the test binary.
+#include "mailsec/tls/client.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "mailsec/net/transport.h"
+
+namespace mailsec::tls {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A self-signed P-256 server context, made once.
+SSL_CTX* ServerContext() {
+  static SSL_CTX* const ctx = [] {
+    SSL_CTX* c = SSL_CTX_new(TLS_server_method());
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    X509* cert = X509_new();
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("client-test"), -1, -1, 0);
+    X509_set_issuer_name(cert, name);
+    X509_set_pubkey(cert, key);
+    X509_sign(cert, key, EVP_sha256());
+    SSL_CTX_use_certificate(c, cert);
+    SSL_CTX_use_PrivateKey(c, key);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return c;
+  }();
+  return ctx;
+}
+
+// Serves one connection on 127.0.0.1 with `serve` (given the accepted descriptor) on a thread;
+// the accept waits 5 s at most.
+class OneShotServer {
+ public:
+  explicit OneShotServer(std::function<void(int)> serve) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 1) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this, serve = std::move(serve)] {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 5000) != 1) return;
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      serve(c);
+    });
+  }
+  ~OneShotServer() {
+    if (thread_.joinable()) thread_.join();
+    ::close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+// A TLS session on `fd` (blocking), or null; the caller frees it.
+SSL* Accept(int fd) {
+  SSL* ssl = SSL_new(ServerContext());
+  SSL_set_fd(ssl, fd);
+  if (SSL_accept(ssl) != 1) {
+    SSL_free(ssl);
+    return nullptr;
+  }
+  return ssl;
+}
+
+// Waits (5 s at most) until the client has closed its end or sent something.
+void AwaitClient(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  ::poll(&p, 1, 5000);
+}
+
+struct Outcome {
+  Status handshake;
+  std::string read;  // what the reads got, until 0 or an error
+  Status read_end;   // Ok after a read of 0 bytes, else the read's error
+  Status write_end;  // the first failed write, Ok when every write succeeded
+  int writes_ok = 0;
+};
+
+// Connects to 127.0.0.1:port, shakes hands by `deadline`, then reads until the end (at most 20
+// reads) or writes 16 KB at a time (at most `writes` times) until a write fails; with `writes`
+// below 0, one read first, then -writes writes.
+asio::awaitable<void> Client(uint16_t port, Clock::time_point deadline, int writes, Outcome* out) {
+  std::shared_ptr<TlsContext> ctx = TlsContext::Create("").value();
+  std::unique_ptr<net::TcpTransport> tcp;
+  net::ConnectOutcome c = co_await net::Connect(
+      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), deadline, &tcp);
+  if (c.error != net::ConnectError::kNone) {
+    out->handshake = Status::IoError("connect: " + c.message);
+    co_return;
+  }
+  HandshakeRequest req;
+  req.verify_host = "client-test";
+  req.deadline = deadline;
+  TlsFacts facts;
+  std::unique_ptr<net::Transport> tls;
+  out->handshake = co_await Handshake(*ctx, *tcp, req, &facts, &tls);
+  if (!out->handshake.ok()) co_return;
+  const auto io_deadline = Clock::now() + std::chrono::seconds(5);
+  if (writes < 0) {
+    // A read first, as a dialogue waits for a reply: it takes the reset (ECONNRESET), so that
+    // the writes after it meet a dead socket (EPIPE), as a QUIT after a failed read does.
+    char first[256];
+    Result<size_t> n = co_await tls->ReadSome(first, io_deadline);
+    out->read_end = n.ok() ? Status::Ok() : n.status();
+    writes = -writes;
+  }
+  if (writes > 0) {
+    const std::string chunk(16 * 1024, 'x');
+    for (int i = 0; i < writes; ++i) {
+      Status s = co_await tls->WriteAll(chunk, io_deadline);
+      if (!s.ok()) {
+        out->write_end = s;
+        co_return;
+      }
+      ++out->writes_ok;
+    }
+    co_return;
+  }
+  char buf[256];
+  for (int i = 0; i < 20; ++i) {
+    Result<size_t> n = co_await tls->ReadSome(buf, io_deadline);
+    if (!n.ok()) {
+      out->read_end = n.status();
+      co_return;
+    }
+    if (*n == 0) co_return;
+    out->read.append(buf, *n);
+  }
+  out->read_end = Status::Internal("no end after 20 reads");
+}
+
+Outcome RunClient(uint16_t port, Clock::duration budget, int writes = 0) {
+  asio::io_context io;
+  Outcome out;
+  asio::co_spawn(io, Client(port, Clock::now() + budget, writes, &out), asio::detached);
+  io.run_for(std::chrono::seconds(20));
+  return out;
+}
+
+class SigpipeDefault : public ::testing::Test {
+ protected:
+  void SetUp() override { previous_ = std::signal(SIGPIPE, SIG_DFL); }
+  void TearDown() override { std::signal(SIGPIPE, previous_); }
+
+ private:
+  void (*previous_)(int) = nullptr;
+};
+
+TEST_F(SigpipeDefault, ReadsToTheEndWithAndWithoutCloseNotify) {
+  for (const bool notify : {true, false}) {
+    OneShotServer server([notify](int fd) {
+      if (SSL* ssl = Accept(fd)) {
+        SSL_write(ssl, "220 hello\r\n", 11);
+        if (notify) SSL_shutdown(ssl);
+        SSL_free(ssl);
+      }
+      ::close(fd);  // without close_notify when !notify: a truncated stream
+    });
+    Outcome o = RunClient(server.port(), std::chrono::seconds(5));
+    ASSERT_TRUE(o.handshake.ok()) << o.handshake.message();
+    EXPECT_EQ(o.read, "220 hello\r\n") << notify;
+    EXPECT_TRUE(o.read_end.ok()) << notify << ": " << o.read_end.message();
+  }
+}
+
+TEST_F(SigpipeDefault, WritesToAResetPeerFailWithoutSigpipe) {
+  OneShotServer server([](int fd) {
+    if (SSL* ssl = Accept(fd)) SSL_free(ssl);
+    linger l{1, 0};  // close with a reset
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    ::close(fd);
+  });
+  Outcome o = RunClient(server.port(), std::chrono::seconds(5), 200);
+  ASSERT_TRUE(o.handshake.ok()) << o.handshake.message();
+  EXPECT_FALSE(o.write_end.ok()) << "200 writes of 16 KB to a reset peer all succeeded";
+  EXPECT_EQ(o.write_end.code(), Status::Code::kIoError) << o.write_end.message();
+  EXPECT_NE(o.write_end.message().find("TLS write"), std::string::npos) << o.write_end.message();
+}
+
+TEST_F(SigpipeDefault, WritesAfterAReadTookTheResetFailWithoutSigpipe) {
+  OneShotServer server([](int fd) {
+    if (SSL* ssl = Accept(fd)) SSL_free(ssl);
+    linger l{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    ::close(fd);
+  });
+  Outcome o = RunClient(server.port(), std::chrono::seconds(5), -20);
+  ASSERT_TRUE(o.handshake.ok()) << o.handshake.message();
+  EXPECT_FALSE(o.write_end.ok()) << "20 writes after a reset all succeeded";
+}
+
+TEST_F(SigpipeDefault, PlaintextPeerDoesNotSpeakTls) {
+  OneShotServer server([](int fd) {
+    const char greeting[] = "220 plain.example ESMTP\r\n";
+    (void)!::write(fd, greeting, sizeof greeting - 1);
+    AwaitClient(fd);
+    ::close(fd);
+  });
+  Outcome o = RunClient(server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(o.handshake.code(), Status::Code::kMalformed) << o.handshake.message();
+  EXPECT_NE(o.handshake.message().find("does not speak TLS"), std::string::npos)
+      << o.handshake.message();
+}
+
+TEST_F(SigpipeDefault, PeerClosingInTheHandshakeIsATruncatedStream) {
+  OneShotServer server([](int fd) {
+    char hello[512];
+    (void)!::read(fd, hello, sizeof hello);  // the ClientHello, unanswered
+    ::close(fd);
+  });
+  Outcome o = RunClient(server.port(), std::chrono::seconds(5));
+  EXPECT_EQ(o.handshake.code(), Status::Code::kIoError) << o.handshake.message();
+  EXPECT_NE(o.handshake.message().find("TLS handshake failed: stream truncated"), std::string::npos)
+      << o.handshake.message();
+}
+
+TEST_F(SigpipeDefault, SilentPeerTimesOutAtTheDeadline) {
+  OneShotServer server([](int fd) {
+    // Reads the ClientHello and says nothing, until the client gives up and closes (5 s at most).
+    const auto until = Clock::now() + std::chrono::seconds(5);
+    char buf[512];
+    while (Clock::now() < until) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) == 1 && ::read(fd, buf, sizeof buf) <= 0) break;
+    }
+    ::close(fd);
+  });
+  const auto t0 = Clock::now();
+  Outcome o = RunClient(server.port(), std::chrono::milliseconds(300));
+  const auto took = Clock::now() - t0;
+  EXPECT_EQ(o.handshake.code(), Status::Code::kTimeout) << o.handshake.message();
+  EXPECT_GE(took, std::chrono::milliseconds(250));
+  EXPECT_LT(took, std::chrono::seconds(4));
+}
+
+}  // namespace
+}  // namespace mailsec::tls
