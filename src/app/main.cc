@@ -453,9 +453,9 @@ int RunCheck(const std::vector<std::string>& targets, const std::string& ca_file
     for (auto& result : results) {
       for (auto& e : result.endpoints) {
         if (!e.scan) continue;
-        auto scan = std::make_shared<probe::ScanReport>(*e.scan);
-        probe::RefreshDrown(e.target, e.ip, ssl2_keys, scan.get());
-        e.scan = std::move(scan);
+        auto refreshed = std::make_shared<probe::ScanReport>(*e.scan);
+        probe::RefreshDrown(e.target, e.ip, ssl2_keys, refreshed.get());
+        e.scan = std::move(refreshed);
       }
     }
   }

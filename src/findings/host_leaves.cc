@@ -21,14 +21,13 @@ std::string Describe(const PortLeaf& l, int64_t now) {
   return s + ")";
 }
 
-}  // namespace
-
-std::optional<checks::Finding> CompareAcrossPorts(const PortLeaf& mine,
-                                                  const std::vector<PortLeaf>& others,
-                                                  int64_t now_unix) {
+// CompareAcrossPorts over pointers: the exporter's host table is not copied per probe.
+std::optional<checks::Finding> ComparePeers(const PortLeaf& mine,
+                                            const std::vector<const PortLeaf*>& others,
+                                            int64_t now_unix) {
   std::vector<const PortLeaf*> peers;
-  for (const PortLeaf& o : others) {
-    if (o.port != mine.port && !o.fingerprint_sha256.empty()) peers.push_back(&o);
+  for (const PortLeaf* o : others) {
+    if (o->port != mine.port && !o->fingerprint_sha256.empty()) peers.push_back(o);
   }
   if (peers.empty() || mine.fingerprint_sha256.empty()) return std::nullopt;
   std::sort(peers.begin(), peers.end(), [](const PortLeaf* a, const PortLeaf* b) {
@@ -72,6 +71,17 @@ std::optional<checks::Finding> CompareAcrossPorts(const PortLeaf& mine,
     f.detail = "this port serves " + Describe(mine, now_unix) + "; other leaves on port " + list;
   }
   return f;
+}
+
+}  // namespace
+
+std::optional<checks::Finding> CompareAcrossPorts(const PortLeaf& mine,
+                                                  const std::vector<PortLeaf>& others,
+                                                  int64_t now_unix) {
+  std::vector<const PortLeaf*> peers;
+  peers.reserve(others.size());
+  for (const PortLeaf& o : others) peers.push_back(&o);
+  return ComparePeers(mine, peers, now_unix);
 }
 
 void HostLeaves::ForgetLocked(const std::string& target_id) {
@@ -120,13 +130,13 @@ void HostLeaves::RecordAndEvaluate(probe::TargetResult* result, int64_t now_unix
     if (!e.tls.has_leaf || e.ip.empty()) continue;
     auto h = by_host_.find(HostKey{e.target.host, e.ip});
     if (h == by_host_.end()) continue;
-    std::vector<PortLeaf> others;
+    std::vector<const PortLeaf*> others;
     for (const auto& [entry, leaf] : h->second) {
-      if (leaf.port != e.target.port && entry.first != result->target_id) others.push_back(leaf);
+      if (leaf.port != e.target.port && entry.first != result->target_id) others.push_back(&leaf);
     }
     const PortLeaf mine{e.target.port, std::string(config::ServiceName(e.target.service)),
                         e.tls.leaf.fingerprint_sha256, e.tls.leaf.not_before, e.tls.leaf.not_after};
-    if (auto f = CompareAcrossPorts(mine, others, now_unix)) {
+    if (auto f = ComparePeers(mine, others, now_unix)) {
       e.host_findings.push_back(std::move(*f));
     }
   }
