@@ -16,7 +16,7 @@ namespace mailsec::exporter {
 
 namespace {
 
-// The distinct texts that reports share (ReportText::IsShared), each held while a report holds
+// The distinct texts that reports share (ReportText::kShared), each held while a report holds
 // it: an entry leaves the pool when its last holder lets go. Thread-safe; never destroyed, so
 // that reports destroyed at exit still find it.
 class InternPool {
@@ -100,24 +100,24 @@ class ReportTextBuilder final : public SeriesSink {
                      [](const Entry& a, const Entry& b) { return a.metric < b.metric; });
     size_t shared_size = 0;
     for (const Entry& entry : entries_) {
-      if (ReportText::IsShared(entry.metric)) shared_size += entry.size;
+      if (ReportText::SharedIndex(entry.metric) >= 0) shared_size += entry.size;
     }
     text_.lines_.reserve(scratch_.size() - shared_size);
     std::string shared;
     shared.reserve(shared_size);
     size_t e = 0;
     for (size_t m = 0; m < kMetricCount; ++m) {
-      const Metric metric = static_cast<Metric>(m);
+      const int k = ReportText::SharedIndex(static_cast<Metric>(m));
       text_.start_[m] = static_cast<uint32_t>(text_.lines_.size());
-      if (metric == Metric::kDowngradeSignal) {
-        text_.shared_split_ = static_cast<uint32_t>(shared.size());
-      }
-      std::string* out = ReportText::IsShared(metric) ? &shared : &text_.lines_;
+      if (k >= 0)
+        text_.shared_start_[static_cast<size_t>(k)] = static_cast<uint32_t>(shared.size());
+      std::string* out = k >= 0 ? &shared : &text_.lines_;
       for (; e < entries_.size() && static_cast<size_t>(entries_[e].metric) == m; ++e) {
         out->append(scratch_, entries_[e].begin, entries_[e].size);
       }
     }
     text_.start_[kMetricCount] = static_cast<uint32_t>(text_.lines_.size());
+    text_.shared_start_[ReportText::kShared.size()] = static_cast<uint32_t>(shared.size());
     if (!shared.empty()) text_.shared_ = Intern(shared);
     text_.prefix_.shrink_to_fit();
     return std::move(text_);

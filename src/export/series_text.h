@@ -9,6 +9,7 @@
 // order the caller gives. Immutable once built: safe to read from any thread.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -34,10 +35,10 @@ class ReportText {
   // The lines of family "m", each ending in '\n': what follows the metric name and, when
   // prefix() is not empty, "{" + prefix(). Empty when the report has no sample of "m".
   std::string_view Lines(Metric m) const {
-    if (IsShared(m)) {
-      const std::string_view shared = shared_ ? std::string_view(*shared_) : std::string_view();
-      return m == Metric::kCheckResult ? shared.substr(0, shared_split_)
-                                       : shared.substr(shared_split_);
+    if (const int k = SharedIndex(m); k >= 0) {
+      if (!shared_) return {};
+      return std::string_view(*shared_).substr(shared_start_[k],
+                                               shared_start_[k + 1] - shared_start_[k]);
     }
     const size_t i = static_cast<size_t>(m);
     return std::string_view(lines_).substr(start_[i], start_[i + 1] - start_[i]);
@@ -45,14 +46,25 @@ class ReportText {
   // The labels every line of the report starts with, escaped (`service="smtp",host="…",…` or
   // `domain="…"`); empty for the exporter's metrics.
   const std::string& prefix() const { return prefix_; }
-  // This report's check results and downgrade signals are the very bytes `o` holds (interned).
+  // This report's lines of the shared families are the very bytes `o` holds (interned).
   bool SharesLinesWith(const ReportText& o) const { return shared_ && shared_ == o.shared_; }
 
-  // The families whose lines are interned across reports: an endpoint's check results and
-  // downgrade signals (a label from a fixed set and a verdict or 0/1 each, ~1 KB per endpoint)
-  // are the same bytes on most endpoints of a fleet, and are held once per distinct text.
-  static constexpr bool IsShared(Metric m) {
-    return m == Metric::kCheckResult || m == Metric::kDowngradeSignal;
+  // The families whose lines are interned across reports, in Metric order: an endpoint's check
+  // results and downgrade signals, and what its deep scan found accepted (versions, suites,
+  // groups, resumption, the weakest suite). Each line is a label from a small set and a verdict
+  // or 0/1: the same bytes on most endpoints of a fleet (~1 KB per endpoint, ~1–2 KB more once
+  // scanned), held once per distinct text.
+  static constexpr std::array<Metric, 9> kShared = {
+      Metric::kCheckResult,         Metric::kDowngradeSignal,       Metric::kTlsCipherAcceptedInfo,
+      Metric::kTlsGroupSupported,   Metric::kTlsMinCipherBits,      Metric::kTlsSessionResumption,
+      Metric::kTlsVersionSupported, Metric::kTlsWeakCipherAccepted, Metric::kTlsWeakCipherInfo};
+  static_assert(std::is_sorted(kShared.begin(), kShared.end()),
+                "Lines() reads family k up to the start of family k + 1");
+  static constexpr int SharedIndex(Metric m) {
+    for (size_t k = 0; k < kShared.size(); ++k) {
+      if (kShared[k] == m) return static_cast<int>(k);
+    }
+    return -1;
   }
 
  private:
@@ -60,10 +72,11 @@ class ReportText {
   std::string prefix_;
   std::string lines_;  // the other families, grouped by Metric, in Metric order
   std::array<uint32_t, kMetricCount + 1> start_{};  // Lines(m) is [start_[m], start_[m + 1])
-  // kCheckResult's lines then kDowngradeSignal's (null when none), from an intern pool that
-  // holds each distinct text while a report uses it.
+  // The shared families' lines, in kShared order (null when none), from an intern pool that
+  // holds each distinct text while a report uses it; family kShared[k] is
+  // [shared_start_[k], shared_start_[k + 1]).
   std::shared_ptr<const std::string> shared_;
-  uint32_t shared_split_ = 0;  // where kDowngradeSignal's lines start in *shared_
+  std::array<uint32_t, kShared.size() + 1> shared_start_{};
 };
 
 ReportText EndpointText(const probe::EndpointReport& r);

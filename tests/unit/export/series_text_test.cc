@@ -315,6 +315,12 @@ TEST(SeriesTextTest, CheckResultsAndSignalsAreHeldOncePerDistinctText) {
   EXPECT_TRUE(ta.SharesLinesWith(tb));
   EXPECT_EQ(ta.Lines(Metric::kCheckResult), tb.Lines(Metric::kCheckResult));
   EXPECT_EQ(ta.Lines(Metric::kDowngradeSignal), tb.Lines(Metric::kDowngradeSignal));
+  // What the deep scan found accepted is shared too; the scan's time is not.
+  EXPECT_FALSE(ta.Lines(Metric::kTlsVersionSupported).empty());
+  EXPECT_EQ(ta.Lines(Metric::kTlsVersionSupported).data(),
+            tb.Lines(Metric::kTlsVersionSupported).data());
+  EXPECT_FALSE(ta.Lines(Metric::kScanTimestamp).empty());
+  EXPECT_NE(ta.Lines(Metric::kScanTimestamp).data(), tb.Lines(Metric::kScanTimestamp).data());
   EXPECT_NE(ta.prefix(), tb.prefix());
   EXPECT_EQ(tb.Lines(Metric::kDowngradeSignal).substr(0, 26), ",signal=\"starttls_missing\"");
 
