@@ -88,18 +88,20 @@ using SslPtr = std::unique_ptr<SSL, OpenSslDeleter<&SSL_free>>;
 // sent close_notify first.
 class SocketBio {
  public:
-  // A BIO on `fd` (not owned: the socket closes it), or null when OpenSSL cannot make one.
-  static BIO* New(int fd) {
+  // A BIO on `socket`'s descriptor, or null when OpenSSL cannot make one. The descriptor is read
+  // from the socket at every call: once the socket is closed, the BIO fails (EBADF) instead of
+  // reaching whatever descriptor took its number.
+  static BIO* New(asio::ip::tcp::socket* socket) {
     BIO* bio = BIO_new(Method());
     if (bio == nullptr) return nullptr;
-    BIO_set_data(bio, new State{fd, false});
+    BIO_set_data(bio, new State{socket, false});
     BIO_set_init(bio, 1);
     return bio;
   }
 
  private:
   struct State {
-    int fd;
+    asio::ip::tcp::socket* socket;  // borrowed: outlives the SSL that owns this BIO
     bool eof;
   };
 
@@ -121,7 +123,8 @@ class SocketBio {
     auto* state = static_cast<State*>(BIO_get_data(bio));
     BIO_clear_retry_flags(bio);
     if (state == nullptr || data == nullptr || size <= 0) return 0;
-    const ssize_t n = ::send(state->fd, data, static_cast<size_t>(size), MSG_NOSIGNAL);
+    const ssize_t n =
+        ::send(state->socket->native_handle(), data, static_cast<size_t>(size), MSG_NOSIGNAL);
     if (n >= 0) return static_cast<int>(n);
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_write(bio);
     return -1;
@@ -131,7 +134,7 @@ class SocketBio {
     auto* state = static_cast<State*>(BIO_get_data(bio));
     BIO_clear_retry_flags(bio);
     if (state == nullptr || out == nullptr || size <= 0) return 0;
-    const ssize_t n = ::recv(state->fd, out, static_cast<size_t>(size), 0);
+    const ssize_t n = ::recv(state->socket->native_handle(), out, static_cast<size_t>(size), 0);
     if (n > 0) return static_cast<int>(n);
     if (n == 0) {
       state->eof = true;
@@ -254,6 +257,7 @@ class TlsTransport final : public net::Transport {
     SslOutcome o =
         co_await DriveSsl(tcp_.socket(), ssl_.get(), SslOp::kRead, buf.data(), buf.size());
     tcp_.watchdog().Disarm();
+    if (!o.ok) ERR_clear_error();  // what is left of the failure's queue
     if (tcp_.watchdog().Fired()) co_return Status::Timeout("TLS read timed out");
     if (o.closed) co_return size_t{0};
     if (!o.ok) co_return Status::IoError("TLS read: " + o.error);
@@ -267,6 +271,7 @@ class TlsTransport final : public net::Transport {
     SslOutcome o = co_await DriveSsl(tcp_.socket(), ssl_.get(), SslOp::kWrite,
                                      const_cast<char*>(data.data()), data.size());
     tcp_.watchdog().Disarm();
+    if (!o.ok) ERR_clear_error();
     if (tcp_.watchdog().Fired()) co_return Status::Timeout("TLS write timed out");
     if (!o.ok) co_return Status::IoError("TLS write: " + o.error);
     co_return Status::Ok();
@@ -323,7 +328,7 @@ asio::awaitable<Status> Handshake(const TlsContext& context, net::TcpTransport& 
   std::error_code nb;
   if (!socket.native_non_blocking()) socket.native_non_blocking(true, nb);
   SslPtr owned(SSL_new(context.impl()->ssl.native_handle()));
-  BIO* bio = owned && !nb ? SocketBio::New(socket.native_handle()) : nullptr;
+  BIO* bio = owned && !nb ? SocketBio::New(&socket) : nullptr;
   if (bio == nullptr) {
     std::string detail = nb ? nb.message() : OpenSslErrors();
     ERR_clear_error();

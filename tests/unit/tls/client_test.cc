@@ -118,6 +118,9 @@ struct Outcome {
 // Connects to 127.0.0.1:port, shakes hands by `deadline`, then reads until the end (at most 20
 // reads) or writes 16 KB at a time (at most `writes` times) until a write fails; with `writes`
 // below 0, one read first, then -writes writes.
+// kCloseTcp: the TCP transport is closed under the TLS one before the reads.
+constexpr int kCloseTcp = -1000;
+
 asio::awaitable<void> Client(uint16_t port, Clock::time_point deadline, int writes, Outcome* out) {
   std::shared_ptr<TlsContext> ctx = TlsContext::Create("").value();
   std::unique_ptr<net::TcpTransport> tcp;
@@ -135,6 +138,10 @@ asio::awaitable<void> Client(uint16_t port, Clock::time_point deadline, int writ
   out->handshake = co_await Handshake(*ctx, *tcp, req, &facts, &tls);
   if (!out->handshake.ok()) co_return;
   const auto io_deadline = Clock::now() + std::chrono::seconds(5);
+  if (writes == kCloseTcp) {
+    tcp->Close();
+    writes = 0;
+  }
   if (writes < 0) {
     // A read first, as a dialogue waits for a reply: it takes the reset (ECONNRESET), so that
     // the writes after it meet a dead socket (EPIPE), as a QUIT after a failed read does.
@@ -226,6 +233,21 @@ TEST_F(SigpipeDefault, WritesAfterAReadTookTheResetFailWithoutSigpipe) {
   Outcome o = RunClient(server.port(), std::chrono::seconds(5), -20);
   ASSERT_TRUE(o.handshake.ok()) << o.handshake.message();
   EXPECT_FALSE(o.write_end.ok()) << "20 writes after a reset all succeeded";
+}
+
+TEST_F(SigpipeDefault, ReadAfterTheSocketClosedFailsAtOnce) {
+  OneShotServer server([](int fd) {
+    SSL* ssl = Accept(fd);
+    AwaitClient(fd);  // until the client's close
+    SSL_free(ssl);
+    ::close(fd);
+  });
+  const auto t0 = Clock::now();
+  Outcome o = RunClient(server.port(), std::chrono::seconds(5), kCloseTcp);
+  ASSERT_TRUE(o.handshake.ok()) << o.handshake.message();
+  EXPECT_EQ(o.read_end.code(), Status::Code::kIoError) << o.read_end.message();
+  EXPECT_EQ(o.read, "");
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(4)) << "waited on a closed socket";
 }
 
 TEST_F(SigpipeDefault, PlaintextPeerDoesNotSpeakTls) {
