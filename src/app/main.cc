@@ -112,7 +112,7 @@ nlohmann::json ReportJson(const probe::EndpointReport& r) {
     t["group"] = r.tls.group;
     t["ocsp_stapled"] = r.tls.ocsp_stapled;
     if (r.tls.has_leaf) {
-      const auto& c = r.tls.leaf;
+      const tls::CertFacts& c = *r.tls.leaf;
       t["certificate"] = {{"subject_cn", c.subject_cn},
                           {"issuer_cn", c.issuer_cn},
                           {"serial", c.serial},
@@ -215,7 +215,7 @@ void PrintReport(const probe::EndpointReport& r, std::ostream& out) {
     out << (r.tls.ocsp_stapled ? ", OCSP stapled" : "") << "\n";
   }
   if (r.tls.has_leaf) {
-    const auto& c = r.tls.leaf;
+    const tls::CertFacts& c = *r.tls.leaf;
     out << "  certificate:   CN=" << Printable(c.subject_cn, 80)
         << ", issuer CN=" << Printable(c.issuer_cn, 80) << ", " << c.key_type << " " << c.key_bits
         << " bits, " << c.signature_algorithm << "\n";

@@ -141,7 +141,7 @@ std::string RenderStatusPage(const StatusPageData& d) {
       if (r.tls.has_leaf) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.1f days",
-                      (static_cast<double>(r.tls.leaf.not_after) - d.now) / 86400.0);
+                      (static_cast<double>(r.tls.leaf->not_after) - d.now) / 86400.0);
         expires = buf;
       }
       const std::string name =

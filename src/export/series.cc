@@ -97,7 +97,7 @@ void AddEndpointSeries(SeriesSink* set, const EndpointReport& r) {
     w.Add(Metric::kOcspStapled, Bool(t.ocsp_stapled));
   }
   if (t.has_leaf) {
-    const tls::CertFacts& c = t.leaf;
+    const tls::CertFacts& c = *t.leaf;
     w.Add(Metric::kCertNotAfter, static_cast<double>(c.not_after));
     w.Add(Metric::kCertNotBefore, static_cast<double>(c.not_before));
     w.Add(Metric::kCertChainNotAfter, static_cast<double>(t.chain_not_after));

@@ -5,12 +5,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <limits>
-#include <stdexcept>
 #include <nlohmann/json.hpp>
-#include <ctime>
 #include <sstream>
+#include <stdexcept>
 
 #include "mailsec/base/text.h"
 
@@ -111,23 +111,23 @@ void History::Observe(probe::EndpointReport* r, double now) {
     if (rank > h.best_tls_version) h.best_tls_version = rank;
   }
 
-  if (r->tls.has_leaf && !r->tls.leaf.fingerprint_sha256.empty()) {
-    const std::string& fp = r->tls.leaf.fingerprint_sha256;
+  if (r->tls.has_leaf && !r->tls.leaf->fingerprint_sha256.empty()) {
+    const std::string& fp = r->tls.leaf->fingerprint_sha256;
     CertSeen* seen = nullptr;
     for (auto& c : h.certs) {
       if (c.fingerprint_sha256 == fp) seen = &c;
     }
     if (!h.certs.empty() && h.certs.back().fingerprint_sha256 != fp) {
       ++h.cert_changes;
-      std::string why = UnexpectedCertChange(h.certs.back(), r->tls.leaf, seen != nullptr);
+      std::string why = UnexpectedCertChange(h.certs.back(), *r->tls.leaf, seen != nullptr);
       if (!why.empty()) {
         h.unexpected_change = std::move(why);
         h.unexpected_change_at = now;
       }
     }
     if (seen == nullptr) {
-      h.certs.push_back({fp, r->tls.leaf.spki_sha256, r->tls.leaf.issuer_cn,
-                         r->tls.leaf.not_after, now, now});
+      h.certs.push_back(
+          {fp, r->tls.leaf->spki_sha256, r->tls.leaf->issuer_cn, r->tls.leaf->not_after, now, now});
       seen = &h.certs.back();
     } else {
       seen->last_seen = now;
@@ -139,8 +139,10 @@ void History::Observe(probe::EndpointReport* r, double now) {
     }
     if (h.certs.size() > kMaxCertsPerEndpoint) h.certs.erase(h.certs.begin());
     r->cert_first_seen = h.certs.back().first_seen;
-    if (!h.unexpected_change.empty() && now - h.unexpected_change_at < kUnexpectedChangeWarnSeconds) {
-      r->cert_unexpected_change = h.unexpected_change + " (" + IsoTime(h.unexpected_change_at) + ")";
+    if (!h.unexpected_change.empty() &&
+        now - h.unexpected_change_at < kUnexpectedChangeWarnSeconds) {
+      r->cert_unexpected_change =
+          h.unexpected_change + " (" + IsoTime(h.unexpected_change_at) + ")";
     }
   }
   r->cert_changes = h.cert_changes;

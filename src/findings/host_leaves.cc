@@ -106,14 +106,14 @@ void HostLeaves::RecordAndEvaluate(probe::TargetResult* result, int64_t now_unix
   std::vector<std::pair<HostKey, EntryKey>> recorded;
   for (const probe::EndpointReport& e : result->endpoints) {
     if (!record) break;
-    if (!e.tls.has_leaf || e.ip.empty() || e.tls.leaf.fingerprint_sha256.empty()) continue;
+    if (!e.tls.has_leaf || e.ip.empty() || e.tls.leaf->fingerprint_sha256.empty()) continue;
     while (entries_ >= kMaxEntries && !target_order_.empty()) {
       ForgetLocked(target_order_.begin()->second);  // the oldest target's leaves
     }
     HostKey host{e.target.host, e.ip};
     EntryKey entry{result->target_id, e.target.port};
     PortLeaf leaf{e.target.port, std::string(config::ServiceName(e.target.service)),
-                  e.tls.leaf.fingerprint_sha256, e.tls.leaf.not_before, e.tls.leaf.not_after};
+                  e.tls.leaf->fingerprint_sha256, e.tls.leaf->not_before, e.tls.leaf->not_after};
     if (by_host_[host].insert_or_assign(entry, std::move(leaf)).second) ++entries_;
     recorded.emplace_back(std::move(host), std::move(entry));
   }
@@ -135,7 +135,8 @@ void HostLeaves::RecordAndEvaluate(probe::TargetResult* result, int64_t now_unix
       if (leaf.port != e.target.port && entry.first != result->target_id) others.push_back(&leaf);
     }
     const PortLeaf mine{e.target.port, std::string(config::ServiceName(e.target.service)),
-                        e.tls.leaf.fingerprint_sha256, e.tls.leaf.not_before, e.tls.leaf.not_after};
+                        e.tls.leaf->fingerprint_sha256, e.tls.leaf->not_before,
+                        e.tls.leaf->not_after};
     if (auto f = ComparePeers(mine, others, now_unix)) {
       e.host_findings.push_back(std::move(*f));
     }

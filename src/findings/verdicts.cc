@@ -86,19 +86,13 @@ Verdict CertSeverity(const EndpointReport& r) {
 
 // The certificates whose own strength counts (CERT-07, CERT-08): the leaf always, then every
 // other served element that is not self-signed (a root is trusted by being in the store, not by
-// its key or signature). Reports without chain facts fall back to the leaf alone.
-std::vector<const tls::CertFacts*> JudgedCertificates(const tls::TlsFacts& t) {
-  std::vector<const tls::CertFacts*> out;
-  if (t.chain.empty()) {
-    out.push_back(&t.leaf);
-    return out;
-  }
-  for (size_t i = 0; i < t.chain.size(); ++i) {
-    if (i == 0) {
-      out.push_back(&t.leaf);  // chain.front() holds the leaf's DER only
-    } else if (!t.chain[i].self_signed) {
-      out.push_back(&t.chain[i]);
-    }
+// its key or signature). Reports without chain facts fall back to the leaf alone. Each with its
+// index in the served chain (0: the leaf).
+std::vector<std::pair<size_t, const tls::CertFacts*>> JudgedCertificates(const tls::TlsFacts& t) {
+  std::vector<std::pair<size_t, const tls::CertFacts*>> out;
+  out.emplace_back(0, &*t.leaf);
+  for (size_t i = 1; i < t.chain.size(); ++i) {
+    if (!t.chain[i]->self_signed) out.emplace_back(i, &*t.chain[i]);
   }
   return out;
 }
@@ -150,13 +144,13 @@ CheckVerdict SignatureStrength(const tls::CertFacts& c) {
 // The worst of "judge" over the judged certificates; ties keep the first element.
 template <typename Judge>
 CheckVerdict WorstOverChain(const tls::TlsFacts& t, Judge judge) {
-  const std::vector<const tls::CertFacts*> certs = JudgedCertificates(t);
+  const auto certs = JudgedCertificates(t);
   CheckVerdict worst;
   for (size_t i = 0; i < certs.size(); ++i) {
-    CheckVerdict v = judge(*certs[i]);
+    const auto& [index, cert] = certs[i];
+    CheckVerdict v = judge(*cert);
     if (i == 0 || static_cast<uint8_t>(v.verdict) > static_cast<uint8_t>(worst.verdict)) {
-      const size_t index = t.chain.empty() ? 0 : static_cast<size_t>(certs[i] - t.chain.data());
-      v.detail = Element(*certs[i], index) + ": " + v.detail;
+      v.detail = Element(*cert, index) + ": " + v.detail;
       worst = std::move(v);
     }
   }
@@ -378,8 +372,8 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
     out.push_back(
         {kCertSelfSigned, self ? CertSeverity(r) : Verdict::kPass, self ? "self-signed leaf" : ""});
     // CERT-04: every element of the chain, expired or not yet valid fails; close to expiry warns.
-    int64_t earliest = t.chain_not_after > 0 ? t.chain_not_after : t.leaf.not_after;
-    if (t.leaf.not_before > now) {
+    int64_t earliest = t.chain_not_after > 0 ? t.chain_not_after : t.leaf->not_after;
+    if (t.leaf->not_before > now) {
       out.push_back({kCertExpiry, Verdict::kFail, "leaf not yet valid"});
     } else if (earliest <= now) {
       out.push_back({kCertExpiry, Verdict::kFail, "expired"});
@@ -394,8 +388,8 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
     // embedded SCTs are seen (not those of the TLS extension or a staple); a private CA's
     // certificates are not expected to carry any, so untrusted leaves are not judged.
     if (t.trusted) {
-      out.push_back({kCertSct, t.leaf.has_embedded_sct ? Verdict::kPass : Verdict::kWarn,
-                     t.leaf.has_embedded_sct ? "" : "no embedded Signed Certificate Timestamps"});
+      out.push_back({kCertSct, t.leaf->has_embedded_sct ? Verdict::kPass : Verdict::kWarn,
+                     t.leaf->has_embedded_sct ? "" : "no embedded Signed Certificate Timestamps"});
     }
     // STRIP-03: a change that does not look like a renewal (persisted history).
     if (r.cert_first_seen > 0) {
@@ -412,8 +406,8 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
     out.push_back({kCertHostname, t.hostname_match ? Verdict::kPass : CertSeverity(r),
                    t.hostname_match ? "" : "certificate does not match " + r.target.host});
     // CERT-06: a name problem, graded like CERT-05.
-    out.push_back({kCertSan, t.leaf.has_san ? Verdict::kPass : CertSeverity(r),
-                   t.leaf.has_san ? "" : "no subjectAltName dNSName or iPAddress"});
+    out.push_back({kCertSan, t.leaf->has_san ? Verdict::kPass : CertSeverity(r),
+                   t.leaf->has_san ? "" : "no subjectAltName dNSName or iPAddress"});
     // CERT-07, CERT-08: the leaf and every non-root element.
     out.push_back(WorstOverChain(t, KeyStrength));
     out.push_back(WorstOverChain(t, SignatureStrength));
@@ -443,7 +437,7 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
       }
     }
     // CERT-12: only a trusted (here: by the configured store) leaf is held to the public limit.
-    const int64_t period = t.leaf.not_after - t.leaf.not_before;
+    const int64_t period = t.leaf->not_after - t.leaf->not_before;
     if (t.trusted && period > kCertMaxValidityDays * 86400) {
       out.push_back({kCertValidityPeriod, Verdict::kWarn,
                      "valid for " + std::to_string(period / 86400) + " days"});
@@ -453,7 +447,7 @@ std::vector<CheckVerdict> EvaluateEndpoint(const EndpointReport& r, int64_t now)
     // CERT-14: EKU must allow serverAuth; keyUsage must allow what the key exchange does with
     // the key (digitalSignature to sign (EC)DHE and TLS 1.3, keyEncipherment for RSA key
     // transport; before a suite is known, either will do for an RSA key).
-    const tls::CertFacts& leaf = t.leaf;
+    const tls::CertFacts& leaf = *t.leaf;
     const bool ds = (leaf.key_usage & tls::kKeyUsageDigitalSignature) != 0;
     const bool ke = (leaf.key_usage & tls::kKeyUsageKeyEncipherment) != 0;
     bool ku_ok = ds;
@@ -484,7 +478,7 @@ std::optional<checks::Finding> EvaluatePins(const probe::EndpointReport& r,
   if (pins.empty() || !r.tls.has_leaf) return std::nullopt;
   checks::Finding f;
   f.check = "cert_pinned";
-  const tls::CertFacts& leaf = r.tls.leaf;
+  const tls::CertFacts& leaf = *r.tls.leaf;
   if (!pins.fingerprints_sha256.empty() &&
       std::find(pins.fingerprints_sha256.begin(), pins.fingerprints_sha256.end(),
                 leaf.fingerprint_sha256) == pins.fingerprints_sha256.end()) {

@@ -389,7 +389,7 @@ void ApplyDane(const config::EndpointTarget& target, const dns::DnsAnswer& a,
   for (EndpointReport& r : result->endpoints) {
     checks::DaneInputs mine = in;
     mine.hostname_match = r.tls.hostname_match;
-    for (const tls::CertFacts& c : r.tls.chain) mine.chain.push_back({c.der, c.spki_der});
+    for (const tls::CertRef& c : r.tls.chain) mine.chain.push_back({c->der, c->spki_der});
     if (r.ip.empty()) continue;  // never connected: nothing to match, and no series
     checks::DaneAssessment d = checks::AssessDane(mine);
     r.dane.looked_up = true;
@@ -477,7 +477,9 @@ asio::awaitable<TargetResult> ProbeEndpointTarget(config::EndpointTarget target,
     for (const auto& other : result.endpoints) {
       if (&other == &r || !r.tls.has_leaf || !other.tls.has_leaf) continue;
       r.cert_compared = true;
-      if (other.tls.leaf.fingerprint_sha256 != r.tls.leaf.fingerprint_sha256) r.cert_differs = true;
+      if (other.tls.leaf->fingerprint_sha256 != r.tls.leaf->fingerprint_sha256) {
+        r.cert_differs = true;
+      }
     }
   }
   // STRIP-02: STARTTLS offered on one address of the host but not on another is stripping on
@@ -501,10 +503,6 @@ asio::awaitable<TargetResult> ProbeEndpointTarget(config::EndpointTarget target,
     dns::DnsAnswer tlsa = co_await options.resolver->Query(TlsaName(target), dns::RrType::kTlsa,
                                                            Steady::now() + budget);
     ApplyDane(target, tlsa, &result);
-  }
-  // What TLSA selector 1 matched is not read again: a report is kept per endpoint.
-  for (EndpointReport& r : result.endpoints) {
-    for (tls::CertFacts& c : r.tls.chain) std::vector<uint8_t>().swap(c.spki_der);
   }
   co_return result;
 }

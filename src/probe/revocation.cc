@@ -20,7 +20,6 @@
 // - CRL: issuer name equal to the leaf's issuer, signature by the issuer's key, thisUpdate not in
 //   the future and nextUpdate not past (both with kValidityLeeway), a complete CRL (no delta) whose
 //   issuingDistributionPoint scope covers end-entity certificates for all reasons.
-#include "probe/http_guard.h"
 #include "mailsec/probe/revocation.h"
 
 #include <arpa/inet.h>
@@ -51,6 +50,7 @@
 
 #include "mailsec/base/status.h"
 #include "mailsec/base/text.h"
+#include "probe/http_guard.h"
 
 namespace mailsec::probe {
 namespace {
@@ -262,10 +262,8 @@ Result<std::vector<std::string>> Resolve(const std::string& host, Clock::time_po
 
 // --- HTTP ----------------------------------------------------------------------------------------
 
-
 using Cancel = internal::HttpCancel;
 using Watchdog = internal::HttpWatchdog;
-
 
 struct FetchRequest {
   const HttpUrl* url;
@@ -576,7 +574,7 @@ std::optional<RevocationResult> FromStaple(const std::string& staple) {
 // any certificate of the same subject stand in, and then vouch for a CRL it signed itself.
 X509Ptr FindServedIssuer(const tls::TlsFacts& facts, X509* cert) {
   for (size_t i = 1; i < facts.chain.size(); ++i) {
-    X509Ptr candidate = ParseCert(facts.chain[i].der);
+    X509Ptr candidate = ParseCert(facts.chain[i]->der);
     if (!candidate || X509_cmp(candidate.get(), cert) == 0 ||
         X509_check_issued(candidate.get(), cert) != X509_V_OK) {
       continue;
@@ -671,8 +669,8 @@ void CheckIntermediates(const tls::TlsFacts& facts, Issuer leaf_issuer,
     e.depth = depth;
     e.subject_cn = SubjectCn(current.get());
     if (static_cast<size_t>(depth) > options.max_intermediates) {
-      e.detail = "not checked: more than " + std::to_string(options.max_intermediates) +
-                 " intermediates";
+      e.detail =
+          "not checked: more than " + std::to_string(options.max_intermediates) + " intermediates";
       out->intermediates.push_back(std::move(e));
       break;
     }
@@ -702,21 +700,21 @@ RevocationResult Check(const tls::TlsFacts& facts, const RevocationOptions& opti
   const Clock::time_point deadline =
       Clock::now() + std::max(options.timeout, std::chrono::milliseconds(0));
   if (facts.chain.empty()) return Untested("no leaf certificate");
-  X509Ptr leaf = ParseCert(facts.chain.front().der);
+  X509Ptr leaf = ParseCert(facts.chain.front()->der);
   std::optional<RevocationResult> staple = FromStaple(facts.ocsp_staple_status);
   if (!leaf) return staple ? *staple : Untested("leaf certificate does not parse");
-  Issuer issuer = FindIssuer(facts, leaf.get(), facts.chain.front().der, options);
+  Issuer issuer = FindIssuer(facts, leaf.get(), facts.chain.front()->der, options);
 
   RevocationResult out;
   if (staple) {
     out = std::move(*staple);
-  } else if (!HasSources(facts.chain.front().der)) {
+  } else if (!HasSources(facts.chain.front()->der)) {
     out = Untested("no http OCSP responder or CRL distribution point in the leaf");
   } else if (!issuer.cert) {
     out = Untested("the issuer of the leaf was neither served nor found in the trust store");
   } else {
-    out = CheckOne(leaf.get(), issuer.cert.get(), false, facts.chain.front().der, options,
-                   deadline);
+    out =
+        CheckOne(leaf.get(), issuer.cert.get(), false, facts.chain.front()->der, options, deadline);
   }
   CheckIntermediates(facts, std::move(issuer), options, deadline, &out);
   return out;

@@ -692,27 +692,46 @@ uint64_t VerifyCache::hits() const {
   return hits_;
 }
 
-CertFacts CertFactsCache::Get(X509* cert) {
+CertRef::CertRef(CertFacts facts) : p_(std::make_shared<CertFacts>(std::move(facts))) {}
+
+const CertFacts& CertRef::Empty() {
+  static const CertFacts empty;
+  return empty;
+}
+
+CertFacts& CertRef::Edit() {
+  if (p_ == nullptr || p_.use_count() != 1) p_ = std::make_shared<CertFacts>(**this);
+  // Every p_ is made by make_shared<CertFacts> (see the member's comment), and no one else
+  // holds this one: writing to it is writing to a non-const object of ours alone.
+  return const_cast<CertFacts&>(*p_);
+}
+
+CertRef CertFactsCache::Get(X509* cert) {
   std::string key(EVP_MAX_MD_SIZE, '\0');
   unsigned int len = 0;
   if (cert == nullptr ||
       X509_digest(cert, EVP_sha256(), reinterpret_cast<unsigned char*>(key.data()), &len) != 1) {
     ERR_clear_error();
-    return ExtractCertFacts(cert);
+    return CertRef(ExtractCertFacts(cert));
   }
   key.resize(len);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = entries_.find(key); it != entries_.end()) {
       ++hits_;
-      return it->second;
+      return CertRef(it->second);
     }
   }
-  CertFacts f = ExtractCertFacts(cert);
+  auto facts = std::make_shared<const CertFacts>(ExtractCertFacts(cert));
   std::lock_guard<std::mutex> lock(mu_);
-  if (entries_.size() >= capacity_ && entries_.find(key) == entries_.end()) entries_.clear();
-  entries_.insert_or_assign(std::move(key), f);
-  return f;
+  if (entries_.size() >= capacity_ && entries_.find(key) == entries_.end()) {
+    // Certificates no report holds any more (renewed, or their endpoints gone) first.
+    std::erase_if(entries_, [](const auto& e) { return e.second.use_count() == 1; });
+    if (entries_.size() >= capacity_) entries_.clear();
+  }
+  // Another probe may have put the same certificate in meanwhile: keep and share that one.
+  auto [it, inserted] = entries_.try_emplace(std::move(key), std::move(facts));
+  return CertRef(it->second);
 }
 
 size_t CertFactsCache::size() const {
@@ -729,7 +748,7 @@ void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
                         std::string_view host, int64_t now_unix, TlsFacts* facts,
                         VerifyCache* cache, CertFactsCache* facts_cache) {
   facts->has_leaf = leaf != nullptr;
-  facts->leaf = CertFacts();
+  facts->leaf = CertRef();
   facts->chain.clear();
   facts->trusted = false;
   facts->verify_result.clear();
@@ -749,9 +768,11 @@ void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
   for (int i = 0; i < served; ++i) certs.push_back(sk_X509_value(chain, i));
   facts->chain_length = static_cast<int>(certs.size());
   for (X509* c : certs) {
-    facts->chain.push_back(facts_cache != nullptr ? facts_cache->Get(c) : ExtractCertFacts(c));
+    facts->chain.push_back(facts_cache != nullptr ? facts_cache->Get(c)
+                                                  : CertRef(ExtractCertFacts(c)));
   }
-  facts->chain_not_after = facts->chain.front().not_after;
+  facts->leaf = facts->chain.front();
+  facts->chain_not_after = facts->leaf->not_after;
   if (served > 0)
     facts->chain_not_after = std::min(facts->chain_not_after, EarliestNotAfter(chain));
 
@@ -775,7 +796,7 @@ void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
     }
   }
   for (size_t k = 1; k < distinct.size(); ++k) {
-    if (facts->chain[distinct[k]].self_signed) facts->chain_has_root = true;
+    if (facts->chain[distinct[k]]->self_signed) facts->chain_has_root = true;
   }
 
   if (store != nullptr) {
@@ -786,16 +807,6 @@ void InspectServedChain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* store,
     facts->verify_result = v.name;
   }
   facts->hostname_match = HostnameMatches(leaf, host);
-
-  // The leaf's facts are kept once, in `leaf`; chain.front() keeps its DER alone (a report is
-  // kept per endpoint, and a second copy of the facts was ~0.9 KB of it).
-  CertFacts& front = facts->chain.front();
-  facts->leaf = std::move(front);
-  front = CertFacts();
-  front.der = std::move(facts->leaf.der);
-  front.spki_der = std::move(facts->leaf.spki_der);
-  facts->leaf.der.clear();
-  facts->leaf.spki_der.clear();
 }
 
 std::string OcspStapleStatus(std::string_view der, X509* leaf, STACK_OF(X509) * chain) {

@@ -150,20 +150,22 @@ class VerifyCache {
 };
 
 // The facts of certificates seen before, by the SHA-256 of their DER: a certificate's facts
-// (ExtractCertFacts) depend on nothing but its bytes, and the same servers are probed again and
-// again. At most `capacity` entries; when full, all of them go. Thread-safe.
+// (ExtractCertFacts, DER included) depend on nothing but its bytes, and the same servers are
+// probed again and again. Get hands out the cached facts themselves (a CertRef), so every report
+// of the same certificate holds one copy. At most `capacity` entries: when full, the entries no
+// report holds any more go first, then all of them. Thread-safe.
 class CertFactsCache {
  public:
-  explicit CertFactsCache(size_t capacity = 1024) : capacity_(capacity) {}
-  CertFacts Get(X509* cert);  // ExtractCertFacts(cert)
+  explicit CertFactsCache(size_t capacity = 4096) : capacity_(capacity) {}
+  CertRef Get(X509* cert);  // ExtractCertFacts(cert), shared
   size_t size() const;
   uint64_t hits() const;
 
  private:
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, CertFacts> entries_;  // guarded by mu_
-  uint64_t hits_ = 0;                                   // guarded by mu_
+  std::unordered_map<std::string, std::shared_ptr<const CertFacts>> entries_;  // guarded by mu_
+  uint64_t hits_ = 0;                                                          // guarded by mu_
 };
 
 // The closed set of short names for X509_V_ERR_* codes, for the metric label

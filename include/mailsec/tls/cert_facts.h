@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,10 +53,33 @@ struct CertFacts {
   bool must_staple = false;       // TLS Feature extension (RFC 7633) lists status_request (5)
   bool has_embedded_sct = false;  // embedded Signed Certificate Timestamps (RFC 6962 §3.3)
   // The certificate's DER and the DER of its SubjectPublicKeyInfo: what TLSA selectors 0 and 1
-  // match (RFC 6698 §2.1.2). Empty when OpenSSL cannot encode them. The endpoint probe drops
-  // spki_der once DANE has been judged (probe::ProbeEndpointTarget).
+  // match (RFC 6698 §2.1.2). Empty when OpenSSL cannot encode them.
   std::vector<uint8_t> der;
   std::vector<uint8_t> spki_der;
+};
+
+// A certificate's facts, shared and read-only: the same certificate served to many probes (the
+// ports of one host, a fleet behind one certificate, every probe of an endpoint until it changes
+// its certificate) is held once, not once per report kept. Never null: a default CertRef reads
+// as empty facts. Read with -> and *; Edit() makes the facts this CertRef's own before changing
+// them (copy-on-write), so no other holder sees the change.
+class CertRef {
+ public:
+  CertRef() = default;
+  CertRef(CertFacts facts);  // NOLINT(google-explicit-constructor): a new, unshared copy
+  explicit CertRef(std::shared_ptr<const CertFacts> shared) : p_(std::move(shared)) {}
+
+  const CertFacts& operator*() const { return p_ ? *p_ : Empty(); }
+  const CertFacts* operator->() const { return p_ ? p_.get() : &Empty(); }
+  CertFacts& Edit();
+  // The same object (not merely equal facts).
+  bool SharesWith(const CertRef& other) const { return p_ != nullptr && p_ == other.p_; }
+
+ private:
+  static const CertFacts& Empty();
+  // Always made by std::make_shared<CertFacts> (a non-const object), so Edit() may write to it
+  // when no one else holds it.
+  std::shared_ptr<const CertFacts> p_;
 };
 
 struct TlsFacts {
@@ -72,14 +96,12 @@ struct TlsFacts {
   bool revoked = false;  // ocsp_staple_status == "revoked"
 
   bool has_leaf = false;
-  // The facts of the served leaf, without its DER (`der` and `spki_der` are empty here: they are
-  // in chain.front()).
-  CertFacts leaf;
+  // The facts of the served leaf: the same object as chain.front().
+  CertRef leaf;
   // Every certificate the server sent, in served order, leaf first (the leaf is prepended when
-  // the stack handed over lacks it). Empty without a leaf. chain.front() holds the leaf's `der`
-  // and `spki_der` only: its facts are `leaf` (a report is kept per endpoint; the facts are
-  // kept once). The others hold their facts and DER.
-  std::vector<CertFacts> chain;
+  // the stack handed over lacks it). Empty without a leaf. Shared with every other report of a
+  // probe that was served the same certificate (tls::CertFactsCache).
+  std::vector<CertRef> chain;
   int chain_length = 0;
   int64_t chain_not_after = 0;  // earliest notAfter over the served chain
   // Chain composition (CERT-13), over the chain without its repeats: every element's issuer name

@@ -65,14 +65,14 @@ TEST(HostileLabelsTest, RenderWithoutCrashingAndStayBounded) {
   r.tls.cipher = "\xFF\xFE\xC0\xAF\xED\xA0\x80";
   r.tls.group = std::string(5000, '\x01');
   r.tls.has_leaf = true;
-  r.tls.leaf.subject_cn = std::string(10 * 1024, 'A');
-  r.tls.leaf.issuer_cn = std::string(10 * 1024, '\xFF');
+  r.tls.leaf.Edit().subject_cn = std::string(10 * 1024, 'A');
+  r.tls.leaf.Edit().issuer_cn = std::string(10 * 1024, '\xFF');
   std::string mixed;
   for (int i = 0; i < 10 * 1024; ++i) mixed.push_back(static_cast<char>(i));
-  r.tls.leaf.serial = mixed;
-  r.tls.leaf.fingerprint_sha256 = "\"}\nmailsec_probe_success 1\n";
-  r.tls.leaf.key_type = std::string(1, '\0');
-  r.tls.leaf.signature_algorithm = "\xE2\x82";
+  r.tls.leaf.Edit().serial = mixed;
+  r.tls.leaf.Edit().fingerprint_sha256 = "\"}\nmailsec_probe_success 1\n";
+  r.tls.leaf.Edit().key_type = std::string(1, '\0');
+  r.tls.leaf.Edit().signature_algorithm = "\xE2\x82";
   r.tls.verify_result = std::string(10 * 1024, '\\');
 
   const std::string text = RenderReports({r});

@@ -31,8 +31,8 @@ EndpointReport Report(bool starttls, const std::string& version, const std::stri
   }
   if (!fp.empty()) {
     r.tls.has_leaf = true;
-    r.tls.leaf.fingerprint_sha256 = fp;
-    r.tls.leaf.issuer_cn = "Test CA";
+    r.tls.leaf.Edit().fingerprint_sha256 = fp;
+    r.tls.leaf.Edit().issuer_cn = "Test CA";
   }
   return r;
 }
@@ -121,9 +121,9 @@ TEST(HistoryTest, UnexpectedCertificateChanges) {
   auto serve = [](History& h, const std::string& fp, const std::string& issuer, int64_t not_after,
                   double now) {
     EndpointReport r = Report(true, "TLSv1.3", fp);
-    r.tls.leaf.issuer_cn = issuer;
-    r.tls.leaf.not_after = not_after;
-    r.tls.leaf.spki_sha256 = "spki-" + fp;
+    r.tls.leaf.Edit().issuer_cn = issuer;
+    r.tls.leaf.Edit().not_after = not_after;
+    r.tls.leaf.Edit().spki_sha256 = "spki-" + fp;
     h.Observe(&r, now);
     return r;
   };

@@ -82,9 +82,9 @@ probe::EndpointReport Endpoint(const std::string& host, const std::string& ip, u
   e.target.port = port;
   e.ip = ip;
   e.tls.has_leaf = !fp.empty();
-  e.tls.leaf.fingerprint_sha256 = fp;
-  e.tls.leaf.not_before = kNow - 30 * kDay;
-  e.tls.leaf.not_after = not_after;
+  e.tls.leaf.Edit().fingerprint_sha256 = fp;
+  e.tls.leaf.Edit().not_before = kNow - 30 * kDay;
+  e.tls.leaf.Edit().not_after = not_after;
   return e;
 }
 
@@ -128,7 +128,7 @@ TEST(HostLeavesTest, ComparesTheSameHostAndAddressOnly) {
   EXPECT_EQ(smtp.endpoints[0].host_findings.size(), 1u);
 
   // 587 renewed: consistent again from both sides.
-  sub.endpoints[0].tls.leaf.not_after = kNow + 60 * kDay;
+  sub.endpoints[0].tls.leaf.Edit().not_after = kNow + 60 * kDay;
   leaves.RecordAndEvaluate(&sub, kNow);
   leaves.RecordAndEvaluate(&smtp, kNow);
   EXPECT_EQ(Find(sub.endpoints[0])->verdict, checks::CheckVerdict::kPass);

@@ -37,19 +37,19 @@ EndpointReport Good(config::Service s) {
   r.tls.verify_result = "ok";
   r.tls.hostname_match = true;
   r.tls.cipher = "TLS_AES_128_GCM_SHA256";
-  r.tls.leaf.not_before = kNow - 86400;
-  r.tls.leaf.not_after = kNow + 90 * 86400;
-  r.tls.leaf.subject_cn = "mx.example.org";
-  r.tls.leaf.key_type = "EC";
-  r.tls.leaf.key_bits = 256;
-  r.tls.leaf.curve = "prime256v1";
-  r.tls.leaf.signature_algorithm = "ecdsa-with-SHA256";
-  r.tls.leaf.signature_hash = "sha256";
-  r.tls.leaf.has_san = true;
-  r.tls.leaf.has_eku = true;
-  r.tls.leaf.eku_server_auth = true;
-  r.tls.leaf.has_key_usage = true;
-  r.tls.leaf.key_usage = tls::kKeyUsageDigitalSignature;
+  r.tls.leaf.Edit().not_before = kNow - 86400;
+  r.tls.leaf.Edit().not_after = kNow + 90 * 86400;
+  r.tls.leaf.Edit().subject_cn = "mx.example.org";
+  r.tls.leaf.Edit().key_type = "EC";
+  r.tls.leaf.Edit().key_bits = 256;
+  r.tls.leaf.Edit().curve = "prime256v1";
+  r.tls.leaf.Edit().signature_algorithm = "ecdsa-with-SHA256";
+  r.tls.leaf.Edit().signature_hash = "sha256";
+  r.tls.leaf.Edit().has_san = true;
+  r.tls.leaf.Edit().has_eku = true;
+  r.tls.leaf.Edit().eku_server_auth = true;
+  r.tls.leaf.Edit().has_key_usage = true;
+  r.tls.leaf.Edit().key_usage = tls::kKeyUsageDigitalSignature;
   tls::CertFacts inter;
   inter.subject_cn = "Example CA";
   inter.key_type = "RSA";
@@ -148,7 +148,7 @@ TEST(VerdictsTest, Expiry) {
   EXPECT_EQ(Eval(r)["cert_expiry"], Verdict::kWarn);
   r.tls.chain_not_after = kNow + 30 * 86400;
   EXPECT_EQ(Eval(r)["cert_expiry"], Verdict::kPass);
-  r.tls.leaf.not_before = kNow + 10;
+  r.tls.leaf.Edit().not_before = kNow + 10;
   EXPECT_EQ(Eval(r)["cert_expiry"], Verdict::kFail);
 }
 
@@ -182,8 +182,8 @@ struct NewCheckCase {
   std::optional<Verdict> want;
 };
 
-tls::CertFacts& Leaf(EndpointReport& r) { return r.tls.chain.front(); }
-tls::CertFacts& Inter(EndpointReport& r) { return r.tls.chain.back(); }
+tls::CertFacts& Leaf(EndpointReport& r) { return r.tls.chain.front().Edit(); }
+tls::CertFacts& Inter(EndpointReport& r) { return r.tls.chain.back().Edit(); }
 
 // Keeps r.tls.leaf equal to the chain's first element, as InspectServedChain does.
 void SyncLeaf(EndpointReport& r) { r.tls.leaf = r.tls.chain.front(); }
@@ -292,9 +292,9 @@ TEST(VerdictsTest, NewChecksTable) {
        "cleartext_only", std::nullopt},
       // ---- cert_san_present (CERT-06)
       {"san present", kSub, [](EndpointReport&) {}, "cert_san_present", Verdict::kPass},
-      {"no san, client port", kSub, [](EndpointReport& r) { r.tls.leaf.has_san = false; },
+      {"no san, client port", kSub, [](EndpointReport& r) { r.tls.leaf.Edit().has_san = false; },
        "cert_san_present", Verdict::kFail},
-      {"no san, port 25", kSmtp, [](EndpointReport& r) { r.tls.leaf.has_san = false; },
+      {"no san, port 25", kSmtp, [](EndpointReport& r) { r.tls.leaf.Edit().has_san = false; },
        "cert_san_present", Verdict::kWarn},
       {"no leaf, no series", kSub, [](EndpointReport& r) { r.tls = {}; }, "cert_san_present",
        std::nullopt},
@@ -381,7 +381,7 @@ TEST(VerdictsTest, NewChecksTable) {
       {"without chain facts: the leaf alone", kSub,
        [&](EndpointReport& r) {
          r.tls.chain.clear();
-         rsa(r.tls.leaf, 2048);
+         rsa(r.tls.leaf.Edit(), 2048);
        },
        "cert_key_strength", Verdict::kWarn},
       // ---- cert_signature_algorithm (CERT-08)
@@ -473,14 +473,18 @@ TEST(VerdictsTest, NewChecksTable) {
       // ---- cert_validity_period (CERT-12)
       {"90 days", kSub, [](EndpointReport&) {}, "cert_validity_period", Verdict::kPass},
       {"397 days exactly", kSub,
-       [](EndpointReport& r) { r.tls.leaf.not_after = r.tls.leaf.not_before + 397 * 86400; },
+       [](EndpointReport& r) {
+         r.tls.leaf.Edit().not_after = r.tls.leaf->not_before + 397 * 86400;
+       },
        "cert_validity_period", Verdict::kPass},
       {"two years, trusted", kSub,
-       [](EndpointReport& r) { r.tls.leaf.not_after = r.tls.leaf.not_before + 730 * 86400; },
+       [](EndpointReport& r) {
+         r.tls.leaf.Edit().not_after = r.tls.leaf->not_before + 730 * 86400;
+       },
        "cert_validity_period", Verdict::kWarn},
       {"two years, untrusted", kSub,
        [](EndpointReport& r) {
-         r.tls.leaf.not_after = r.tls.leaf.not_before + 730 * 86400;
+         r.tls.leaf.Edit().not_after = r.tls.leaf->not_before + 730 * 86400;
          r.tls.trusted = false;
        },
        "cert_validity_period", Verdict::kPass},
@@ -489,56 +493,58 @@ TEST(VerdictsTest, NewChecksTable) {
        Verdict::kPass},
       {"no EKU, no keyUsage", kSub,
        [](EndpointReport& r) {
-         r.tls.leaf.has_eku = false;
-         r.tls.leaf.eku_server_auth = false;
-         r.tls.leaf.has_key_usage = false;
-         r.tls.leaf.key_usage = 0;
+         r.tls.leaf.Edit().has_eku = false;
+         r.tls.leaf.Edit().eku_server_auth = false;
+         r.tls.leaf.Edit().has_key_usage = false;
+         r.tls.leaf.Edit().key_usage = 0;
        },
        "cert_extended_key_usage", Verdict::kPass},
-      {"EKU clientAuth only", kSmtp, [](EndpointReport& r) { r.tls.leaf.eku_server_auth = false; },
+      {"EKU clientAuth only", kSmtp,
+       [](EndpointReport& r) { r.tls.leaf.Edit().eku_server_auth = false; },
        "cert_extended_key_usage", Verdict::kFail},
       {"keyUsage keyAgreement only (ECDHE)", kSub,
-       [](EndpointReport& r) { r.tls.leaf.key_usage = tls::kKeyUsageKeyAgreement; },
+       [](EndpointReport& r) { r.tls.leaf.Edit().key_usage = tls::kKeyUsageKeyAgreement; },
        "cert_extended_key_usage", Verdict::kFail},
       {"RSA keyEncipherment only, ECDHE suite", kSub,
        [](EndpointReport& r) {
-         r.tls.leaf.key_type = "RSA";
-         r.tls.leaf.key_usage = tls::kKeyUsageKeyEncipherment;
+         r.tls.leaf.Edit().key_type = "RSA";
+         r.tls.leaf.Edit().key_usage = tls::kKeyUsageKeyEncipherment;
        },
        "cert_extended_key_usage", Verdict::kFail},
       {"RSA keyEncipherment only, RSA key exchange", kSub,
        [](EndpointReport& r) {
          r.tls.cipher = "AES256-GCM-SHA384";
          r.tls.rsa_key_exchange = true;
-         r.tls.leaf.key_type = "RSA";
-         r.tls.leaf.key_usage = tls::kKeyUsageKeyEncipherment;
+         r.tls.leaf.Edit().key_type = "RSA";
+         r.tls.leaf.Edit().key_usage = tls::kKeyUsageKeyEncipherment;
        },
        "cert_extended_key_usage", Verdict::kPass},
       {"RSA digitalSignature only, RSA key exchange", kSub,
        [](EndpointReport& r) {
          r.tls.cipher = "AES256-GCM-SHA384";
          r.tls.rsa_key_exchange = true;
-         r.tls.leaf.key_type = "RSA";
+         r.tls.leaf.Edit().key_type = "RSA";
        },
        "cert_extended_key_usage", Verdict::kFail},
       {"RSA keyEncipherment only, handshake failed", kSub,
        [](EndpointReport& r) {
          r.tls.cipher.clear();
-         r.tls.leaf.key_type = "RSA";
-         r.tls.leaf.key_usage = tls::kKeyUsageKeyEncipherment;
+         r.tls.leaf.Edit().key_type = "RSA";
+         r.tls.leaf.Edit().key_usage = tls::kKeyUsageKeyEncipherment;
        },
        "cert_extended_key_usage", Verdict::kPass},
       // ---- cert_must_staple (CERT-15)
       {"no must-staple", kSub, [](EndpointReport&) {}, "cert_must_staple", Verdict::kPass},
       {"must-staple, stapled", kSub,
        [](EndpointReport& r) {
-         r.tls.leaf.must_staple = true;
+         r.tls.leaf.Edit().must_staple = true;
          r.tls.ocsp_stapled = true;
          r.tls.ocsp_staple_status = "good";
        },
        "cert_must_staple", Verdict::kPass},
-      {"must-staple, not stapled", kSmtp, [](EndpointReport& r) { r.tls.leaf.must_staple = true; },
-       "cert_must_staple", Verdict::kFail},
+      {"must-staple, not stapled", kSmtp,
+       [](EndpointReport& r) { r.tls.leaf.Edit().must_staple = true; }, "cert_must_staple",
+       Verdict::kFail},
   };
   for (const NewCheckCase& c : cases) {
     EndpointReport r = Good(c.service);
@@ -660,7 +666,7 @@ TEST(VerdictsTest, SctAndCrossAddressConsistency) {
   auto m = Eval(r);
   EXPECT_EQ(m["cert_sct"], Verdict::kWarn);
   EXPECT_FALSE(m.count("cert_consistent_across_addresses")) << "a single address";
-  r.tls.leaf.has_embedded_sct = true;
+  r.tls.leaf.Edit().has_embedded_sct = true;
   r.cert_compared = true;
   m = Eval(r);
   EXPECT_EQ(m["cert_sct"], Verdict::kPass);
@@ -694,8 +700,8 @@ namespace {
 TEST(EvaluatePinsTest, FingerprintAndIssuer) {
   probe::EndpointReport r;
   r.tls.has_leaf = true;
-  r.tls.leaf.fingerprint_sha256 = std::string(64, 'a');
-  r.tls.leaf.issuer_cn = "R11";
+  r.tls.leaf.Edit().fingerprint_sha256 = std::string(64, 'a');
+  r.tls.leaf.Edit().issuer_cn = "R11";
   config::CertPins none;
   EXPECT_FALSE(EvaluatePins(r, none).has_value());
 
@@ -721,7 +727,7 @@ TEST(EvaluatePinsTest, FingerprintAndIssuer) {
   EXPECT_NE(f->detail.find("not an expected fingerprint"), std::string::npos) << f->detail;
 
   // Serial pins (check_ssl_cert --serial): upper-case hex as CertFacts has it.
-  r.tls.leaf.serial = "1A2B";
+  r.tls.leaf.Edit().serial = "1A2B";
   pins.fingerprints_sha256.clear();
   pins.serials = {"FF", "1A2B"};
   f = EvaluatePins(r, pins);

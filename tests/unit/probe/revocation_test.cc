@@ -1,10 +1,7 @@
 // Revocation checks against an in-process PKI and HTTP servers on 127.0.0.1: an OCSP responder
 // that parses our request and answers it with OCSP_basic_sign (signed by the CA, a delegated
 // responder, or someone else), and a CRL server (X509_CRL_sign). Every wait is bounded.
-#include "testing/http_test_server.h"
-#include "testing/silent_listener.h"
 #include "mailsec/probe/revocation.h"
-#include "mailsec/probe/scan_target.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -34,7 +31,10 @@
 #include <thread>
 #include <vector>
 
+#include "mailsec/probe/scan_target.h"
+#include "testing/http_test_server.h"
 #include "testing/scripted_server.h"
+#include "testing/silent_listener.h"
 
 namespace mailsec::probe {
 namespace {
@@ -140,7 +140,7 @@ tls::TlsFacts Facts(X509* leaf, X509* issuer) {
   tls::TlsFacts f;
   f.handshake_ok = true;
   f.has_leaf = true;
-  f.leaf.der = Der(leaf);
+  f.leaf.Edit().der = Der(leaf);
   f.chain.push_back(f.leaf);
   if (issuer != nullptr) {
     tls::CertFacts ca;
@@ -731,7 +731,7 @@ TEST_F(RevocationTest, EmptyOrBrokenLeafIsUntested) {
   tls::TlsFacts f;
   EXPECT_EQ(CheckRevocationBlocking(f, Options()).status, Verdict::kUntested);
   f.chain.emplace_back();
-  f.chain.back().der = {0x30, 0x82, 0xff, 0xff, 0x01};
+  f.chain.back().Edit().der = {0x30, 0x82, 0xff, 0xff, 0x01};
   RevocationResult r = CheckRevocationBlocking(f, Options());
   EXPECT_EQ(r.status, Verdict::kUntested);
   EXPECT_TRUE(Contains(r.detail, "does not parse")) << r.detail;
@@ -747,8 +747,8 @@ class ChainRevocationTest : public RevocationTest {
     RevocationTest::SetUp();
     root_crl_ = std::make_unique<HttpServer>(CrlFrom(&root_slot_));
     inter_crl_ = std::make_unique<HttpServer>(CrlFrom(&inter_slot_));
-    inter_ = MakeIntermediate("URI:http://127.0.0.1:" + std::to_string(root_crl_->port()) +
-                              "/ca.crl");
+    inter_ =
+        MakeIntermediate("URI:http://127.0.0.1:" + std::to_string(root_crl_->port()) + "/ca.crl");
     ASSERT_TRUE(inter_.cert);
     leaf_ = LeafOf(inter_, CrlCdp(inter_crl_->port()));
     ASSERT_TRUE(leaf_);
@@ -865,7 +865,7 @@ TEST_F(ChainRevocationTest, AServedRootAnswersForTheIntermediateOverOcsp) {
   facts.chain.push_back(root);
   RevocationResult r = CheckRevocationBlocking(facts, Options());
   EXPECT_EQ(r.status, Verdict::kUntested);  // the leaf names no responder
-  ASSERT_EQ(r.intermediates.size(), 1u);  // the served root is an anchor, not checked
+  ASSERT_EQ(r.intermediates.size(), 1u);    // the served root is an anchor, not checked
   EXPECT_EQ(r.intermediates[0].status, Verdict::kRevoked) << r.intermediates[0].detail;
   EXPECT_EQ(r.intermediates[0].source, "ocsp");
   EXPECT_EQ(ChainRevocationFinding(r)->verdict, checks::CheckVerdict::kFail);

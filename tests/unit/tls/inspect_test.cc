@@ -510,23 +510,20 @@ TEST(InspectServedChainTest, ChainFactsInServedOrder) {
   X509StackPtr good = Stack({pki.leaf.get(), pki.inter.get()});
   InspectServedChain(pki.leaf.get(), good.get(), store.get(), "mail.example.org", kNow, &facts);
   ASSERT_EQ(facts.chain.size(), 2u);
-  EXPECT_EQ(facts.leaf.subject_cn, "mail.example.org");
-  EXPECT_EQ(facts.chain[1].subject_cn, "Test Intermediate");
-  EXPECT_EQ(facts.chain[1].key_type, "EC");
-  EXPECT_EQ(facts.chain[1].signature_hash, "sha256");
-  EXPECT_EQ(facts.chain[1].issuer_cn, "Test Root");
-  // The leaf's facts are kept once, in `leaf`, and its DER once, in chain.front().
-  EXPECT_FALSE(facts.chain[0].der.empty());
-  EXPECT_FALSE(facts.chain[0].spki_der.empty());
+  EXPECT_EQ(facts.leaf->subject_cn, "mail.example.org");
+  EXPECT_EQ(facts.chain[1]->subject_cn, "Test Intermediate");
+  EXPECT_EQ(facts.chain[1]->key_type, "EC");
+  EXPECT_EQ(facts.chain[1]->signature_hash, "sha256");
+  EXPECT_EQ(facts.chain[1]->issuer_cn, "Test Root");
+  // The leaf's facts, DER included, are held once: `leaf` is chain.front().
+  EXPECT_TRUE(facts.leaf.SharesWith(facts.chain[0]));
+  EXPECT_FALSE(facts.chain[0]->der.empty());
+  EXPECT_FALSE(facts.chain[0]->spki_der.empty());
   EXPECT_EQ(
-      CertFactsFromDer(std::string_view(reinterpret_cast<const char*>(facts.chain[0].der.data()),
-                                        facts.chain[0].der.size()))
+      CertFactsFromDer(std::string_view(reinterpret_cast<const char*>(facts.chain[0]->der.data()),
+                                        facts.chain[0]->der.size()))
           ->fingerprint_sha256,
-      facts.leaf.fingerprint_sha256);
-  EXPECT_TRUE(facts.chain[0].subject_cn.empty());
-  EXPECT_TRUE(facts.chain[0].fingerprint_sha256.empty());
-  EXPECT_TRUE(facts.leaf.der.empty());
-  EXPECT_TRUE(facts.leaf.spki_der.empty());
+      facts.leaf->fingerprint_sha256);
   EXPECT_TRUE(facts.chain_in_order);
   EXPECT_FALSE(facts.chain_has_root);
   EXPECT_EQ(facts.chain_duplicates, 0);
@@ -537,7 +534,7 @@ TEST(InspectServedChainTest, ChainFactsInServedOrder) {
   EXPECT_EQ(facts.chain.size(), 3u);
   EXPECT_TRUE(facts.chain_in_order);
   EXPECT_TRUE(facts.chain_has_root);
-  EXPECT_TRUE(facts.chain[2].self_signed);
+  EXPECT_TRUE(facts.chain[2]->self_signed);
   EXPECT_EQ(facts.chain_duplicates, 0);
 
   X509StackPtr disorder = Stack({pki.leaf.get(), pki.root.get(), pki.inter.get()});
@@ -556,15 +553,15 @@ TEST(InspectServedChainTest, ChainFactsInServedOrder) {
   X509StackPtr no_leaf = Stack({pki.inter.get()});
   InspectServedChain(pki.leaf.get(), no_leaf.get(), store.get(), "mail.example.org", kNow, &facts);
   ASSERT_EQ(facts.chain.size(), 2u);
-  EXPECT_EQ(facts.leaf.subject_cn, "mail.example.org");
-  EXPECT_FALSE(facts.chain[0].der.empty());
+  EXPECT_EQ(facts.leaf->subject_cn, "mail.example.org");
+  EXPECT_FALSE(facts.chain[0]->der.empty());
   EXPECT_TRUE(facts.chain_in_order);
 
   // A self-signed leaf alone: in order, and not "a root sent" (cert_self_signed covers it).
   X509Ptr self = MakeCert({.cn = "self"}, EcKey(), nullptr, EcKey());
   InspectServedChain(self.get(), nullptr, store.get(), "self", kNow, &facts);
   ASSERT_EQ(facts.chain.size(), 1u);
-  EXPECT_TRUE(facts.leaf.self_signed);
+  EXPECT_TRUE(facts.leaf->self_signed);
   EXPECT_TRUE(facts.chain_in_order);
   EXPECT_FALSE(facts.chain_has_root);
 
@@ -787,31 +784,63 @@ TEST(InspectServedChainTest, VerifiesThroughTheCacheWhenGivenOne) {
   EXPECT_FALSE(b.hostname_match) << "the host name is matched per probe, never cached";
 }
 
-TEST(CertFactsCacheTest, SameFactsAsExtractingThemAndBounded) {
+TEST(CertFactsCacheTest, SharedFactsAreTheExtractedOnesAndBounded) {
   const Pki& pki = TestPki();
   CertFactsCache cache(2);
   const CertFacts direct = ExtractCertFacts(pki.leaf.get());
-  const CertFacts first = cache.Get(pki.leaf.get());
-  const CertFacts again = cache.Get(pki.leaf.get());
+  const CertRef first = cache.Get(pki.leaf.get());
+  const CertRef again = cache.Get(pki.leaf.get());
   EXPECT_EQ(cache.hits(), 1u);
-  for (const CertFacts* f : {&first, &again}) {
-    EXPECT_EQ(f->fingerprint_sha256, direct.fingerprint_sha256);
-    EXPECT_EQ(f->subject, direct.subject);
-    EXPECT_EQ(f->serial, direct.serial);
-    EXPECT_EQ(f->dns_names, direct.dns_names);
-    EXPECT_EQ(f->not_after, direct.not_after);
-    EXPECT_EQ(f->key_usage, direct.key_usage);
-    EXPECT_EQ(f->der, direct.der);
-    EXPECT_EQ(f->spki_der, direct.spki_der);
-  }
-  // Another certificate is another entry; a third one empties the full cache first.
-  EXPECT_EQ(cache.Get(pki.inter.get()).subject_cn, "Test Intermediate");
+  EXPECT_TRUE(first.SharesWith(again)) << "one copy for every holder";
+  EXPECT_EQ(first->fingerprint_sha256, direct.fingerprint_sha256);
+  EXPECT_EQ(first->subject, direct.subject);
+  EXPECT_EQ(first->serial, direct.serial);
+  EXPECT_EQ(first->dns_names, direct.dns_names);
+  EXPECT_EQ(first->not_after, direct.not_after);
+  EXPECT_EQ(first->key_usage, direct.key_usage);
+  EXPECT_EQ(first->der, direct.der);
+  EXPECT_EQ(first->spki_der, direct.spki_der);
+  // Another certificate is another entry (which no one holds once this statement ends).
+  EXPECT_EQ(cache.Get(pki.inter.get())->subject_cn, "Test Intermediate");
   EXPECT_EQ(cache.size(), 2u);
-  EXPECT_EQ(cache.Get(pki.root.get()).subject_cn, "Test Root");
+  // Full: the entry no one holds goes, the held leaf stays.
+  const CertRef root = cache.Get(pki.root.get());
+  EXPECT_EQ(root->subject_cn, "Test Root");
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_TRUE(cache.Get(pki.leaf.get()).SharesWith(first));
+  EXPECT_EQ(cache.hits(), 2u);
+  // Full, and every entry held: all of them go.
+  EXPECT_EQ(cache.Get(pki.inter.get())->subject_cn, "Test Intermediate");
   EXPECT_EQ(cache.size(), 1u);
-  EXPECT_EQ(cache.Get(pki.leaf.get()).fingerprint_sha256, direct.fingerprint_sha256);
-  EXPECT_EQ(cache.hits(), 1u);
-  EXPECT_EQ(cache.Get(nullptr).fingerprint_sha256, "");
+  const CertRef later = cache.Get(pki.leaf.get());
+  EXPECT_EQ(cache.hits(), 2u);
+  EXPECT_FALSE(later.SharesWith(first));
+  EXPECT_EQ(later->fingerprint_sha256, direct.fingerprint_sha256);
+  EXPECT_EQ(first->fingerprint_sha256, direct.fingerprint_sha256) << "held facts stay";
+  EXPECT_EQ(cache.Get(nullptr)->fingerprint_sha256, "");
+}
+
+TEST(CertRefTest, EmptyByDefaultAndEditCopiesOnWrite) {
+  CertRef none;
+  EXPECT_EQ(none->fingerprint_sha256, "");
+  EXPECT_EQ((*none).not_after, 0);
+  EXPECT_FALSE(none.SharesWith(CertRef()));
+  CertFacts f;
+  f.subject_cn = "a";
+  CertRef a = f;
+  CertRef b = a;
+  EXPECT_TRUE(a.SharesWith(b));
+  b.Edit().subject_cn = "b";  // b was shared: it gets a copy of its own first
+  EXPECT_EQ(a->subject_cn, "a");
+  EXPECT_EQ(b->subject_cn, "b");
+  EXPECT_FALSE(a.SharesWith(b));
+  const CertFacts* mine = &*b;
+  b.Edit().subject_cn = "c";  // b's own: changed in place
+  EXPECT_EQ(&*b, mine);
+  EXPECT_EQ(b->subject_cn, "c");
+  none.Edit().subject_cn = "d";  // the empty facts are never written
+  EXPECT_EQ(none->subject_cn, "d");
+  EXPECT_EQ(CertRef()->subject_cn, "");
 }
 
 TEST(InspectServedChainTest, FactsThroughTheCacheAreTheSame) {
@@ -820,21 +849,24 @@ TEST(InspectServedChainTest, FactsThroughTheCacheAreTheSame) {
   X509StackPtr chain = Stack({pki.leaf.get(), pki.inter.get()});
   CertFactsCache cache;
   TlsFacts plain;
-  TlsFacts cached;
+  TlsFacts cached[2];
   InspectServedChain(pki.leaf.get(), chain.get(), store.get(), "mail.example.org", kNow, &plain);
-  for (int i = 0; i < 2; ++i) {
-    InspectServedChain(pki.leaf.get(), chain.get(), store.get(), "mail.example.org", kNow, &cached,
+  for (TlsFacts& c : cached) {
+    InspectServedChain(pki.leaf.get(), chain.get(), store.get(), "mail.example.org", kNow, &c,
                        nullptr, &cache);
   }
   EXPECT_EQ(cache.hits(), 2u);  // the leaf and the intermediate, the second time
-  EXPECT_EQ(cached.leaf.fingerprint_sha256, plain.leaf.fingerprint_sha256);
-  EXPECT_EQ(cached.leaf.subject, plain.leaf.subject);
-  EXPECT_TRUE(cached.leaf.der.empty());
-  ASSERT_EQ(cached.chain.size(), 2u);
-  EXPECT_EQ(cached.chain[0].der, plain.chain[0].der);
-  EXPECT_EQ(cached.chain[1].subject_cn, "Test Intermediate");
-  EXPECT_EQ(cached.chain_in_order, plain.chain_in_order);
-  EXPECT_TRUE(cached.trusted);
+  const TlsFacts& t = cached[1];
+  EXPECT_EQ(t.leaf->fingerprint_sha256, plain.leaf->fingerprint_sha256);
+  EXPECT_EQ(t.leaf->subject, plain.leaf->subject);
+  ASSERT_EQ(t.chain.size(), 2u);
+  EXPECT_TRUE(t.leaf.SharesWith(t.chain[0])) << "the leaf's facts are held once";
+  EXPECT_EQ(t.chain[0]->der, plain.chain[0]->der);
+  EXPECT_EQ(t.chain[1]->subject_cn, "Test Intermediate");
+  EXPECT_TRUE(t.leaf.SharesWith(cached[0].leaf)) << "and once for every probe served it";
+  EXPECT_TRUE(t.chain[1].SharesWith(cached[0].chain[1]));
+  EXPECT_EQ(t.chain_in_order, plain.chain_in_order);
+  EXPECT_TRUE(t.trusted);
 }
 
 TEST(VerifyChainTest, SelfSignedLeaf) {
@@ -1098,7 +1130,7 @@ TEST(InspectServedChainTest, FillsTheCertificatePart) {
   TlsFacts facts;
   InspectServedChain(pki.leaf.get(), chain.get(), store.get(), "mail.example.org", kNow, &facts);
   EXPECT_TRUE(facts.has_leaf);
-  EXPECT_EQ(facts.leaf.subject_cn, "mail.example.org");
+  EXPECT_EQ(facts.leaf->subject_cn, "mail.example.org");
   EXPECT_EQ(facts.chain_length, 2);
   EXPECT_EQ(facts.chain_not_after, kNow + 60 * kDay);
   EXPECT_TRUE(facts.trusted);
