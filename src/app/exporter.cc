@@ -104,9 +104,9 @@ struct Exporter::Impl {
 
   mutable std::mutex mu;  // guards everything below
   std::shared_ptr<const config::Config> config;
-  plan::Plan plan;
-  std::set<std::string> planned_ids;     // this shard's targets
-  std::set<std::string> configured_ids;  // every configured target (what /probe may run)
+  std::shared_ptr<const plan::Plan> plan;  // shared with the scheduler's loops
+  std::set<std::string> planned_ids;       // this shard's targets
+  std::set<std::string> configured_ids;    // every configured target (what /probe may run)
   std::map<std::string, config::CertPins> pins_by_id;  // endpoint targets that have pins
   std::shared_ptr<const tls::TlsContext> tls;
   // Replaced on reload; probes in flight keep the one they started with (shared ownership).
@@ -395,14 +395,14 @@ struct Exporter::Impl {
       return Status::InvalidArgument(cfg.source +
                                      ":0: global.resolvers: " + new_resolver.status().message());
     }
-    plan::Plan new_plan = plan::BuildPlan(cfg, shard);
+    auto new_plan = std::make_shared<const plan::Plan>(plan::BuildPlan(cfg, shard));
     std::set<std::string> new_configured_ids;
     for (const auto& t : plan::BuildPlan(cfg).targets) new_configured_ids.insert(t.id);
     int concurrency = cfg.global.concurrency;
     {
       std::lock_guard<std::mutex> lock(mu);
       planned_ids.clear();
-      for (const auto& t : new_plan.targets) planned_ids.insert(t.id);
+      for (const auto& t : new_plan->targets) planned_ids.insert(t.id);
       configured_ids = std::move(new_configured_ids);
       for (auto it = results.begin(); it != results.end();) {
         it = planned_ids.count(it->first) ? std::next(it) : results.erase(it);
@@ -412,8 +412,8 @@ struct Exporter::Impl {
       std::erase_if(scan_wanted, [&](const std::string& id) { return !planned_ids.count(id); });
       host_leaves.Retain(planned_ids);
       state.targets_by_kind["endpoint"] =
-          static_cast<int64_t>(new_plan.Count(plan::Kind::kEndpoint));
-      state.targets_by_kind["domain"] = static_cast<int64_t>(new_plan.Count(plan::Kind::kDomain));
+          static_cast<int64_t>(new_plan->Count(plan::Kind::kEndpoint));
+      state.targets_by_kind["domain"] = static_cast<int64_t>(new_plan->Count(plan::Kind::kDomain));
       pins_by_id.clear();
       for (const auto& e : cfg.endpoints) {
         if (!e.pins.empty()) pins_by_id[e.target.ToString()] = e.pins;
@@ -428,11 +428,11 @@ struct Exporter::Impl {
     }
     if (shard.count > 1) {
       spdlog::info("shard {}: probing {} endpoint and {} domain targets of {} configured",
-                   shard.ToString(), new_plan.Count(plan::Kind::kEndpoint),
-                   new_plan.Count(plan::Kind::kDomain), new_plan.configured);
+                   shard.ToString(), new_plan->Count(plan::Kind::kEndpoint),
+                   new_plan->Count(plan::Kind::kDomain), new_plan->configured);
     }
     scan_gate.SetLimit(std::max(1, concurrency / 8));
-    scheduler->Apply(new_plan, concurrency);
+    scheduler->Apply(std::move(new_plan), concurrency);
     return Status::Ok();
   }
 
@@ -710,7 +710,7 @@ std::string Exporter::StatusPage() const {
     data.config_source = impl_->config ? impl_->config->source : "";
     data.last_reload_successful = impl_->state.last_reload_successful;
     data.version = impl_->state.version;
-    data.plan = impl_->plan;
+    data.plan = impl_->plan;  // shared, not copied
     for (const auto& [id, published] : impl_->results) {
       data.results[id] =
           std::shared_ptr<const probe::TargetResult>(published, &published->result());

@@ -118,7 +118,8 @@ std::string RenderStatusPage(const StatusPageData& d) {
        " &middot; <a href=\"/metrics\">metrics</a></p>\n";
   h += "<table>\n<tr><th>target</th><th>kind</th><th>address</th><th>result</th><th>last probe</th>"
        "<th>TLS</th><th>certificate expires</th><th>findings</th><th>error</th></tr>\n";
-  for (const auto& t : d.plan.targets) {
+  static const plan::Plan kNone;
+  for (const auto& t : (d.plan != nullptr ? *d.plan : kNone).targets) {
     auto it = d.results.find(t.id);
     if (it == d.results.end() || (it->second->endpoints.empty() && !it->second->domain)) {
       h +=

@@ -14,7 +14,7 @@ struct StatusPageData {
   std::string version;
   std::string config_source;
   bool last_reload_successful = true;
-  plan::Plan plan;
+  std::shared_ptr<const plan::Plan> plan;  // shared with the exporter; null: no plan yet
   // The published results, shared, not copied: a copy of every report of a big fleet per page
   // view was ~10 KB per endpoint for a moment, taken under the exporter's lock. Never null.
   std::map<std::string, std::shared_ptr<const probe::TargetResult>> results;

@@ -12,11 +12,12 @@
 namespace mailsec::sched {
 
 struct Scheduler::Loop {
-  Loop(asio::io_context& io, plan::Target t)
+  Loop(asio::io_context& io, std::shared_ptr<const plan::Target> t)
       : strand(asio::make_strand(io)), timer(strand), target(std::move(t)) {}
   asio::strand<asio::io_context::executor_type> strand;
   asio::steady_timer timer;  // confined to strand
-  plan::Target target;
+  // Points into the plan it came from and keeps that plan alive (shared_ptr's aliasing form).
+  std::shared_ptr<const plan::Target> target;  // guarded by Scheduler::mu_
   std::atomic<bool> stopped{false};
   std::chrono::milliseconds first_delay{0};
   std::chrono::milliseconds second_delay{0};
@@ -57,25 +58,34 @@ size_t Scheduler::loops() const {
   return loops_.size();
 }
 
-void Scheduler::Apply(const plan::Plan& plan, int concurrency) {
+std::shared_ptr<const plan::Target> Scheduler::TargetOf(const Loop& loop) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return loop.target;
+}
+
+void Scheduler::Apply(std::shared_ptr<const plan::Plan> plan, int concurrency) {
   gate_.SetLimit(concurrency);
   std::vector<std::shared_ptr<Loop>> start, stop;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    std::map<std::string, std::shared_ptr<Loop>> next;
-    for (const auto& t : plan.targets) {
+    std::map<std::string_view, std::shared_ptr<Loop>> next;
+    for (const plan::Target& t : plan->targets) {
+      std::shared_ptr<const plan::Target> target(plan, &t);
       auto it = loops_.find(t.id);
-      if (it != loops_.end() && it->second->target.SameSchedule(t)) {
-        next[t.id] = it->second;
+      if (it != loops_.end() && it->second->target->SameSchedule(t)) {
+        std::shared_ptr<Loop> loop = std::move(it->second);
         loops_.erase(it);
+        // The old plan goes once no loop holds it.
+        loop->target = std::move(target);
+        next[loop->target->id] = std::move(loop);
         continue;
       }
-      auto loop = std::make_shared<Loop>(io_, t);
+      auto loop = std::make_shared<Loop>(io_, std::move(target));
       loop->first_delay = Scale(jitter_->Uniform01(), std::min(t.interval, kFirstRunSpread));
       loop->second_delay =
           t.interval > kFirstRunSpread ? Scale(jitter_->Uniform01(), t.interval) : t.interval;
-      next[t.id] = loop;
-      start.push_back(loop);
+      next[loop->target->id] = loop;
+      start.push_back(std::move(loop));
     }
     for (auto& [id, loop] : loops_) stop.push_back(loop);
     loops_ = std::move(next);
@@ -90,7 +100,7 @@ void Scheduler::Apply(const plan::Plan& plan, int concurrency) {
 }
 
 void Scheduler::Stop() {
-  std::map<std::string, std::shared_ptr<Loop>> all;
+  std::map<std::string_view, std::shared_ptr<Loop>> all;
   {
     std::lock_guard<std::mutex> lock(mu_);
     all.swap(loops_);
@@ -111,11 +121,13 @@ asio::awaitable<void> Scheduler::RunLoop(std::shared_ptr<Loop> loop) {
   // Bounded by Stop(): every turn waits on the timer, which Stop cancels.
   while (!loop->stopped) {
     const auto started = std::chrono::steady_clock::now();
+    // This run's target, held until the run ends even if a reload swaps the loop's.
+    const std::shared_ptr<const plan::Target> target = TargetOf(*loop);
     {
       net::Gate::Ticket ticket = co_await gate_.Acquire();
       if (loop->stopped) break;
       try {
-        co_await probe_(loop->target);
+        co_await probe_(*target);
       } catch (const std::exception&) {
         // A probe must not throw; if one does, the loop survives and tries again next interval.
       }
@@ -124,12 +136,12 @@ asio::awaitable<void> Scheduler::RunLoop(std::shared_ptr<Loop> loop) {
     if (after_) {
       // Outside the gate: a slow follow-up must not hold a slot that fast probes need.
       try {
-        co_await after_(loop->target);
+        co_await after_(*target);
       } catch (const std::exception&) {
       }
       if (loop->stopped) break;
     }
-    loop->timer.expires_at(started + (first ? loop->second_delay : loop->target.interval));
+    loop->timer.expires_at(started + (first ? loop->second_delay : target->interval));
     first = false;
     co_await loop->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }

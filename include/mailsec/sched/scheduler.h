@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "mailsec/base/clock.h"
 #include "mailsec/net/gate.h"
@@ -32,10 +33,15 @@ class Scheduler {
             ProbeFn after = nullptr);
   ~Scheduler();
 
-  // Swaps in a new plan: loops of targets that stay (same id and schedule) keep running; loops of
+  // Swaps in a new plan: loops of targets that stay (same id and schedule) keep running, and
+  // their next runs probe the new plan's target (a domain's new DKIM selectors, say); loops of
   // removed targets stop (a probe in flight finishes, its result is the ProbeFn's to drop); new
-  // targets start with a first run at a random point of their interval.
-  void Apply(const plan::Plan& plan, int concurrency);
+  // targets start with a first run at a random point of their interval. The loops hold their
+  // targets in `plan` itself (shared), not copies.
+  void Apply(std::shared_ptr<const plan::Plan> plan, int concurrency);
+  void Apply(const plan::Plan& plan, int concurrency) {
+    Apply(std::make_shared<const plan::Plan>(plan), concurrency);
+  }
 
   // Stops every loop: waiting loops end at once, a probe in flight ends with its own deadline.
   // Idempotent; Apply after Stop is not supported.
@@ -43,7 +49,7 @@ class Scheduler {
 
   size_t loops() const;
 
- struct Loop;  // one target's loop; defined in scheduler.cc
+  struct Loop;  // one target's loop; defined in scheduler.cc
 
  private:
   asio::awaitable<void> RunLoop(std::shared_ptr<Loop> loop);
@@ -53,8 +59,12 @@ class Scheduler {
   ProbeFn after_;  // may be empty
   Jitter* jitter_;
   net::Gate gate_;
-  mutable std::mutex mu_;  // guards loops_
-  std::map<std::string, std::shared_ptr<Loop>> loops_;
+  // The target a loop's next run probes (it changes when a reload keeps the loop).
+  std::shared_ptr<const plan::Target> TargetOf(const Loop& loop) const;
+
+  mutable std::mutex mu_;  // guards loops_ and every loop's target
+  // By target id; each key views the id in its loop's current target.
+  std::map<std::string_view, std::shared_ptr<Loop>> loops_;
 };
 
 }  // namespace mailsec::sched

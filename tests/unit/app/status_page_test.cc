@@ -16,7 +16,7 @@ TEST(StatusPageTest, EscapesAndListsEveryTarget) {
   plan::Target dom;
   dom.id = "example.org";
   dom.kind = plan::Kind::kDomain;
-  d.plan.targets = {a, b, dom};
+  d.plan = std::make_shared<const plan::Plan>(plan::Plan{.targets = {a, b, dom}});
   probe::EndpointReport r;
   r.target.service = config::Service::kSmtp;
   r.ip = "192.0.2.1";
@@ -49,7 +49,7 @@ TEST(StatusPageTest, DomainShowsFailingChecksAndDiscoveredEndpoints) {
   plan::Target dom;
   dom.id = "example.org";
   dom.kind = plan::Kind::kDomain;
-  d.plan.targets = {dom};
+  d.plan = std::make_shared<const plan::Plan>(plan::Plan{.targets = {dom}});
   auto shared = std::make_shared<probe::TargetResult>();
   d.results[dom.id] = shared;
   probe::TargetResult& res = *shared;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -147,6 +148,50 @@ TEST_F(SchedulerTest, ReloadKeepsStayingLoopsAndStopsRemovedOnes) {
   StopIo();  // before `s` goes: its loops unwind on the io threads
 }
 
+// A reload that keeps a target's loop (same id and schedule) hands the loop the new plan's
+// target: a domain's new DKIM selectors are probed from the next run on. The loops hold their
+// targets in the plan itself, so the old plan goes once no loop runs it any more.
+TEST_F(SchedulerTest, KeptLoopProbesTheNewPlansTargetAndReleasesTheOldPlan) {
+  std::mutex mu;
+  std::vector<std::string> seen;  // the selectors of each run
+  Scheduler s(
+      io_,
+      [&](const plan::Target& t) -> asio::awaitable<void> {
+        std::lock_guard<std::mutex> lock(mu);
+        seen.push_back(t.domain.dkim_selectors.empty() ? "" : t.domain.dkim_selectors.front());
+        co_return;
+      },
+      &jitter_, 4);
+  auto with = [](const std::string& selector) {
+    plan::Plan p;
+    p.targets = {Endpoint("example.org", 20)};
+    p.targets[0].kind = plan::Kind::kDomain;
+    p.targets[0].domain.name = "example.org";
+    p.targets[0].domain.dkim_selectors = {selector};
+    return std::make_shared<const plan::Plan>(std::move(p));
+  };
+  auto old_plan = with("old");
+  std::weak_ptr<const plan::Plan> old_weak = old_plan;
+  s.Apply(std::move(old_plan), 4);
+  auto ran = [&](const std::string& selector) {
+    std::lock_guard<std::mutex> lock(mu);
+    return std::count(seen.begin(), seen.end(), selector);
+  };
+  ASSERT_TRUE(WaitFor([&] { return ran("old") >= 2; }, 3000));
+  s.Apply(with("new"), 4);
+  EXPECT_EQ(s.loops(), 1u);
+  EXPECT_TRUE(WaitFor([&] { return ran("new") >= 2; }, 3000));
+  EXPECT_TRUE(WaitFor([&] { return old_weak.expired(); }, 2000)) << "the old plan is still held";
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    // Once the new target ran, the old one never runs again.
+    const auto first_new = std::find(seen.begin(), seen.end(), "new");
+    EXPECT_EQ(std::find(first_new, seen.end(), "old"), seen.end());
+  }
+  s.Stop();
+  StopIo();  // before `s` goes: its loops unwind on the io threads
+}
+
 TEST_F(SchedulerTest, ConcurrencyGateBoundsProbesInFlight) {
   std::atomic<int> in_flight{0}, max_seen{0}, done{0};
   Scheduler s(
@@ -199,7 +244,7 @@ TEST_F(SchedulerTest, FirstRunsAreSpreadByJitter) {
 // What FollowUpRunsOutsideTheGateAndBeforeTheNextRun's probes and follow-ups share.
 struct Turns {
   std::mutex mu;
-  std::map<std::string, int> probes;     // guarded by mu
+  std::map<std::string, int> probes;      // guarded by mu
   std::map<std::string, int> follow_ups;  // guarded by mu; ended follow-ups
   int out_of_order = 0;                   // guarded by mu: probes that overtook a follow-up
 };
