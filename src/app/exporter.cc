@@ -548,16 +548,19 @@ std::string Exporter::RenderMetrics() const {
 }
 
 bool Exporter::WriteMetrics(const std::function<bool(std::string_view)>& write) const {
-  exporter::Snapshot snap;
+  exporter::ExporterState state;
+  std::vector<std::shared_ptr<const exporter::PublishedResult>> results;
   {
-    // Pointers to the published results, not copies of the reports: the probes wait on mu.
+    // Pointers to the published results, in target-id order, not copies of the reports nor of
+    // the map: the probes wait on mu.
     std::lock_guard<std::mutex> lock(impl_->mu);
-    snap.exporter = impl_->state;
-    snap.results = impl_->results;
+    state = impl_->state;
+    results.reserve(impl_->results.size());
+    for (const auto& [id, published] : impl_->results) results.push_back(published);
   }
   // The series were rendered when each result was published; a scrape concatenates them in
   // pieces and allocates little, so it needs no malloc_trim any more (docs/benchmarks.md).
-  return exporter::WriteSnapshot(snap, write);
+  return exporter::WriteResults(state, results, write);
 }
 
 bool Exporter::Ready() const {

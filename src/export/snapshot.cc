@@ -74,17 +74,36 @@ std::string RenderResult(const probe::TargetResult& result) {
   return WriteTarget(RenderedTarget(result.endpoints, result.domain ? &*result.domain : nullptr));
 }
 
-bool WriteSnapshot(const Snapshot& snapshot, const std::function<bool(std::string_view)>& write) {
-  const ReportText exporter = ExporterText(snapshot.exporter);
+namespace {
+
+bool WriteTargets(const ExporterState& state, std::span<const RenderedTarget* const> targets,
+                  const std::function<bool(std::string_view)>& write) {
+  const ReportText exporter = ExporterText(state);
   std::vector<const ReportText*> domains;
+  for (const RenderedTarget* t : targets) {
+    if (t->domain()) domains.push_back(&*t->domain());
+  }
+  return WriteText(&exporter, domains, EndpointTexts(targets), write);
+}
+
+}  // namespace
+
+bool WriteSnapshot(const Snapshot& snapshot, const std::function<bool(std::string_view)>& write) {
   std::vector<const RenderedTarget*> targets;
   targets.reserve(snapshot.results.size());
   for (const auto& [id, published] : snapshot.results) {  // by target id
-    const RenderedTarget& t = published->rendered();
-    if (t.domain()) domains.push_back(&*t.domain());
-    targets.push_back(&t);
+    targets.push_back(&published->rendered());
   }
-  return WriteText(&exporter, domains, EndpointTexts(targets), write);
+  return WriteTargets(snapshot.exporter, targets, write);
+}
+
+bool WriteResults(const ExporterState& exporter,
+                  std::span<const std::shared_ptr<const PublishedResult>> results,
+                  const std::function<bool(std::string_view)>& write) {
+  std::vector<const RenderedTarget*> targets;
+  targets.reserve(results.size());
+  for (const auto& published : results) targets.push_back(&published->rendered());
+  return WriteTargets(exporter, targets, write);
 }
 
 std::string RenderSnapshot(const Snapshot& snapshot) {

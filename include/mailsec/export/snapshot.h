@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,5 +88,12 @@ std::string RenderSnapshot(const Snapshot& snapshot);
 // one may be shorter) instead of one string: a scrape of 10,000 endpoints is ~90 MB. Stops and
 // returns false as soon as "write" returns false (the client went away).
 bool WriteSnapshot(const Snapshot& snapshot, const std::function<bool(std::string_view)>& write);
+
+// The same as WriteSnapshot for the snapshot {exporter, results}, given the results alone in
+// target-id order (a Snapshot's map order; none null): what a scrape takes under the
+// exporter's lock is then one vector of pointers, not a copy of the map, node by node.
+bool WriteResults(const ExporterState& exporter,
+                  std::span<const std::shared_ptr<const PublishedResult>> results,
+                  const std::function<bool(std::string_view)>& write);
 
 }  // namespace mailsec::exporter

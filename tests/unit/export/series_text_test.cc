@@ -290,6 +290,19 @@ TEST(SeriesTextTest, WriteSnapshotInPiecesAndStopsWhenTheWriterFails) {
   int calls = 0;
   EXPECT_FALSE(WriteSnapshot(s, [&](std::string_view) { return ++calls < 2; }));
   EXPECT_EQ(calls, 2);
+
+  // The same results as a vector in the map's order (what a scrape takes): the same bytes.
+  std::vector<std::shared_ptr<const PublishedResult>> results;
+  for (const auto& [id, published] : s.results) results.push_back(published);
+  std::string from_vector;
+  ASSERT_TRUE(WriteResults(s.exporter, results, [&](std::string_view piece) {
+    from_vector.append(piece);
+    return true;
+  }));
+  EXPECT_EQ(from_vector, joined);
+  calls = 0;
+  EXPECT_FALSE(WriteResults(s.exporter, results, [&](std::string_view) { return ++calls < 3; }));
+  EXPECT_EQ(calls, 3);
 }
 
 TEST(SeriesTextTest, ReportTextGroupsLinesByFamily) {
