@@ -74,6 +74,25 @@ def status_kb(pid, key):
     return 0
 
 
+def threads_by_nice(pid):
+    """{nice: (CPU seconds, seconds waited on a run queue, times run)} summed over the threads of
+    pid: the HTTP threads run at nice 0, the probe threads at 10 (exporter.cc)."""
+    out = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                sched = f.read().split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        nice = int(fields[16])
+        cpu, wait, runs = out.get(nice, (0.0, 0.0, 0))
+        out[nice] = (cpu + (int(fields[11]) + int(fields[12])) / CLK_TCK,
+                     wait + int(sched[1]) / 1e9, runs + int(sched[2]))
+    return out
+
+
 def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -405,12 +424,14 @@ def scenario_scrape(a, exp, n, rest=None):
     # seconds (the count is printed with the figures).
     budget = 40 if a.quick else 150
     rss0 = status_kb(exp.pid, "VmRSS")
+    threads0 = threads_by_nice(exp.pid)
     end = time.time() + budget
     for _ in range(count):  # probes keep running meanwhile (interval 1s)
         code, t, size_plain = curl(url, timeout=120)
         plain.append(t)
         if time.time() > end:
             break
+    threads1 = threads_by_nice(exp.pid)
     rss1 = status_kb(exp.pid, "VmRSS")
     end = time.time() + budget
     for _ in range(count):
@@ -423,6 +444,15 @@ def scenario_scrape(a, exp, n, rest=None):
         f"{statistics.median(plain) * 1000:.0f} / {max(plain) * 1000:.0f}", "goal <= 100 ms median")
     row(label, f"gzip: body (MB), median / max of {len(zipped)} (ms)",
         f"{size_gz / 1e6:.2f}, {statistics.median(zipped) * 1000:.0f} / {max(zipped) * 1000:.0f}")
+    # Where a scrape's wall time goes: the HTTP threads' CPU and their wait for a CPU (run
+    # queue), per scrape, beside what the probe threads (nice 10) ran meanwhile.
+    for nice, who in ((0, "HTTP threads"), (10, "probe threads (nice 10)")):
+        if nice in threads1:
+            b = threads1[nice]
+            z = threads0.get(nice, (0.0, 0.0, 0))
+            k = 1000 / len(plain)
+            row(label, f"  {who}: CPU / run-queue wait per scrape (ms), runs per scrape",
+                f"{(b[0] - z[0]) * k:.0f} / {(b[1] - z[1]) * k:.0f}, {(b[2] - z[2]) / len(plain):.0f}")
     row(label, f"RSS before / after {len(plain)} scrapes (MB)", f"{rss0 / 1024:.0f} / {rss1 / 1024:.0f}")
     if rest is None:
         return
