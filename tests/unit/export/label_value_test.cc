@@ -69,10 +69,11 @@ TEST(HostileLabelsTest, RenderWithoutCrashingAndStayBounded) {
   r.tls.leaf.Edit().issuer_cn = std::string(10 * 1024, '\xFF');
   std::string mixed;
   for (int i = 0; i < 10 * 1024; ++i) mixed.push_back(static_cast<char>(i));
-  r.tls.leaf.Edit().serial = mixed;
-  r.tls.leaf.Edit().fingerprint_sha256 = "\"}\nmailsec_probe_success 1\n";
-  r.tls.leaf.Edit().key_type = std::string(1, '\0');
-  r.tls.leaf.Edit().signature_algorithm = "\xE2\x82";
+  tls::CertFacts& leaf = r.tls.leaf.Edit();
+  leaf.serial = mixed;
+  leaf.fingerprint_sha256 = "\"}\nmailsec_probe_success 1\n";
+  leaf.key_type = std::string(1, '\0');
+  leaf.signature_algorithm = "\xE2\x82";
   r.tls.verify_result = std::string(10 * 1024, '\\');
 
   const std::string text = RenderReports({r});

@@ -121,9 +121,10 @@ TEST(HistoryTest, UnexpectedCertificateChanges) {
   auto serve = [](History& h, const std::string& fp, const std::string& issuer, int64_t not_after,
                   double now) {
     EndpointReport r = Report(true, "TLSv1.3", fp);
-    r.tls.leaf.Edit().issuer_cn = issuer;
-    r.tls.leaf.Edit().not_after = not_after;
-    r.tls.leaf.Edit().spki_sha256 = "spki-" + fp;
+    tls::CertFacts& leaf = r.tls.leaf.Edit();
+    leaf.issuer_cn = issuer;
+    leaf.not_after = not_after;
+    leaf.spki_sha256 = "spki-" + fp;
     h.Observe(&r, now);
     return r;
   };

@@ -82,9 +82,10 @@ probe::EndpointReport Endpoint(const std::string& host, const std::string& ip, u
   e.target.port = port;
   e.ip = ip;
   e.tls.has_leaf = !fp.empty();
-  e.tls.leaf.Edit().fingerprint_sha256 = fp;
-  e.tls.leaf.Edit().not_before = kNow - 30 * kDay;
-  e.tls.leaf.Edit().not_after = not_after;
+  tls::CertFacts& leaf = e.tls.leaf.Edit();
+  leaf.fingerprint_sha256 = fp;
+  leaf.not_before = kNow - 30 * kDay;
+  leaf.not_after = not_after;
   return e;
 }
 

@@ -37,19 +37,20 @@ EndpointReport Good(config::Service s) {
   r.tls.verify_result = "ok";
   r.tls.hostname_match = true;
   r.tls.cipher = "TLS_AES_128_GCM_SHA256";
-  r.tls.leaf.Edit().not_before = kNow - 86400;
-  r.tls.leaf.Edit().not_after = kNow + 90 * 86400;
-  r.tls.leaf.Edit().subject_cn = "mx.example.org";
-  r.tls.leaf.Edit().key_type = "EC";
-  r.tls.leaf.Edit().key_bits = 256;
-  r.tls.leaf.Edit().curve = "prime256v1";
-  r.tls.leaf.Edit().signature_algorithm = "ecdsa-with-SHA256";
-  r.tls.leaf.Edit().signature_hash = "sha256";
-  r.tls.leaf.Edit().has_san = true;
-  r.tls.leaf.Edit().has_eku = true;
-  r.tls.leaf.Edit().eku_server_auth = true;
-  r.tls.leaf.Edit().has_key_usage = true;
-  r.tls.leaf.Edit().key_usage = tls::kKeyUsageDigitalSignature;
+  tls::CertFacts& leaf = r.tls.leaf.Edit();
+  leaf.not_before = kNow - 86400;
+  leaf.not_after = kNow + 90 * 86400;
+  leaf.subject_cn = "mx.example.org";
+  leaf.key_type = "EC";
+  leaf.key_bits = 256;
+  leaf.curve = "prime256v1";
+  leaf.signature_algorithm = "ecdsa-with-SHA256";
+  leaf.signature_hash = "sha256";
+  leaf.has_san = true;
+  leaf.has_eku = true;
+  leaf.eku_server_auth = true;
+  leaf.has_key_usage = true;
+  leaf.key_usage = tls::kKeyUsageDigitalSignature;
   tls::CertFacts inter;
   inter.subject_cn = "Example CA";
   inter.key_type = "RSA";
@@ -493,10 +494,11 @@ TEST(VerdictsTest, NewChecksTable) {
        Verdict::kPass},
       {"no EKU, no keyUsage", kSub,
        [](EndpointReport& r) {
-         r.tls.leaf.Edit().has_eku = false;
-         r.tls.leaf.Edit().eku_server_auth = false;
-         r.tls.leaf.Edit().has_key_usage = false;
-         r.tls.leaf.Edit().key_usage = 0;
+         tls::CertFacts& leaf = r.tls.leaf.Edit();
+         leaf.has_eku = false;
+         leaf.eku_server_auth = false;
+         leaf.has_key_usage = false;
+         leaf.key_usage = 0;
        },
        "cert_extended_key_usage", Verdict::kPass},
       {"EKU clientAuth only", kSmtp,
