@@ -18,6 +18,10 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <functional>
@@ -126,10 +130,13 @@ struct Outcome {
 // Connects to 127.0.0.1:port, shakes hands by `deadline`, then reads until the end (at most 20
 // reads) or writes 16 KB at a time (at most `writes` times) until a write fails; with `writes`
 // below 0, one read first, then -writes writes.
-// kCloseTcp: the TCP transport is closed under the TLS one before the reads.
+// kCloseTcp: the TCP transport is closed under the TLS one before the reads. With `peer_gone`,
+// the writes wait (5 s at most) until the server says it has closed its end: without that, a
+// slow server thread lets all the writes into its receive queue before its reset.
 constexpr int kCloseTcp = -1000;
 
-asio::awaitable<void> Client(uint16_t port, Clock::time_point deadline, int writes, Outcome* out) {
+asio::awaitable<void> Client(uint16_t port, Clock::time_point deadline, int writes, Outcome* out,
+                             const std::atomic<bool>* peer_gone) {
   std::shared_ptr<TlsContext> ctx = TlsContext::Create("").value();
   std::unique_ptr<net::TcpTransport> tcp;
   net::ConnectOutcome c = co_await net::Connect(
@@ -158,6 +165,13 @@ asio::awaitable<void> Client(uint16_t port, Clock::time_point deadline, int writ
     out->read_end = n.ok() ? Status::Ok() : n.status();
     writes = -writes;
   }
+  if (writes > 0 && peer_gone != nullptr) {
+    asio::steady_timer wait(co_await asio::this_coro::executor);
+    for (int i = 0; i < 5000 && !peer_gone->load(); ++i) {
+      wait.expires_after(std::chrono::milliseconds(1));
+      co_await wait.async_wait(asio::use_awaitable);
+    }
+  }
   if (writes > 0) {
     const std::string chunk(16 * 1024, 'x');
     for (int i = 0; i < writes; ++i) {
@@ -183,10 +197,11 @@ asio::awaitable<void> Client(uint16_t port, Clock::time_point deadline, int writ
   out->read_end = Status::Internal("no end after 20 reads");
 }
 
-Outcome RunClient(uint16_t port, Clock::duration budget, int writes = 0) {
+Outcome RunClient(uint16_t port, Clock::duration budget, int writes = 0,
+                  const std::atomic<bool>* peer_gone = nullptr) {
   asio::io_context io;
   Outcome out;
-  asio::co_spawn(io, Client(port, Clock::now() + budget, writes, &out), asio::detached);
+  asio::co_spawn(io, Client(port, Clock::now() + budget, writes, &out, peer_gone), asio::detached);
   io.run_for(std::chrono::seconds(20));
   return out;
 }
@@ -218,13 +233,15 @@ TEST_F(SigpipeDefault, ReadsToTheEndWithAndWithoutCloseNotify) {
 }
 
 TEST_F(SigpipeDefault, WritesToAResetPeerFailWithoutSigpipe) {
-  OneShotServer server([](int fd) {
+  std::atomic<bool> gone{false};
+  OneShotServer server([&gone](int fd) {
     if (SSL* ssl = Accept(fd)) SSL_free(ssl);
     linger l{1, 0};  // close with a reset
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
     ::close(fd);
+    gone = true;
   });
-  Outcome o = RunClient(server.port(), std::chrono::seconds(5), 200);
+  Outcome o = RunClient(server.port(), std::chrono::seconds(5), 200, &gone);
   ASSERT_TRUE(o.handshake.ok()) << o.handshake.message();
   EXPECT_FALSE(o.write_end.ok()) << "200 writes of 16 KB to a reset peer all succeeded";
   EXPECT_EQ(o.write_end.code(), Status::Code::kIoError) << o.write_end.message();
