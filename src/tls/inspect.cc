@@ -692,20 +692,6 @@ uint64_t VerifyCache::hits() const {
   return hits_;
 }
 
-CertRef::CertRef(CertFacts facts) : p_(std::make_shared<CertFacts>(std::move(facts))) {}
-
-const CertFacts& CertRef::Empty() {
-  static const CertFacts empty;
-  return empty;
-}
-
-CertFacts& CertRef::Edit() {
-  if (p_ == nullptr || p_.use_count() != 1) p_ = std::make_shared<CertFacts>(**this);
-  // Every p_ is made by make_shared<CertFacts> (see the member's comment), and no one else
-  // holds this one: writing to it is writing to a non-const object of ours alone.
-  return const_cast<CertFacts&>(*p_);
-}
-
 CertRef CertFactsCache::Get(X509* cert) {
   std::string key(EVP_MAX_MD_SIZE, '\0');
   unsigned int len = 0;

@@ -65,18 +65,29 @@ struct CertFacts {
 // them (copy-on-write), so no other holder sees the change.
 class CertRef {
  public:
+  // Header-only: every layer that holds a report (findings, export, the fuzz targets' layers)
+  // uses it without linking the tls layer.
   CertRef() = default;
-  CertRef(CertFacts facts);  // NOLINT(google-explicit-constructor): a new, unshared copy
+  // NOLINTNEXTLINE(google-explicit-constructor): a new, unshared copy
+  CertRef(CertFacts facts) : p_(std::make_shared<CertFacts>(std::move(facts))) {}
   explicit CertRef(std::shared_ptr<const CertFacts> shared) : p_(std::move(shared)) {}
 
   const CertFacts& operator*() const { return p_ ? *p_ : Empty(); }
   const CertFacts* operator->() const { return p_ ? p_.get() : &Empty(); }
-  CertFacts& Edit();
+  CertFacts& Edit() {
+    if (p_ == nullptr || p_.use_count() != 1) p_ = std::make_shared<CertFacts>(**this);
+    // Every p_ is made by make_shared<CertFacts> (see the member's comment), and no one else
+    // holds this one: writing to it is writing to a non-const object of ours alone.
+    return const_cast<CertFacts&>(*p_);
+  }
   // The same object (not merely equal facts).
   bool SharesWith(const CertRef& other) const { return p_ != nullptr && p_ == other.p_; }
 
  private:
-  static const CertFacts& Empty();
+  static const CertFacts& Empty() {
+    static const CertFacts empty;
+    return empty;
+  }
   // Always made by std::make_shared<CertFacts> (a non-const object), so Edit() may write to it
   // when no one else holds it.
   std::shared_ptr<const CertFacts> p_;
