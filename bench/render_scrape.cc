@@ -111,8 +111,14 @@ int Serve(const mailsec::exporter::Snapshot& snap, int port) {
   std::fflush(stdout);
   mailsec::http::Handlers h;
   h.metrics = [&text] { return text; };
-  h.write_metrics = [&snap](const std::function<bool(std::string_view)>& write) {
-    return mailsec::exporter::WriteSnapshot(snap, write);
+  h.metrics_body = [&snap] {
+    std::vector<std::shared_ptr<const mailsec::exporter::PublishedResult>> results;
+    for (const auto& [id, published] : snap.results) results.push_back(published);
+    auto body =
+        std::make_shared<const mailsec::exporter::ScrapeBody>(snap.exporter, std::move(results));
+    const size_t size = body->size();
+    return mailsec::http::MetricsBody{
+        size, [body](const mailsec::http::PieceWriter& write) { return body->Write(write); }};
   };
   h.ready = [] { return true; };
   h.status_page = [] { return std::string(); };

@@ -540,14 +540,14 @@ void Exporter::Stop() {
 
 std::string Exporter::RenderMetrics() const {
   std::string text;
-  WriteMetrics([&text](std::string_view piece) {
+  Scrape()->Write([&text](std::string_view piece) {
     text.append(piece);
     return true;
   });
   return text;
 }
 
-bool Exporter::WriteMetrics(const std::function<bool(std::string_view)>& write) const {
+std::shared_ptr<const exporter::ScrapeBody> Exporter::Scrape() const {
   exporter::ExporterState state;
   std::vector<std::shared_ptr<const exporter::PublishedResult>> results;
   {
@@ -560,7 +560,7 @@ bool Exporter::WriteMetrics(const std::function<bool(std::string_view)>& write) 
   }
   // The series were rendered when each result was published; a scrape concatenates them in
   // pieces and allocates little, so it needs no malloc_trim any more (docs/benchmarks.md).
-  return exporter::WriteResults(state, results, write);
+  return std::make_shared<const exporter::ScrapeBody>(state, std::move(results));
 }
 
 bool Exporter::Ready() const {
@@ -726,8 +726,12 @@ std::string Exporter::StatusPage() const {
 http::Handlers Exporter::MakeHandlers() {
   http::Handlers h;
   h.metrics = [this] { return RenderMetrics(); };
-  h.write_metrics = [this](const std::function<bool(std::string_view)>& write) {
-    return WriteMetrics(write);
+  h.metrics_body = [this] {
+    std::shared_ptr<const exporter::ScrapeBody> body = Scrape();
+    const size_t size = body->size();
+    return http::MetricsBody{size, [body = std::move(body)](const http::PieceWriter& write) {
+                               return body->Write(write);
+                             }};
   };
   h.probe = [this](const std::string& t, bool scan, double budget) {
     return ProbeNow(t, scan, budget);

@@ -120,6 +120,15 @@ class ReportTextBuilder final : public SeriesSink {
     text_.shared_start_[ReportText::kShared.size()] = static_cast<uint32_t>(shared.size());
     if (!shared.empty()) text_.shared_ = Intern(shared);
     text_.prefix_.shrink_to_fit();
+    const size_t before_each = text_.prefix_.empty() ? 0 : 1 + text_.prefix_.size();
+    for (size_t m = 0; m < kMetricCount; ++m) {
+      const std::string_view lines = text_.Lines(static_cast<Metric>(m));
+      if (lines.empty()) continue;
+      const auto count = static_cast<size_t>(std::count(lines.begin(), lines.end(), '\n'));
+      text_.present_.set(m);
+      text_.written_size_ +=
+          lines.size() + count * (Def(static_cast<Metric>(m)).name.size() + before_each);
+    }
     return std::move(text_);
   }
 
@@ -207,17 +216,29 @@ class Output {
   bool ok_ = true;
 };
 
+// A family's HELP and TYPE lines. As prometheus-cpp: no HELP line without help, and the help
+// text as it is.
+void WriteHeader(const MetricDef& def, std::string* out) {
+  if (!def.help.empty()) {
+    out->append("# HELP ").append(def.name).append(" ").append(def.help).push_back('\n');
+  }
+  out->append("# TYPE ").append(def.name).append(" ").append(TypeName(def.type)).push_back('\n');
+}
+
+size_t HeaderSize(const MetricDef& def) {
+  const std::string_view type = TypeName(def.type);
+  size_t n = 7 + def.name.size() + 1 + type.size() + 1;  // "# TYPE " name " " type "\n"
+  if (!def.help.empty()) n += 7 + def.name.size() + 1 + def.help.size() + 1;
+  return n;
+}
+
 // Writes the lines of "t" for family "def"; the HELP and TYPE lines first when "*header" says
 // none were written yet.
 void WriteLines(const MetricDef& def, const ReportText& t, bool* header, std::string* out) {
   const std::string_view lines = t.Lines(def.id);
   if (lines.empty()) return;
   if (!*header) {
-    // As prometheus-cpp: no HELP line without help, and the help text as it is.
-    if (!def.help.empty()) {
-      out->append("# HELP ").append(def.name).append(" ").append(def.help).push_back('\n');
-    }
-    out->append("# TYPE ").append(def.name).append(" ").append(TypeName(def.type)).push_back('\n');
+    WriteHeader(def, out);
     *header = true;
   }
   const char* p = lines.data();
@@ -254,6 +275,28 @@ bool WriteText(const ReportText* exporter, std::span<const ReportText* const> do
     }
   }
   return out.Flush();
+}
+
+size_t TextSize(const ReportText* exporter, std::span<const ReportText* const> domains,
+                std::span<const ReportText* const> endpoints) {
+  std::bitset<kMetricCount> present;
+  size_t n = 0;
+  auto add = [&](const ReportText& t) {
+    present |= t.present();
+    n += t.written_size();
+  };
+  if (exporter != nullptr) add(*exporter);
+  for (const ReportText* t : domains) add(*t);
+  for (const ReportText* t : endpoints) add(*t);
+  for (const std::vector<Metric>& family : Families()) {
+    for (Metric m : family) {
+      if (present.test(static_cast<size_t>(m))) {
+        n += HeaderSize(Def(m));  // once per family: the first entry's, as WriteLines writes it
+        break;
+      }
+    }
+  }
+  return n;
 }
 
 }  // namespace mailsec::exporter

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -46,6 +47,11 @@ class ReportText {
   // The labels every line of the report starts with, escaped (`service="smtp",host="…",…` or
   // `domain="…"`); empty for the exporter's metrics.
   const std::string& prefix() const { return prefix_; }
+  // The families this report has lines of (Lines(m) not empty).
+  const std::bitset<kMetricCount>& present() const { return present_; }
+  // What the report's lines take once written: every line of Lines(m), for every family, with
+  // the metric name and, when prefix() is not empty, "{" + prefix() before it.
+  size_t written_size() const { return written_size_; }
   // This report's lines of the shared families are the very bytes `o` holds (interned).
   bool SharesLinesWith(const ReportText& o) const { return shared_ && shared_ == o.shared_; }
 
@@ -77,6 +83,8 @@ class ReportText {
   // [shared_start_[k], shared_start_[k + 1]).
   std::shared_ptr<const std::string> shared_;
   std::array<uint32_t, kShared.size() + 1> shared_start_{};
+  std::bitset<kMetricCount> present_;
+  size_t written_size_ = 0;
 };
 
 ReportText EndpointText(const probe::EndpointReport& r);
@@ -107,5 +115,10 @@ class RenderedTarget {
 bool WriteText(const ReportText* exporter, std::span<const ReportText* const> domains,
                std::span<const ReportText* const> endpoints,
                const std::function<bool(std::string_view)>& write);
+
+// The number of bytes WriteText writes for the same arguments, from the reports' written_size()
+// and present() alone (the lines are not read).
+size_t TextSize(const ReportText* exporter, std::span<const ReportText* const> domains,
+                std::span<const ReportText* const> endpoints);
 
 }  // namespace mailsec::exporter

@@ -97,13 +97,32 @@ bool WriteSnapshot(const Snapshot& snapshot, const std::function<bool(std::strin
   return WriteTargets(snapshot.exporter, targets, write);
 }
 
-bool WriteResults(const ExporterState& exporter,
-                  std::span<const std::shared_ptr<const PublishedResult>> results,
-                  const std::function<bool(std::string_view)>& write) {
+struct ScrapeBody::Parts {
+  ReportText exporter;
+  std::vector<const ReportText*> domains;
+  std::vector<const ReportText*> endpoints;
+};
+
+ScrapeBody::ScrapeBody(const ExporterState& exporter,
+                       std::vector<std::shared_ptr<const PublishedResult>> results)
+    : results_(std::move(results)) {
+  auto parts = std::make_unique<Parts>();
+  parts->exporter = ExporterText(exporter);
   std::vector<const RenderedTarget*> targets;
-  targets.reserve(results.size());
-  for (const auto& published : results) targets.push_back(&published->rendered());
-  return WriteTargets(exporter, targets, write);
+  targets.reserve(results_.size());
+  for (const auto& published : results_) {
+    targets.push_back(&published->rendered());
+    if (published->rendered().domain()) parts->domains.push_back(&*published->rendered().domain());
+  }
+  parts->endpoints = EndpointTexts(targets);
+  size_ = TextSize(&parts->exporter, parts->domains, parts->endpoints);
+  parts_ = std::move(parts);
+}
+
+ScrapeBody::~ScrapeBody() = default;
+
+bool ScrapeBody::Write(const std::function<bool(std::string_view)>& write) const {
+  return WriteText(&parts_->exporter, parts_->domains, parts_->endpoints, write);
 }
 
 std::string RenderSnapshot(const Snapshot& snapshot) {

@@ -10,6 +10,7 @@
 
 #include "mailsec/base/status.h"
 #include "mailsec/config/config.h"
+#include "mailsec/export/snapshot.h"
 #include "mailsec/http/server.h"
 #include "mailsec/plan/plan.h"
 
@@ -30,9 +31,9 @@ class Exporter {
   void Stop();
 
   std::string RenderMetrics() const;
-  // What RenderMetrics returns, handed to "write" in pieces (see exporter::WriteSnapshot);
-  // false when "write" failed.
-  bool WriteMetrics(const std::function<bool(std::string_view)>& write) const;
+  // What RenderMetrics returns, as a body of known size written in pieces (see
+  // exporter::ScrapeBody): the published results as they are now.
+  std::shared_ptr<const exporter::ScrapeBody> Scrape() const;
   http::ProbeReply ProbeNow(const std::string& target, bool scan, double budget_seconds);
   std::string StatusPage() const;
   bool Ready() const;

@@ -6,6 +6,7 @@
 // the config leaves /metrics with the next published snapshot.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -89,11 +90,30 @@ std::string RenderSnapshot(const Snapshot& snapshot);
 // returns false as soon as "write" returns false (the client went away).
 bool WriteSnapshot(const Snapshot& snapshot, const std::function<bool(std::string_view)>& write);
 
-// The same as WriteSnapshot for the snapshot {exporter, results}, given the results alone in
-// target-id order (a Snapshot's map order; none null): what a scrape takes under the
-// exporter's lock is then one vector of pointers, not a copy of the map, node by node.
-bool WriteResults(const ExporterState& exporter,
-                  std::span<const std::shared_ptr<const PublishedResult>> results,
-                  const std::function<bool(std::string_view)>& write);
+// A scrape's body, fixed when it is made: the exposition of {exporter, results} (results in
+// target-id order, none null), whose size is known before a byte of it is written, so that
+// /metrics can send it with a Content-Length instead of in chunks. Holds the results it was
+// made from. Write may be called more than once, from any thread; each call writes the same
+// size() bytes, in pieces of a few hundred KB: the same bytes as WriteSnapshot of the snapshot
+// {exporter, results}. What a scrape takes under the exporter's lock is then one vector of
+// pointers, not a copy of the results map.
+class ScrapeBody {
+ public:
+  ScrapeBody(const ExporterState& exporter,
+             std::vector<std::shared_ptr<const PublishedResult>> results);
+  ~ScrapeBody();
+  ScrapeBody(const ScrapeBody&) = delete;
+  ScrapeBody& operator=(const ScrapeBody&) = delete;
+
+  size_t size() const { return size_; }
+  // Stops and returns false as soon as "write" returns false.
+  bool Write(const std::function<bool(std::string_view)>& write) const;
+
+ private:
+  struct Parts;
+  std::vector<std::shared_ptr<const PublishedResult>> results_;
+  std::unique_ptr<const Parts> parts_;  // the texts to write, pointing into results_
+  size_t size_ = 0;
+};
 
 }  // namespace mailsec::exporter

@@ -2,6 +2,7 @@
 // cpp-httplib on its own threads. It knows the handlers' shapes, not what is behind them.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,11 +19,23 @@ struct ProbeReply {
   std::string body;  // Prometheus text on 200
 };
 
+// Takes the next piece of a body; false: the client is gone (stop writing).
+using PieceWriter = std::function<bool(std::string_view)>;
+
+// A /metrics body of known size, fixed when it was made.
+struct MetricsBody {
+  size_t size = 0;
+  // Hands exactly "size" bytes to the writer given, in pieces, and returns true; false as soon
+  // as the writer returns false.
+  std::function<bool(const PieceWriter&)> write;
+};
+
 struct Handlers {
   std::function<std::string()> metrics;  // text exposition of every target + exporter metrics
-  // The same text in pieces, each handed to the function given (false: the client is gone, stop
-  // and return false). When set, /metrics streams it (chunked) instead of calling "metrics".
-  std::function<bool(const std::function<bool(std::string_view)>&)> write_metrics;
+  // The same text as a body of known size. When set, /metrics calls it instead of "metrics" and
+  // streams the body: with a Content-Length to a client that asks for no compression (nothing
+  // copied on the way to the socket), chunked and compressed to one that accepts gzip or br.
+  std::function<MetricsBody()> metrics_body;
   // target as given in the query; scan requested; budget in seconds (already reduced by a margin).
   std::function<ProbeReply(const std::string& target, bool scan, double budget_seconds)> probe;
   std::function<std::string()> status_page;  // a whole HTML document

@@ -292,18 +292,64 @@ TEST(SeriesTextTest, WriteSnapshotInPiecesAndStopsWhenTheWriterFails) {
   EXPECT_FALSE(WriteSnapshot(s, [&](std::string_view) { return ++calls < 2; }));
   EXPECT_EQ(calls, 2);
 
-  // The same results as a vector in the map's order (what a scrape takes): the same bytes.
+  // The same results as a vector in the map's order (what a scrape takes): the same bytes, and
+  // exactly as many as the body says before it is written, every time it is written.
   std::vector<std::shared_ptr<const PublishedResult>> results;
   for (const auto& [id, published] : s.results) results.push_back(published);
-  std::string from_vector;
-  ASSERT_TRUE(WriteResults(s.exporter, results, [&](std::string_view piece) {
-    from_vector.append(piece);
-    return true;
-  }));
-  EXPECT_EQ(from_vector, joined);
+  const ScrapeBody body(s.exporter, results);
+  for (int round = 0; round < 2; ++round) {
+    std::string from_vector;
+    ASSERT_TRUE(body.Write([&](std::string_view piece) {
+      from_vector.append(piece);
+      return true;
+    }));
+    EXPECT_EQ(from_vector, joined);
+    EXPECT_EQ(body.size(), joined.size());
+  }
   calls = 0;
-  EXPECT_FALSE(WriteResults(s.exporter, results, [&](std::string_view) { return ++calls < 3; }));
+  EXPECT_FALSE(body.Write([&](std::string_view) { return ++calls < 3; }));
   EXPECT_EQ(calls, 3);
+}
+
+// The size a scrape's body announces is the size of what it writes, whatever is in it: no
+// results; domains alone (mailsec_check_result's header then comes from its domain entry);
+// endpoints alone; failures alone; a duplicate endpoint (written once); odd label values.
+TEST(SeriesTextTest, ScrapeBodySizeIsTheSizeOfItsBytes) {
+  auto check = [](const Snapshot& s, const char* what) {
+    std::vector<std::shared_ptr<const PublishedResult>> results;
+    for (const auto& [id, published] : s.results) results.push_back(published);
+    const ScrapeBody body(s.exporter, results);
+    std::string text;
+    ASSERT_TRUE(body.Write([&](std::string_view piece) {
+      text.append(piece);
+      return true;
+    }));
+    EXPECT_EQ(text, RenderSnapshot(s)) << what;
+    EXPECT_EQ(body.size(), text.size()) << what;
+  };
+  check(Snapshot{}, "empty");
+  const Snapshot rich = RichSnapshot();
+  check(rich, "rich");
+  Snapshot domains;
+  Snapshot endpoints;
+  Snapshot failures;
+  for (const auto& [id, published] : rich.results) {
+    probe::TargetResult domain_only = published->result();
+    domain_only.endpoints.clear();
+    if (domain_only.domain) domains.results[id] = Publish(std::move(domain_only));
+    probe::TargetResult endpoints_only = published->result();
+    endpoints_only.domain.reset();
+    endpoints.results[id] = Publish(std::move(endpoints_only));
+  }
+  for (size_t i = 0; i < 5; ++i) {
+    const std::string id = "f" + std::to_string(i);
+    failures.results[id] = Publish({id, {Failed(i)}});
+  }
+  failures.results["dup"] = Publish({"dup", {Failed(1)}});
+  ASSERT_FALSE(domains.results.empty());
+  check(domains, "domains alone");
+  check(endpoints, "endpoints alone");
+  check(failures, "failures alone");
 }
 
 TEST(SeriesTextTest, ReportTextGroupsLinesByFamily) {

@@ -98,8 +98,9 @@ TEST_F(ServerTest, Reload) {
   EXPECT_EQ(client->Get("/-/reload")->status, 404);
 }
 
-// With write_metrics, /metrics is streamed (chunked) from the pieces the handler writes, plain or
-// compressed as the client asks; a client that goes away stops the writer.
+// With metrics_body, /metrics is streamed from the pieces the handler writes: with its length to
+// a client that asks for no compression, chunked and compressed to one that accepts gzip; a
+// client that goes away stops the writer.
 TEST(StreamedMetricsTest, PiecesArriveWholeAndInOrder) {
   std::string expected;
   // ~9 MB: more than the sockets buffer, so the last case below stops the writer.
@@ -109,14 +110,18 @@ TEST(StreamedMetricsTest, PiecesArriveWholeAndInOrder) {
   std::atomic<int> aborted{0};
   Handlers h;
   h.metrics = [] { return std::string("not this\n"); };
-  h.write_metrics = [&](const std::function<bool(std::string_view)>& write) {
-    for (size_t at = 0; at < expected.size(); at += 7000) {
-      if (!write(std::string_view(expected).substr(at, 7000))) {
-        ++aborted;
-        return false;
-      }
-    }
-    return true;
+  std::atomic<int> bodies{0};
+  h.metrics_body = [&] {
+    ++bodies;
+    return MetricsBody{expected.size(), [&](const PieceWriter& write) {
+                         for (size_t at = 0; at < expected.size(); at += 7000) {
+                           if (!write(std::string_view(expected).substr(at, 7000))) {
+                             ++aborted;
+                             return false;
+                           }
+                         }
+                         return true;
+                       }};
   };
   h.status_page = [] { return std::string(); };
   h.ready = [] { return true; };
@@ -129,6 +134,17 @@ TEST(StreamedMetricsTest, PiecesArriveWholeAndInOrder) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(r->get_header_value("Content-Length"), std::to_string(expected.size()));
+  EXPECT_FALSE(r->has_header("Transfer-Encoding"));
+  EXPECT_EQ(r->body, expected);
+  // The connection is kept: the next scrape on it gets the whole body again.
+  r = client.Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, expected);
+  // A range asked for: the whole body, chunked, as before (a scrape is never served in parts;
+  // cpp-httplib's status is then 206).
+  r = client.Get("/metrics", {{"Range", "bytes=10-20"}});
+  ASSERT_TRUE(r);
   EXPECT_EQ(r->get_header_value("Transfer-Encoding"), "chunked");
   EXPECT_EQ(r->body, expected);
 
@@ -136,6 +152,7 @@ TEST(StreamedMetricsTest, PiecesArriveWholeAndInOrder) {
   r = client.Get("/metrics", {{"Accept-Encoding", "gzip"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(r->get_header_value("Transfer-Encoding"), "chunked");
   EXPECT_LT(r->body.size(), expected.size() / 4);
   client.set_decompress(true);
   r = client.Get("/metrics", {{"Accept-Encoding", "gzip"}});
@@ -155,6 +172,34 @@ TEST(StreamedMetricsTest, PiecesArriveWholeAndInOrder) {
   }
   EXPECT_GT(received, 0u);
   EXPECT_EQ(aborted, 1);
+  EXPECT_EQ(bodies, 6);
+}
+
+// A body whose writer hands over fewer or more bytes than its size said (a bug): the client never
+// gets a wrong body of the announced length; the connection is closed instead.
+TEST(StreamedMetricsTest, ABodyOfTheWrongSizeClosesTheConnection) {
+  const std::string text(300000, 'x');
+  std::atomic<long> skew{-1};
+  Handlers h;
+  h.metrics = [] { return std::string("not this\n"); };
+  h.metrics_body = [&] {
+    const size_t size = text.size() + static_cast<size_t>(-skew.load());
+    return MetricsBody{size, [&](const PieceWriter& write) { return write(text); }};
+  };
+  h.status_page = [] { return std::string(); };
+  h.ready = [] { return true; };
+  h.reload = [] { return Status::Ok(); };
+  Server server(h);
+  ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(5);
+  EXPECT_FALSE(client.Get("/metrics"));  // one byte short
+  skew = 1;
+  EXPECT_FALSE(client.Get("/metrics"));  // one byte too many
+  skew = 0;
+  auto r = client.Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, text);
 }
 
 }  // namespace
