@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config ninja-build clang libclang-rt-dev
-  libssl-dev openssl ca-certificates libcrypt-dev
+  libssl-dev openssl ca-certificates libcrypt-dev zlib1g-dev
   prometheus-cpp-dev libcpp-httplib-dev libc-ares-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libasio-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
   postfix dovecot-imapd dovecot-pop3d dovecot-managesieved nsd unbound nginx-light ldnsutils

@@ -100,4 +100,67 @@ Result<ProbeQuery> ParseProbeQuery(const std::optional<std::string>& target,
   return q;
 }
 
+namespace {
+
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool EqualsLower(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != lower[i]) return false;
+  }
+  return true;
+}
+
+// The weight of a member's parameters ("q=0.5"): qvalue = "0" [ "." 0*3DIGIT ] / "1" [ "."
+// 0*3("0") ]; zero only when it is a well-formed zero, one when absent or malformed.
+bool WeightAboveZero(std::string_view params) {
+  while (!params.empty()) {
+    const size_t semi = params.find(';');
+    std::string_view param = TrimOws(params.substr(0, semi));
+    params.remove_prefix(semi == std::string_view::npos ? params.size() : semi + 1);
+    if (param.size() < 2 || std::tolower(static_cast<unsigned char>(param[0])) != 'q' ||
+        param[1] != '=') {
+      continue;
+    }
+    std::string_view q = TrimOws(param.substr(2));
+    if (q.empty() || q.size() > 5 || q[0] != '0') return true;
+    if (q.size() == 1) return false;
+    if (q[1] != '.') return true;
+    for (char c : q.substr(2)) {
+      if (c != '0') return true;  // a digit above zero, or malformed
+    }
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool AcceptsCoding(std::string_view accept_encoding, std::string_view coding) {
+  std::string_view rest = accept_encoding.substr(0, 4096);
+  std::optional<bool> named;
+  std::optional<bool> any;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view member = rest.substr(0, comma);
+    rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+    const size_t semi = member.find(';');
+    const std::string_view name = TrimOws(member.substr(0, semi));
+    const std::string_view params =
+        semi == std::string_view::npos ? std::string_view() : member.substr(semi + 1);
+    if (EqualsLower(name, coding)) {
+      named = named.value_or(false) || WeightAboveZero(params);
+    } else if (name == "*") {
+      any = any.value_or(false) || WeightAboveZero(params);
+    }
+  }
+  if (named) return *named;
+  return any.value_or(false);
+}
+
 }  // namespace mailsec::http

@@ -1,7 +1,8 @@
 // libFuzzer target for what a /probe request carries: the query's target, scan and the
 // X-Prometheus-Scrape-Timeout-Seconds header (ParseProbeQuery), the target itself as the
 // exporter reads it (endpoint URL or domain name), and the Authorization header
-// (ParseBasicAuth). The input is split at the first three newlines into those four fields.
+// (ParseBasicAuth). The input is split at the first three newlines into those four fields. The
+// last one is also read as an Accept-Encoding header (AcceptsCoding).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -56,5 +57,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(user.find(':') == std::string::npos);
     Check(user.size() + password.size() < authorization.size());
   }
+  // A named coding: the same verdict after any amount of whitespace around the list's members.
+  const bool gzip = mailsec::http::AcceptsCoding(authorization, "gzip");
+  if (authorization.size() < 4000) {
+    Check(mailsec::http::AcceptsCoding(" " + authorization, "gzip") == gzip);
+  }
+  if (authorization.empty()) Check(!gzip);
   return 0;
 }

@@ -1,5 +1,5 @@
 // The web front's parsers of untrusted request input: listen addresses (from the config or the
-// flag), RFC 7617 basic credentials, and the /probe query. Pure functions, no I/O (fuzzed in
+// flag), RFC 7617 basic credentials, the /probe query and Accept-Encoding. Pure functions, no I/O (fuzzed in
 // tests/fuzz/probe_query_fuzz.cc).
 #pragma once
 
@@ -32,5 +32,11 @@ struct ProbeQuery {
 Result<ProbeQuery> ParseProbeQuery(const std::optional<std::string>& target,
                                    const std::optional<std::string>& scan,
                                    const std::optional<std::string>& scrape_timeout);
+
+// Whether an Accept-Encoding header value (RFC 9110 section 12.5.3) accepts the content coding
+// "coding" (lower case, e.g. "gzip"): named with a weight above zero, or not named and "*" with
+// a weight above zero. Names are case-insensitive; a member whose weight is malformed counts as
+// accepted (q=1). Reads at most the first 4 KiB.
+bool AcceptsCoding(std::string_view accept_encoding, std::string_view coding);
 
 }  // namespace mailsec::http
