@@ -80,6 +80,51 @@ struct Server::Impl {
   void Install(httplib::Server& s);
 };
 
+namespace {
+
+bool AcceptsGzip(const httplib::Request& req) {
+  const std::string accept = req.get_header_value("Accept-Encoding");
+  return AcceptsCoding(accept, "gzip") || AcceptsCoding(accept, "x-gzip");
+}
+
+// Sends "bytes" with its length: cpp-httplib neither compresses nor copies them (a Range gets
+// its part).
+void SetBytes(httplib::Response& res, std::shared_ptr<const std::string> bytes,
+              const char* type) {
+  if (bytes->empty()) {  // cpp-httplib takes a provider of length 0 as none
+    res.set_content(std::string(), type);
+    return;
+  }
+  res.set_content_provider(bytes->size(), type,
+                           [bytes](size_t offset, size_t length, httplib::DataSink& sink) {
+                             if (offset > bytes->size() || length > bytes->size() - offset) {
+                               return false;
+                             }
+                             return sink.write(bytes->data() + offset, length);
+                           });
+}
+
+// A big text body (the status page, a /probe answer): gzipped by us when the client accepts it,
+// else as it is. Never through cpp-httplib's own compression, whose brotli (quality 11, picked
+// before gzip whenever a client lists br, as browsers do) takes seconds per MB.
+void SetText(const httplib::Request& req, httplib::Response& res, std::string text,
+             const char* type) {
+  res.set_header("Vary", "Accept-Encoding");
+  if (AcceptsGzip(req)) {
+    GzipStream gzip;
+    std::optional<std::string> zipped;
+    if (gzip.Add(text)) zipped = gzip.Finish();
+    if (zipped) {
+      res.set_header("Content-Encoding", "gzip");
+      SetBytes(res, std::make_shared<const std::string>(std::move(*zipped)), type);
+      return;
+    }
+  }
+  SetBytes(res, std::make_shared<const std::string>(std::move(text)), type);
+}
+
+}  // namespace
+
 void Server::Impl::Install(httplib::Server& s) {
   Impl* impl = this;
   // Every path, health included, is behind the credentials when users are configured.
@@ -93,7 +138,7 @@ void Server::Impl::Install(httplib::Server& s) {
   s.Get("/metrics", [impl](const httplib::Request& req, httplib::Response& res) {
     constexpr const char* kType = "text/plain; version=0.0.4; charset=utf-8";
     if (!impl->handlers.metrics_body) {
-      res.set_content(impl->handlers.metrics(), kType);
+      SetText(req, res, impl->handlers.metrics(), kType);
       return;
     }
     // Streamed with its length: the body of a big fleet is tens of MB, and a string of it would
@@ -102,23 +147,16 @@ void Server::Impl::Install(httplib::Server& s) {
     // fewer bytes), and its brotli (quality 11, taken before gzip when a client lists both)
     // needs seconds per MB. A client that accepts br alone gets the text as it is.
     auto body = std::make_shared<const MetricsBody>(impl->handlers.metrics_body());
-    const std::string accept = req.get_header_value("Accept-Encoding");
-    if (AcceptsCoding(accept, "gzip") || AcceptsCoding(accept, "x-gzip")) {
+    if (AcceptsGzip(req)) {
       GzipStream gzip;
       std::optional<std::string> zipped;
       if (body->write([&gzip](std::string_view piece) { return gzip.Add(piece); })) {
         zipped = gzip.Finish();
       }
       if (zipped) {
-        auto bytes = std::make_shared<const std::string>(std::move(*zipped));
-        res.set_header("Content-Encoding", "gzip");
         res.set_header("Vary", "Accept-Encoding");
-        res.set_content_provider(
-            bytes->size(), kType,
-            [bytes](size_t offset, size_t length, httplib::DataSink& sink) {
-              if (offset > bytes->size() || length > bytes->size() - offset) return false;
-              return sink.write(bytes->data() + offset, length);
-            });
+        res.set_header("Content-Encoding", "gzip");
+        SetBytes(res, std::make_shared<const std::string>(std::move(*zipped)), kType);
         return;
       }
       // zlib failed (out of memory): the text as it is.
@@ -185,11 +223,11 @@ void Server::Impl::Install(httplib::Server& s) {
     } release{&impl->probes_in_flight};
     ProbeReply r = impl->handlers.probe(q->target, q->scan, q->budget_seconds);
     res.status = r.status;
-    res.set_content(r.body,
-                    r.status == 200 ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain");
+    SetText(req, res, std::move(r.body),
+            r.status == 200 ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain");
   });
-  s.Get("/", [impl](const httplib::Request&, httplib::Response& res) {
-    res.set_content(impl->handlers.status_page(), "text/html; charset=utf-8");
+  s.Get("/", [impl](const httplib::Request& req, httplib::Response& res) {
+    SetText(req, res, impl->handlers.status_page(), "text/html; charset=utf-8");
   });
   s.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("OK\n", "text/plain");
