@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
+#include <cassert>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -245,16 +247,54 @@ std::vector<const EndpointReport*> SortedEndpoints(const std::vector<EndpointRep
   return group;
 }
 
+uint64_t EndpointKeyHash(const EndpointReport& r) {
+  // splitmix64's finalizer over the parts' hashes.
+  auto mix = [](uint64_t h, uint64_t v) {
+    uint64_t z = h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  uint64_t h = mix(0, static_cast<uint64_t>(r.target.service));
+  h = mix(h, std::hash<std::string_view>()(r.target.host));
+  h = mix(h, r.target.port);
+  return mix(h, std::hash<std::string_view>()(r.ip));
+}
+
 std::vector<size_t> DeduplicateIndices(const std::vector<const EndpointReport*>& in) {
-  std::map<decltype(EndpointKey(std::declval<const EndpointReport&>())), size_t> index;
+  std::vector<uint64_t> hashes;
+  hashes.reserve(in.size());
+  for (const EndpointReport* r : in) hashes.push_back(EndpointKeyHash(*r));
+  return DeduplicateIndices(in, hashes);
+}
+
+std::vector<size_t> DeduplicateIndices(const std::vector<const EndpointReport*>& in,
+                                       std::span<const uint64_t> hashes) {
+  assert(hashes.size() == in.size());
+  // Open addressing, linear probing, at most half full: (hash, place in "out" + 1; 0 = empty).
+  struct Entry {
+    uint64_t hash;
+    size_t place;
+  };
+  size_t capacity = 16;
+  while (capacity < 2 * in.size()) capacity *= 2;
+  std::vector<Entry> table(capacity, Entry{0, 0});
+  const size_t mask = capacity - 1;
   std::vector<size_t> out;
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
-    auto [it, inserted] = index.try_emplace(EndpointKey(*in[i]), out.size());
-    if (inserted) {
-      out.push_back(i);
-    } else if (in[i]->finished_at > in[out[it->second]]->finished_at) {
-      out[it->second] = i;
+    for (size_t at = hashes[i] & mask;; at = (at + 1) & mask) {  // ends: the table has room
+      Entry& e = table[at];
+      if (e.place == 0) {
+        e = Entry{hashes[i], out.size() + 1};
+        out.push_back(i);
+        break;
+      }
+      const size_t kept = out[e.place - 1];
+      if (e.hash == hashes[i] && EndpointKey(*in[kept]) == EndpointKey(*in[i])) {
+        if (in[i]->finished_at > in[kept]->finished_at) out[e.place - 1] = i;
+        break;
+      }
     }
   }
   return out;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,16 @@ std::vector<const probe::EndpointReport*> SortedEndpoints(
 // also configured as an endpoint target) would make duplicate series, and Prometheus rejects a
 // scrape with duplicates whole.
 std::vector<size_t> DeduplicateIndices(const std::vector<const probe::EndpointReport*>& in);
+
+// A hash of an endpoint's identity (service, host, port, ip): the same for two reports of one
+// endpoint.
+uint64_t EndpointKeyHash(const probe::EndpointReport& r);
+
+// The same as DeduplicateIndices, given each report's EndpointKeyHash (parallel to "in"): it
+// reads a report only when its hash meets another's, so that a scrape of 10,000 endpoints does
+// not walk 10,000 reports (cold in memory) to find the rare duplicate.
+std::vector<size_t> DeduplicateIndices(const std::vector<const probe::EndpointReport*>& in,
+                                       std::span<const uint64_t> hashes);
 
 // Keeps one report per endpoint (service, host, port, ip): the most recently finished, at the
 // place of the first. Two reports of one endpoint would make duplicate series.

@@ -167,7 +167,11 @@ RenderedTarget::RenderedTarget(const std::vector<probe::EndpointReport>& endpoin
     : endpoints_(SortedEndpoints(endpoints)) {
   if (domain != nullptr) domain_ = std::make_unique<const ReportText>(DomainText(*domain));
   endpoint_texts_.reserve(endpoints_.size());
-  for (const probe::EndpointReport* r : endpoints_) endpoint_texts_.push_back(EndpointText(*r));
+  endpoint_hashes_.reserve(endpoints_.size());
+  for (const probe::EndpointReport* r : endpoints_) {
+    endpoint_texts_.push_back(EndpointText(*r));
+    endpoint_hashes_.push_back(EndpointKeyHash(*r));
+  }
 }
 
 namespace {

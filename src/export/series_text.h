@@ -102,11 +102,15 @@ class RenderedTarget {
   const std::unique_ptr<const ReportText>& domain() const { return domain_; }  // null: none
   const std::vector<const probe::EndpointReport*>& endpoints() const { return endpoints_; }
   const std::vector<ReportText>& endpoint_texts() const { return endpoint_texts_; }  // parallel
+  // EndpointKeyHash of each of endpoints(), parallel: a scrape finds duplicates without reading
+  // the reports.
+  const std::vector<uint64_t>& endpoint_hashes() const { return endpoint_hashes_; }
 
  private:
   std::unique_ptr<const ReportText> domain_;  // not inline: most targets are endpoints
   std::vector<const probe::EndpointReport*> endpoints_;
   std::vector<ReportText> endpoint_texts_;
+  std::vector<uint64_t> endpoint_hashes_;
 };
 
 // Writes the exposition of the given reports (null "exporter": no exporter metrics) to "write"

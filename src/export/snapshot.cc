@@ -40,13 +40,15 @@ namespace {
 // The endpoint texts of the targets, in order, one per endpoint (see DeduplicateIndices).
 std::vector<const ReportText*> EndpointTexts(std::span<const RenderedTarget* const> targets) {
   std::vector<const probe::EndpointReport*> reports;
+  std::vector<uint64_t> hashes;
   std::vector<const ReportText*> texts;
   for (const RenderedTarget* t : targets) {
     reports.insert(reports.end(), t->endpoints().begin(), t->endpoints().end());
+    hashes.insert(hashes.end(), t->endpoint_hashes().begin(), t->endpoint_hashes().end());
     for (const ReportText& text : t->endpoint_texts()) texts.push_back(&text);
   }
   std::vector<const ReportText*> out;
-  const std::vector<size_t> keep = DeduplicateIndices(reports);
+  const std::vector<size_t> keep = DeduplicateIndices(reports, hashes);
   out.reserve(keep.size());
   for (size_t i : keep) out.push_back(texts[i]);
   return out;

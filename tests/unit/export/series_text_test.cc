@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "export/collector.h"
+#include "export/series.h"
 #include "export/text_format.h"
 #include "mailsec/export/snapshot.h"
 
@@ -350,6 +351,51 @@ TEST(SeriesTextTest, ScrapeBodySizeIsTheSizeOfItsBytes) {
   check(domains, "domains alone");
   check(endpoints, "endpoints alone");
   check(failures, "failures alone");
+}
+
+// One report per endpoint (service, host, port, ip), the most recently finished, at the place of
+// the first; the same whether the hashes tell endpoints apart or all collide.
+TEST(SeriesTextTest, DeduplicateKeepsTheLatestAtTheFirstPlaceWhateverTheHashes) {
+  std::vector<EndpointReport> reports;
+  for (size_t i = 0; i < 300; ++i) reports.push_back(Success(i % 100));  // each endpoint 3 times
+  for (size_t i = 0; i < reports.size(); ++i) {
+    reports[i].finished_at = static_cast<double>((i * 7) % 300);  // the latest is any of the 3
+  }
+  reports.push_back(Success(5));
+  reports.back().ip = "192.0.2.250";  // another address of mx5: another endpoint
+  reports.push_back(Success(6));
+  reports.back().target.port = 587;  // another port: another endpoint
+  std::vector<const EndpointReport*> in;
+  for (const EndpointReport& r : reports) in.push_back(&r);
+
+  std::vector<size_t> expected;  // by brute force
+  for (size_t i = 0; i < in.size(); ++i) {
+    auto same = [&](size_t j) {
+      return in[j]->target.service == in[i]->target.service &&
+             in[j]->target.host == in[i]->target.host &&
+             in[j]->target.port == in[i]->target.port && in[j]->ip == in[i]->ip;
+    };
+    bool seen = false;
+    for (size_t j = 0; j < i; ++j) seen = seen || same(j);
+    if (seen) continue;
+    size_t latest = i;
+    for (size_t j = i; j < in.size(); ++j) {
+      if (same(j) && in[j]->finished_at > in[latest]->finished_at) latest = j;
+    }
+    expected.push_back(latest);
+  }
+  ASSERT_EQ(expected.size(), 102u);
+
+  EXPECT_EQ(DeduplicateIndices(in), expected);
+  std::vector<uint64_t> hashes;
+  for (const EndpointReport* r : in) hashes.push_back(EndpointKeyHash(*r));
+  EXPECT_EQ(DeduplicateIndices(in, hashes), expected);
+  EXPECT_EQ(EndpointKeyHash(*in[0]), EndpointKeyHash(*in[100]));
+  EXPECT_NE(EndpointKeyHash(*in[5]), EndpointKeyHash(*in[300]));
+  EXPECT_NE(EndpointKeyHash(*in[6]), EndpointKeyHash(*in[301]));
+  const std::vector<uint64_t> colliding(in.size(), 42);
+  EXPECT_EQ(DeduplicateIndices(in, colliding), expected);
+  EXPECT_TRUE(DeduplicateIndices({}, {}).empty());
 }
 
 TEST(SeriesTextTest, ReportTextGroupsLinesByFamily) {
