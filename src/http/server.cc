@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -82,6 +83,22 @@ struct Server::Impl {
 
 namespace {
 
+// Field "index" (from 0, separated by white space) of a /proc/sys file as a number; 0 when it
+// cannot be read.
+long ReadProcLong(const char* path, int index) {
+  std::FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return 0;
+  long value = 0;
+  for (int i = 0; i <= index; ++i) {
+    if (std::fscanf(f, "%ld", &value) != 1) {
+      value = 0;
+      break;
+    }
+  }
+  std::fclose(f);
+  return value;
+}
+
 bool AcceptsGzip(const httplib::Request& req) {
   const std::string accept = req.get_header_value("Accept-Encoding");
   return AcceptsCoding(accept, "gzip") || AcceptsCoding(accept, "x-gzip");
@@ -124,6 +141,13 @@ void SetText(const httplib::Request& req, httplib::Response& res, std::string te
 }
 
 }  // namespace
+
+int SendBufferToAsk(long wmem_max, long tcp_wmem_max) {
+  constexpr long kWanted = 4L << 20;  // the kernel doubles what is asked: 8 MiB
+  const long asked = std::min(kWanted, wmem_max);
+  // Asking turns autotuning off for the socket: only worth it when it gives more.
+  return asked > 0 && 2 * asked > tcp_wmem_max ? static_cast<int>(asked) : 0;
+}
 
 void Server::Impl::Install(httplib::Server& s) {
   Impl* impl = this;
@@ -266,6 +290,17 @@ void Server::Impl::Install(httplib::Server& s) {
   // The response's headers and body are separate writes: without TCP_NODELAY the body waits
   // for the client's delayed ACK of the headers (~40 ms of every /probe's wall time).
   s.set_tcp_nodelay(true);
+  // A bigger send buffer than Linux's autotuning reaches (4 MiB by default): a scrape of tens
+  // of MB then blocks its HTTP thread less often, and every wake-up on a busy machine waits
+  // for a CPU (docs/benchmarks.md, session 10). Accepted sockets inherit it from the listener.
+  // Asked only when the kernel allows more than autotuning would give (SendBufferToAsk).
+  const int send_buffer =
+      SendBufferToAsk(ReadProcLong("/proc/sys/net/core/wmem_max", 0),
+                      ReadProcLong("/proc/sys/net/ipv4/tcp_wmem", 2));
+  s.set_socket_options([send_buffer](socket_t sock) {
+    httplib::default_socket_options(sock);
+    if (send_buffer > 0) setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer);
+  });
   s.set_payload_max_length(64 * 1024);
   s.set_read_timeout(10, 0);
   s.set_write_timeout(60, 0);

@@ -55,6 +55,12 @@ struct ServerOptions {
   int max_concurrent_probes = 8;
 };
 
+// The SO_SNDBUF the web server asks for its sockets, given net.core.wmem_max (the most a socket
+// may ask) and the last field of net.ipv4.tcp_wmem (how far the kernel's autotuning grows a send
+// buffer): 4 MiB (which the kernel doubles) or less, and 0, to leave autotuning on, when asking
+// would not give more than autotuning does.
+int SendBufferToAsk(long wmem_max, long tcp_wmem_max);
+
 // Whether `password` matches a bcrypt `hash` (crypt(3), constant-time comparison).
 bool BcryptMatches(const std::string& password, const std::string& hash);
 

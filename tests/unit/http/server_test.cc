@@ -11,6 +11,16 @@
 namespace mailsec::http {
 namespace {
 
+TEST(SendBufferTest, AskedOnlyWhenItGivesMoreThanAutotuning) {
+  EXPECT_EQ(SendBufferToAsk(4 << 20, 4 << 20), 4 << 20);  // 8 MiB against autotuning's 4
+  EXPECT_EQ(SendBufferToAsk(64 << 20, 4 << 20), 4 << 20);
+  EXPECT_EQ(SendBufferToAsk(3 << 20, 4 << 20), 3 << 20);   // 6 MiB
+  EXPECT_EQ(SendBufferToAsk(212992, 4 << 20), 0);          // Linux's default wmem_max: 416 KiB
+  EXPECT_EQ(SendBufferToAsk(4 << 20, 16 << 20), 0);        // autotuning goes further
+  EXPECT_EQ(SendBufferToAsk(0, 0), 0);                     // unreadable
+  EXPECT_EQ(SendBufferToAsk(-5, 4 << 20), 0);
+}
+
 TEST(ListenAddressTest, Forms) {
   auto a = ParseListenAddress(":9525");
   ASSERT_TRUE(a.ok());
