@@ -14,7 +14,12 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "mailsec/http/gzip.h"
@@ -121,21 +126,33 @@ void SetBytes(httplib::Response& res, std::shared_ptr<const std::string> bytes,
                            });
 }
 
+// When the client accepts gzip: the gzip (ours, zlib's level 1) of what "write" hands over,
+// sent with its length; false, and nothing set, when it does not accept gzip or zlib failed (out
+// of memory).
+bool SetGzipped(const httplib::Request& req, httplib::Response& res,
+                const std::function<bool(const PieceWriter&)>& write, const char* type) {
+  if (!AcceptsGzip(req)) return false;
+  GzipStream gzip;
+  if (!write([&gzip](std::string_view piece) { return gzip.Add(piece); })) return false;
+  std::optional<std::string> zipped = gzip.Finish();
+  if (!zipped) return false;
+  res.set_header("Content-Encoding", "gzip");
+  SetBytes(res, std::make_shared<const std::string>(std::move(*zipped)), type);
+  return true;
+}
+
 // A big text body (the status page, a /probe answer): gzipped by us when the client accepts it,
 // else as it is. Never through cpp-httplib's own compression, whose brotli (quality 11, picked
 // before gzip whenever a client lists br, as browsers do) takes seconds per MB.
 void SetText(const httplib::Request& req, httplib::Response& res, std::string text,
              const char* type) {
   res.set_header("Vary", "Accept-Encoding");
-  if (AcceptsGzip(req)) {
-    GzipStream gzip;
-    std::optional<std::string> zipped;
-    if (gzip.Add(text)) zipped = gzip.Finish();
-    if (zipped) {
-      res.set_header("Content-Encoding", "gzip");
-      SetBytes(res, std::make_shared<const std::string>(std::move(*zipped)), type);
-      return;
-    }
+  if (!req.has_header("Accept-Encoding")) {  // nothing to compress, nothing cpp-httplib would
+    res.set_content(std::move(text), type);
+    return;
+  }
+  if (SetGzipped(req, res, [&text](const PieceWriter& write) { return write(text); }, type)) {
+    return;
   }
   SetBytes(res, std::make_shared<const std::string>(std::move(text)), type);
 }
@@ -171,21 +188,8 @@ void Server::Impl::Install(httplib::Server& s) {
     // fewer bytes), and its brotli (quality 11, taken before gzip when a client lists both)
     // needs seconds per MB. A client that accepts br alone gets the text as it is.
     auto body = std::make_shared<const MetricsBody>(impl->handlers.metrics_body());
-    if (AcceptsGzip(req)) {
-      GzipStream gzip;
-      std::optional<std::string> zipped;
-      if (body->write([&gzip](std::string_view piece) { return gzip.Add(piece); })) {
-        zipped = gzip.Finish();
-      }
-      if (zipped) {
-        res.set_header("Vary", "Accept-Encoding");
-        res.set_header("Content-Encoding", "gzip");
-        SetBytes(res, std::make_shared<const std::string>(std::move(*zipped)), kType);
-        return;
-      }
-      // zlib failed (out of memory): the text as it is.
-    }
     res.set_header("Vary", "Accept-Encoding");
+    if (SetGzipped(req, res, body->write, kType)) return;
     if (body->size == 0) {  // nothing to stream (cpp-httplib takes a provider of length 0 as none)
       res.set_content(std::string(), kType);
       return;

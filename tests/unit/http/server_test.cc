@@ -108,6 +108,17 @@ TEST_F(ServerTest, Reload) {
   EXPECT_EQ(client->Get("/-/reload")->status, 404);
 }
 
+// Handlers that answer every path simply; a test sets what it looks at.
+Handlers SimpleHandlers() {
+  Handlers h;
+  h.metrics = [] { return std::string("not this\n"); };
+  h.probe = [](const std::string&, bool, double) { return ProbeReply{200, "mailsec_up 1\n"}; };
+  h.status_page = [] { return std::string(); };
+  h.ready = [] { return true; };
+  h.reload = [] { return Status::Ok(); };
+  return h;
+}
+
 // The status page and /probe answers are gzipped when the client accepts it, and never
 // compressed otherwise: a browser's "gzip, deflate, br" used to get cpp-httplib's brotli at
 // quality 11, seconds per MB of a big fleet's status page.
@@ -117,12 +128,8 @@ TEST(TextBodiesTest, GzipWhenAcceptedNeverBrotli) {
     page += "<tr><td>smtp://mx" + std::to_string(i) + ".example.org:25</td><td>ok</td></tr>\n";
   }
   page += "</table></html>\n";
-  Handlers h;
-  h.metrics = [] { return std::string("mailsec_up 1\n"); };
-  h.probe = [](const std::string&, bool, double) { return ProbeReply{200, "mailsec_up 1\n"}; };
+  Handlers h = SimpleHandlers();
   h.status_page = [&page] { return page; };
-  h.ready = [] { return true; };
-  h.reload = [] { return Status::Ok(); };
   Server server(h);
   ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
   httplib::Client client("127.0.0.1", server.port());
@@ -178,8 +185,7 @@ TEST(StreamedMetricsTest, PiecesArriveWholeAndInOrder) {
     expected += "mailsec_series{i=\"" + std::to_string(i) + "\"} 1\n";
   }
   std::atomic<int> aborted{0};
-  Handlers h;
-  h.metrics = [] { return std::string("not this\n"); };
+  Handlers h = SimpleHandlers();
   std::atomic<int> bodies{0};
   h.metrics_body = [&] {
     ++bodies;
@@ -193,9 +199,6 @@ TEST(StreamedMetricsTest, PiecesArriveWholeAndInOrder) {
                          return true;
                        }};
   };
-  h.status_page = [] { return std::string(); };
-  h.ready = [] { return true; };
-  h.reload = [] { return Status::Ok(); };
   Server server(h);
   ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
   httplib::Client client("127.0.0.1", server.port());
@@ -276,15 +279,11 @@ TEST(StreamedMetricsTest, PiecesArriveWholeAndInOrder) {
 TEST(StreamedMetricsTest, ABodyOfTheWrongSizeClosesTheConnection) {
   const std::string text(300000, 'x');
   std::atomic<long> skew{-1};
-  Handlers h;
-  h.metrics = [] { return std::string("not this\n"); };
+  Handlers h = SimpleHandlers();
   h.metrics_body = [&] {
     const size_t size = text.size() + static_cast<size_t>(-skew.load());
     return MetricsBody{size, [&](const PieceWriter& write) { return write(text); }};
   };
-  h.status_page = [] { return std::string(); };
-  h.ready = [] { return true; };
-  h.reload = [] { return Status::Ok(); };
   Server server(h);
   ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
   httplib::Client client("127.0.0.1", server.port());
