@@ -76,29 +76,6 @@ std::string RenderResult(const probe::TargetResult& result) {
   return WriteTarget(RenderedTarget(result.endpoints, result.domain ? &*result.domain : nullptr));
 }
 
-namespace {
-
-bool WriteTargets(const ExporterState& state, std::span<const RenderedTarget* const> targets,
-                  const std::function<bool(std::string_view)>& write) {
-  const ReportText exporter = ExporterText(state);
-  std::vector<const ReportText*> domains;
-  for (const RenderedTarget* t : targets) {
-    if (t->domain()) domains.push_back(&*t->domain());
-  }
-  return WriteText(&exporter, domains, EndpointTexts(targets), write);
-}
-
-}  // namespace
-
-bool WriteSnapshot(const Snapshot& snapshot, const std::function<bool(std::string_view)>& write) {
-  std::vector<const RenderedTarget*> targets;
-  targets.reserve(snapshot.results.size());
-  for (const auto& [id, published] : snapshot.results) {  // by target id
-    targets.push_back(&published->rendered());
-  }
-  return WriteTargets(snapshot.exporter, targets, write);
-}
-
 struct ScrapeBody::Parts {
   ReportText exporter;
   std::vector<const ReportText*> domains;
@@ -125,6 +102,13 @@ ScrapeBody::~ScrapeBody() = default;
 
 bool ScrapeBody::Write(const std::function<bool(std::string_view)>& write) const {
   return WriteText(&parts_->exporter, parts_->domains, parts_->endpoints, write);
+}
+
+bool WriteSnapshot(const Snapshot& snapshot, const std::function<bool(std::string_view)>& write) {
+  std::vector<std::shared_ptr<const PublishedResult>> results;
+  results.reserve(snapshot.results.size());
+  for (const auto& [id, published] : snapshot.results) results.push_back(published);  // by id
+  return ScrapeBody(snapshot.exporter, std::move(results)).Write(write);
 }
 
 std::string RenderSnapshot(const Snapshot& snapshot) {
