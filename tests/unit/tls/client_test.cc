@@ -36,27 +36,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A server context with a self-signed certificate for `key` (which it takes).
+SSL_CTX* MakeServerContext(EVP_PKEY* key) {
+  SSL_CTX* c = SSL_CTX_new(TLS_server_method());
+  X509* cert = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("client-test"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509_set_pubkey(cert, key);
+  X509_sign(cert, key, EVP_PKEY_is_a(key, "ED25519") ? nullptr : EVP_sha256());  // EdDSA: none
+  SSL_CTX_use_certificate(c, cert);
+  SSL_CTX_use_PrivateKey(c, key);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return c;
+}
+
 // A self-signed P-256 server context, made once.
 SSL_CTX* ServerContext() {
-  static SSL_CTX* const ctx = [] {
-    SSL_CTX* c = SSL_CTX_new(TLS_server_method());
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    X509* cert = X509_new();
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
-    X509_NAME* name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("client-test"), -1, -1, 0);
-    X509_set_issuer_name(cert, name);
-    X509_set_pubkey(cert, key);
-    X509_sign(cert, key, EVP_sha256());
-    SSL_CTX_use_certificate(c, cert);
-    SSL_CTX_use_PrivateKey(c, key);
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    return c;
-  }();
+  static SSL_CTX* const ctx = MakeServerContext(EVP_EC_gen("P-256"));
   return ctx;
 }
 
@@ -121,6 +123,7 @@ void AwaitClient(int fd) {
 
 struct Outcome {
   Status handshake;
+  TlsFacts facts;    // what the handshake found
   std::string read;  // what the reads got, until 0 or an error
   Status read_end;   // Ok after a read of 0 bytes, else the read's error
   Status write_end;  // the first failed write, Ok when every write succeeded
@@ -151,6 +154,7 @@ asio::awaitable<void> Client(uint16_t port, Clock::time_point deadline, int writ
   TlsFacts facts;
   std::unique_ptr<net::Transport> tls;
   out->handshake = co_await Handshake(*ctx, *tcp, req, &facts, &tls);
+  out->facts = facts;
   if (!out->handshake.ok()) co_return;
   const auto io_deadline = Clock::now() + std::chrono::seconds(5);
   if (writes == kCloseTcp) {
@@ -229,6 +233,71 @@ TEST_F(SigpipeDefault, ReadsToTheEndWithAndWithoutCloseNotify) {
     ASSERT_TRUE(o.handshake.ok()) << o.handshake.message();
     EXPECT_EQ(o.read, "220 hello\r\n") << notify;
     EXPECT_TRUE(o.read_end.ok()) << notify << ": " << o.read_end.message();
+  }
+}
+
+// The kinds of key servers present (RSA, EC on a curve other than the key exchange's, Ed25519),
+// over each version and key exchange: signature checks with RSA-PSS, PKCS#1 and ECDSA, ECDHE on
+// X25519 and the NIST curves (one after a HelloRetryRequest), RSA key transport.
+TEST_F(SigpipeDefault, HandshakesWithRsaEcAndEd25519KeysOverEachVersionAndKeyExchange) {
+  static SSL_CTX* const rsa = MakeServerContext(EVP_RSA_gen(2048));
+  static SSL_CTX* const ec = MakeServerContext(EVP_EC_gen("P-384"));
+  static SSL_CTX* const ed = MakeServerContext(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  struct Case {
+    SSL_CTX* server;
+    int version;
+    const char* groups;
+    const char* ciphers;  // TLS 1.2 only
+    const char* key_type;
+    int key_bits;
+    const char* group;
+    bool rsa_key_exchange;
+  };
+  const Case cases[] = {
+      {rsa, TLS1_3_VERSION, "X25519", nullptr, "RSA", 2048, "x25519", false},
+      {rsa, TLS1_3_VERSION, "P-256", nullptr, "RSA", 2048, "secp256r1", false},  // after an HRR
+      {rsa, TLS1_2_VERSION, "P-384", "ECDHE-RSA-AES128-GCM-SHA256", "RSA", 2048, "secp384r1",
+       false},
+      {rsa, TLS1_2_VERSION, "X25519", "AES128-GCM-SHA256", "RSA", 2048, "", true},
+      {ec, TLS1_3_VERSION, "X25519", nullptr, "EC", 384, "x25519", false},
+      {ec, TLS1_2_VERSION, "P-521", "ECDHE-ECDSA-AES256-GCM-SHA384", "EC", 384, "secp521r1", false},
+      {ed, TLS1_3_VERSION, "P-256", nullptr, "ED25519", 256, "secp256r1", false},
+  };
+  for (const Case& c : cases) {
+    const std::string name = std::string(c.key_type) + " " +
+                             (c.version == TLS1_3_VERSION ? "TLSv1.3 " : "TLSv1.2 ") + c.groups;
+    ASSERT_NE(c.server, nullptr) << name;
+    OneShotServer server([&c](int fd) {
+      SSL* ssl = SSL_new(c.server);
+      SSL_set_min_proto_version(ssl, c.version);
+      SSL_set_max_proto_version(ssl, c.version);
+      SSL_set1_groups_list(ssl, c.groups);
+      if (c.ciphers != nullptr) SSL_set_cipher_list(ssl, c.ciphers);
+      SSL_set_fd(ssl, fd);
+      if (SSL_accept(ssl) == 1) {
+        SSL_write(ssl, "220 hello\r\n", 11);
+        SSL_shutdown(ssl);
+      }
+      SSL_free(ssl);
+      ::close(fd);
+    });
+    Outcome o = RunClient(server.port(), std::chrono::seconds(5));
+    ASSERT_TRUE(o.handshake.ok()) << name << ": " << o.handshake.message();
+    EXPECT_EQ(o.read, "220 hello\r\n") << name;
+    EXPECT_EQ(o.facts.version, c.version == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2") << name;
+    EXPECT_EQ(o.facts.group, c.group) << name;
+    EXPECT_EQ(o.facts.rsa_key_exchange, c.rsa_key_exchange) << name;
+    ASSERT_TRUE(o.facts.has_leaf) << name;
+    EXPECT_EQ(o.facts.leaf->key_type, c.key_type) << name;
+    EXPECT_EQ(o.facts.leaf->key_bits, c.key_bits) << name;
+    if (c.server == ec) {
+      EXPECT_EQ(o.facts.leaf->curve, "secp384r1") << name;
+    }
+    if (c.server == rsa) {
+      EXPECT_EQ(o.facts.leaf->rsa_exponent, 65537u) << name;
+    }
+    EXPECT_TRUE(o.facts.leaf->self_signed) << name;
+    EXPECT_EQ(o.facts.verify_result, "self_signed") << name;
   }
 }
 
