@@ -1,5 +1,9 @@
 #include "mailsec/net/transport.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <asio/connect.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
@@ -43,11 +47,18 @@ void Watchdog::Wait(Deadline expiry) {
   });
 }
 
+void AckNow(asio::ip::tcp::socket& socket) {
+  if (!socket.is_open()) return;
+  const int one = 1;
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 TcpTransport::TcpTransport(asio::ip::tcp::socket socket)
     : socket_(std::move(socket)), watchdog_(socket_) {}
 
 asio::awaitable<Result<size_t>> TcpTransport::ReadSome(std::span<char> buf, Deadline deadline) {
   std::error_code ec;
+  AckNow(socket_);
   watchdog_.Arm(deadline);
   size_t n = co_await socket_.async_read_some(asio::buffer(buf.data(), buf.size()),
                                               asio::redirect_error(asio::use_awaitable, ec));

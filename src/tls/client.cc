@@ -209,6 +209,9 @@ asio::awaitable<SslOutcome> DriveSsl(asio::ip::tcp::socket& socket, SSL* ssl, Ss
     }
     const int err = SSL_get_error(ssl, r);
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      // Nothing to send while waiting for the server: what it sent is acknowledged now, or a
+      // server holding the rest of its reply for that ACK (Nagle) waits for the delayed ACK.
+      if (err == SSL_ERROR_WANT_READ) net::AckNow(socket);
       std::error_code ec;
       co_await socket.async_wait(
           err == SSL_ERROR_WANT_READ ? asio::socket_base::wait_read : asio::socket_base::wait_write,

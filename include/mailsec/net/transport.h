@@ -66,7 +66,16 @@ class Watchdog {
   std::shared_ptr<State> state_;
 };
 
-// A connected TCP stream. Owns the socket.
+// Acknowledges at once what has arrived on `socket` (TCP_QUICKACK) instead of after the kernel's
+// delayed-ACK timer (40 ms and more on Linux), and keeps acknowledging at once until this side
+// writes again. Called before waiting for a server's reply: a server that writes a reply in two
+// pieces with Nagle's algorithm on holds the second piece until the first is acknowledged, and
+// the client, with nothing to send, acknowledges it only when its timer fires. Postfix does so
+// after a TLS handshake (its session tickets, then its EHLO reply): every STARTTLS probe of it
+// waited ~40 ms. Best effort: a failure (a closed socket) changes nothing but the timing.
+void AckNow(asio::ip::tcp::socket& socket);
+
+// A connected TCP stream. Owns the socket. Its reads acknowledge at once (AckNow).
 class TcpTransport final : public Transport {
  public:
   explicit TcpTransport(asio::ip::tcp::socket socket);

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -299,6 +300,61 @@ TEST_F(SigpipeDefault, HandshakesWithRsaEcAndEd25519KeysOverEachVersionAndKeyExc
     EXPECT_TRUE(o.facts.leaf->self_signed) << name;
     EXPECT_EQ(o.facts.verify_result, "self_signed") << name;
   }
+}
+
+// A TLS read that waits for the server first acknowledges what has arrived (net::AckNow), so that
+// a server holding the rest of its reply until that ACK (Nagle: Postfix's EHLO reply after its
+// session tickets) does not wait for the client's delayed-ACK timer. TLS 1.2: nothing arrives
+// after the handshake but the reply, which the server sends 50 ms after the client's request, so
+// the read waits; the socket is put into delayed-ACK mode just before it.
+asio::awaitable<void> RequestAndRead(uint16_t port, std::string* got, int* quick_after) {
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  std::shared_ptr<TlsContext> ctx = TlsContext::Create("").value();
+  std::unique_ptr<net::TcpTransport> tcp;
+  net::ConnectOutcome c = co_await net::Connect(
+      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), deadline, &tcp);
+  if (c.error != net::ConnectError::kNone) co_return;
+  HandshakeRequest req;
+  req.verify_host = "client-test";
+  req.deadline = deadline;
+  TlsFacts facts;
+  std::unique_ptr<net::Transport> tls;
+  if (!(co_await Handshake(*ctx, *tcp, req, &facts, &tls)).ok()) co_return;
+  if (!(co_await tls->WriteAll("EHLO client.test\r\n", deadline)).ok()) co_return;
+  const int zero = 0;
+  ::setsockopt(tcp->socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
+  char buf[256];
+  Result<size_t> n = co_await tls->ReadSome(buf, deadline);
+  if (n.ok()) got->assign(buf, *n);
+  int v = -1;
+  socklen_t len = sizeof v;
+  if (::getsockopt(tcp->socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &v, &len) == 0) {
+    *quick_after = v;
+  }
+}
+
+TEST_F(SigpipeDefault, AReadThatWaitsAcknowledgesAtOnce) {
+  OneShotServer server([](int fd) {
+    SSL* ssl = SSL_new(ServerContext());
+    SSL_set_max_proto_version(ssl, TLS1_2_VERSION);
+    SSL_set_fd(ssl, fd);
+    char request[64];
+    if (SSL_accept(ssl) == 1 && SSL_read(ssl, request, sizeof request) > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      SSL_write(ssl, "250 ok\r\n", 8);
+      AwaitClient(fd);
+      SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+    ::close(fd);
+  });
+  asio::io_context io;
+  std::string got;
+  int quick_after = -1;
+  asio::co_spawn(io, RequestAndRead(server.port(), &got, &quick_after), asio::detached);
+  io.run_for(std::chrono::seconds(20));
+  EXPECT_EQ(got, "250 ok\r\n");
+  EXPECT_EQ(quick_after, 1) << "the socket was left in delayed-ACK mode while waiting";
 }
 
 TEST_F(SigpipeDefault, WritesToAResetPeerFailWithoutSigpipe) {
