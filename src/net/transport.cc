@@ -49,8 +49,11 @@ void Watchdog::Wait(Deadline expiry) {
 
 void AckNow(asio::ip::tcp::socket& socket) {
   if (!socket.is_open()) return;
-  const int one = 1;
-  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  // 2, not 1: Linux sends the pending ACK and stays in delayed-ACK mode for what comes next
+  // (__tcp_sock_set_quickack: an even value re-enters it); 1 would acknowledge every segment at
+  // once from here on, a packet more per reply. A kernel without that takes 2 as 1.
+  const int flush_only = 2;
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &flush_only, sizeof flush_only);
 }
 
 TcpTransport::TcpTransport(asio::ip::tcp::socket socket)
@@ -58,7 +61,12 @@ TcpTransport::TcpTransport(asio::ip::tcp::socket socket)
 
 asio::awaitable<Result<size_t>> TcpTransport::ReadSome(std::span<char> buf, Deadline deadline) {
   std::error_code ec;
-  AckNow(socket_);
+  // Part of a reply is in and more is wanted: acknowledge it now (a server may hold the rest
+  // until then). Right after a write, the reply's ACK rides on the next command instead.
+  if (unacked_) {
+    AckNow(socket_);
+    unacked_ = false;
+  }
   watchdog_.Arm(deadline);
   size_t n = co_await socket_.async_read_some(asio::buffer(buf.data(), buf.size()),
                                               asio::redirect_error(asio::use_awaitable, ec));
@@ -66,6 +74,7 @@ asio::awaitable<Result<size_t>> TcpTransport::ReadSome(std::span<char> buf, Dead
   if (watchdog_.Fired()) co_return Status::Timeout("read timed out");
   if (ec == asio::error::eof) co_return size_t{0};
   if (ec) co_return Status::IoError("read: " + ec.message());
+  unacked_ = n > 0;
   co_return n;
 }
 
@@ -77,6 +86,7 @@ asio::awaitable<Status> TcpTransport::WriteAll(std::string_view data, Deadline d
   watchdog_.Disarm();
   if (watchdog_.Fired()) co_return Status::Timeout("write timed out");
   if (ec) co_return Status::IoError("write: " + ec.message());
+  unacked_ = false;  // the ACK went with the data
   co_return Status::Ok();
 }
 

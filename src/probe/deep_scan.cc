@@ -1478,7 +1478,9 @@ class Scanner {
         std::array<char, 1024> sink;
         for (int i = 0; i < 64 && !ec && !session && Steady::now() < until; ++i) {
           c.tcp->watchdog().Arm(std::min(until, Steady::now() + std::chrono::milliseconds(250)));
-          net::AckNow(c.tcp->socket());
+          // Part of the server's answer is in and no ticket yet: acknowledge it now, in case the
+          // server holds the rest for that ACK (net::AckNow).
+          if (i > 0) net::AckNow(c.tcp->socket());
           co_await stream.async_read_some(asio::buffer(sink),
                                           asio::redirect_error(asio::use_awaitable, ec));
           const bool slice_ended = c.tcp->watchdog().Fired();
@@ -1551,7 +1553,6 @@ class Scanner {
       const int err = SSL_get_error(ssl.get(), rc);
       std::error_code wait_ec;
       if (err == SSL_ERROR_WANT_READ) {
-        net::AckNow(socket);
         co_await socket.async_wait(asio::ip::tcp::socket::wait_read,
                                    asio::redirect_error(asio::use_awaitable, wait_ec));
       } else if (err == SSL_ERROR_WANT_WRITE) {

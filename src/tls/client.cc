@@ -94,21 +94,38 @@ class SocketBio {
   static BIO* New(asio::ip::tcp::socket* socket) {
     BIO* bio = BIO_new(Method());
     if (bio == nullptr) return nullptr;
-    BIO_set_data(bio, new State{socket, false});
+    BIO_set_data(bio, new State{socket, false, false});
     BIO_set_init(bio, 1);
     return bio;
+  }
+
+  // True, once, when bytes came in on `bio` (one of these) since this side last sent any: a
+  // wait for more then acknowledges them first (net::AckNow). Right after this side sent, the
+  // ACK of the reply rides on its next command and nothing is sent for it.
+  static bool TakeUnacked(BIO* bio) {
+    auto* state = bio != nullptr && BIO_method_type(bio) == Type()
+                      ? static_cast<State*>(BIO_get_data(bio))
+                      : nullptr;
+    if (state == nullptr || !state->unacked) return false;
+    state->unacked = false;
+    return true;
   }
 
  private:
   struct State {
     asio::ip::tcp::socket* socket;  // borrowed: outlives the SSL that owns this BIO
     bool eof;
+    bool unacked;  // bytes came in since this side last sent any (their ACK may be delayed)
   };
+
+  static int Type() {
+    static const int type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR;
+    return type;
+  }
 
   static BIO_METHOD* Method() {
     static BIO_METHOD* const method = [] {
-      BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
-                                   "mailsec socket");
+      BIO_METHOD* m = BIO_meth_new(Type(), "mailsec socket");
       if (m == nullptr) return m;
       BIO_meth_set_write(m, Write);
       BIO_meth_set_read(m, Read);
@@ -125,6 +142,7 @@ class SocketBio {
     if (state == nullptr || data == nullptr || size <= 0) return 0;
     const ssize_t n =
         ::send(state->socket->native_handle(), data, static_cast<size_t>(size), MSG_NOSIGNAL);
+    if (n > 0) state->unacked = false;  // the ACK went with the data
     if (n >= 0) return static_cast<int>(n);
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_write(bio);
     return -1;
@@ -135,7 +153,10 @@ class SocketBio {
     BIO_clear_retry_flags(bio);
     if (state == nullptr || out == nullptr || size <= 0) return 0;
     const ssize_t n = ::recv(state->socket->native_handle(), out, static_cast<size_t>(size), 0);
-    if (n > 0) return static_cast<int>(n);
+    if (n > 0) {
+      state->unacked = true;
+      return static_cast<int>(n);
+    }
     if (n == 0) {
       state->eof = true;
       return 0;
@@ -209,9 +230,12 @@ asio::awaitable<SslOutcome> DriveSsl(asio::ip::tcp::socket& socket, SSL* ssl, Ss
     }
     const int err = SSL_get_error(ssl, r);
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-      // Nothing to send while waiting for the server: what it sent is acknowledged now, or a
-      // server holding the rest of its reply for that ACK (Nagle) waits for the delayed ACK.
-      if (err == SSL_ERROR_WANT_READ) net::AckNow(socket);
+      // Part of what the server sent is in, and nothing goes back while waiting for the rest: it
+      // is acknowledged now, or a server holding the rest for that ACK (Nagle) waits for the
+      // delayed ACK (Postfix's EHLO reply behind its session tickets).
+      if (err == SSL_ERROR_WANT_READ && SocketBio::TakeUnacked(SSL_get_rbio(ssl))) {
+        net::AckNow(socket);
+      }
       std::error_code ec;
       co_await socket.async_wait(
           err == SSL_ERROR_WANT_READ ? asio::socket_base::wait_read : asio::socket_base::wait_write,

@@ -716,8 +716,7 @@ CertRef CertFactsCache::Get(X509* cert) {
     if (entries_.size() >= capacity_) entries_.clear();
   }
   // Another probe may have put the same certificate in meanwhile: keep and share that one.
-  auto [it, inserted] = entries_.try_emplace(std::move(key), std::move(facts));
-  return CertRef(it->second);
+  return CertRef(entries_.try_emplace(std::move(key), std::move(facts)).first->second);
 }
 
 size_t CertFactsCache::size() const {

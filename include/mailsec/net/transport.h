@@ -67,15 +67,19 @@ class Watchdog {
 };
 
 // Acknowledges at once what has arrived on `socket` (TCP_QUICKACK) instead of after the kernel's
-// delayed-ACK timer (40 ms and more on Linux), and keeps acknowledging at once until this side
-// writes again. Called before waiting for a server's reply: a server that writes a reply in two
-// pieces with Nagle's algorithm on holds the second piece until the first is acknowledged, and
-// the client, with nothing to send, acknowledges it only when its timer fires. Postfix does so
-// after a TLS handshake (its session tickets, then its EHLO reply): every STARTTLS probe of it
-// waited ~40 ms. Best effort: a failure (a closed socket) changes nothing but the timing.
+// delayed-ACK timer (40 ms and more on Linux); what comes next is acknowledged as the kernel
+// would (delayed, or with this side's next write). Called before waiting for the rest of a server's
+// reply when part of it is in: a server that writes a reply in two pieces with Nagle's algorithm on
+// holds the second piece until the first is acknowledged, and the client, with nothing to send,
+// acknowledges it only when its timer fires. Postfix does so after a TLS handshake (its session
+// tickets, then its EHLO reply): every STARTTLS probe of it waited ~40 ms. Not called after this
+// side wrote: the reply's ACK then rides on the next command, where an immediate one would be a
+// packet more per reply. Best effort: a failure (a closed socket) changes nothing but the timing.
 void AckNow(asio::ip::tcp::socket& socket);
 
-// A connected TCP stream. Owns the socket. Its reads acknowledge at once (AckNow).
+// A connected TCP stream. Owns the socket. A read that follows a read (a reply in pieces)
+// acknowledges what came at once (AckNow); a read that follows a write leaves the ACK to ride on
+// the next write, as the kernel does.
 class TcpTransport final : public Transport {
  public:
   explicit TcpTransport(asio::ip::tcp::socket socket);
@@ -89,6 +93,7 @@ class TcpTransport final : public Transport {
  private:
   asio::ip::tcp::socket socket_;
   Watchdog watchdog_;
+  bool unacked_ = false;  // the last successful operation was a read of data
 };
 
 enum class ConnectError : uint8_t { kNone, kRefused, kTimeout, kOther };
