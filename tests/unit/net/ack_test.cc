@@ -61,6 +61,12 @@ struct Pair {
     peer = acceptor.accept();
     DelayAcks(client);
   }
+  // The peer sends `line`, the client reads it: its ACK is pending (delayed).
+  void Deliver(const std::string& line) {
+    asio::write(peer, asio::buffer(line));
+    char buf[64];
+    client.read_some(asio::buffer(buf));
+  }
 };
 
 // Tries `check` up to three times and counts the tries it passed. The kernel's delayed-ACK timer
@@ -76,9 +82,7 @@ int Passes(Check check) {
 TEST(AckNowTest, SendsThePendingAckAtOnce) {
   EXPECT_GE(Passes([] {
               Pair p;
-              asio::write(p.peer, asio::buffer(std::string("250-first\r\n")));
-              char buf[64];
-              p.client.read_some(asio::buffer(buf));
+              p.Deliver("250-first\r\n");
               if (Unacked(p.peer) != 1) return false;  // already acknowledged: nothing to see
               AckNow(p.client);
               return AckedWithin(p.peer, milliseconds(20));
@@ -91,13 +95,10 @@ TEST(AckNowTest, WhatComesNextIsAcknowledgedAsTheKernelWould) {
   // the client's next write.
   EXPECT_GE(Passes([] {
               Pair p;
-              asio::write(p.peer, asio::buffer(std::string("250-first\r\n")));
-              char buf[64];
-              p.client.read_some(asio::buffer(buf));
+              p.Deliver("250-first\r\n");
               AckNow(p.client);
               if (!AckedWithin(p.peer, milliseconds(20))) return false;
-              asio::write(p.peer, asio::buffer(std::string("250 last\r\n")));
-              p.client.read_some(asio::buffer(buf));
+              p.Deliver("250 last\r\n");
               return Unacked(p.peer) == 1;
             }),
             1);
