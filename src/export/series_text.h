@@ -36,7 +36,7 @@ inline constexpr size_t kMetricCount = static_cast<size_t>(Metric::kTlsRptValid)
 // between two families: the members a visit reads come first (one cache line: which families
 // are present, where the shared lines are, the text), and the prefix and the report's own lines
 // are one block of memory, so that a visit costs two or three cache misses, which WriteText
-// fetches ahead (PrefetchHead, then PrefetchLines).
+// fetches ahead (PrefetchHead, PrefetchOffsets, PrefetchLines).
 class alignas(64) ReportText {
  public:
   // The lines of family "m", each ending in '\n': what follows the metric name and, when
@@ -61,16 +61,17 @@ class alignas(64) ReportText {
   // This report's lines of the shared families are the very bytes `o` holds (interned).
   bool SharesLinesWith(const ReportText& o) const { return shared_ && shared_ == o.shared_; }
 
-  // Asks the CPU to fetch what Lines(m) reads of this object (a hint: no effect on results).
-  void PrefetchHead(Metric m) const {
+  // Hints for a walk over many reports (no effect on results), each best called once the one
+  // before had time to bring its cache line: the object's first line (which families it has);
+  // the offsets of Lines(m); the prefix and the first bytes of Lines(m).
+  void PrefetchHead() const { __builtin_prefetch(this); }
+  void PrefetchOffsets(Metric m) const {
     const size_t i = static_cast<size_t>(m);
+    if (!present_.test(i)) return;
     const int k = kSharedIndex[i];
-    __builtin_prefetch(this);
     __builtin_prefetch(k >= 0 ? static_cast<const void*>(&shared_start_[static_cast<size_t>(k)])
                               : static_cast<const void*>(&start_[i]));
   }
-  // Asks the CPU to fetch the prefix and the first bytes of Lines(m); reads the object, so
-  // best called once PrefetchHead(m) had time to bring it.
   void PrefetchLines(Metric m) const {
     if (!has(m)) return;
     __builtin_prefetch(text_.data());
