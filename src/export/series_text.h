@@ -45,7 +45,8 @@ class alignas(64) ReportText {
     const size_t i = static_cast<size_t>(m);
     if (const int k = kSharedIndex[i]; k >= 0) {
       const auto j = static_cast<size_t>(k);
-      return {shared_data_ + shared_start_[j], shared_start_[j + 1] - shared_start_[j]};
+      const uint32_t begin = shared_start_[j], end = shared_start_[j + 1];
+      return begin == end ? std::string_view() : std::string_view(shared_data_ + begin, end - begin);
     }
     return {text_.data() + start_[i], start_[i + 1] - start_[i]};
   }
