@@ -139,24 +139,40 @@ struct Outcome {
 // slow server thread lets all the writes into its receive queue before its reset.
 constexpr int kCloseTcp = -1000;
 
-asio::awaitable<void> Client(uint16_t port, Clock::time_point deadline, int writes, Outcome* out,
-                             const std::atomic<bool>* peer_gone) {
-  std::shared_ptr<TlsContext> ctx = TlsContext::Create("").value();
+// A client connection to 127.0.0.1:port once its handshake is over (or failed, as `status`
+// says). The members are destroyed in reverse order: the TLS transport before the TCP one under it.
+struct Connected {
+  Status status;
+  TlsFacts facts;
+  std::shared_ptr<TlsContext> ctx;
   std::unique_ptr<net::TcpTransport> tcp;
-  net::ConnectOutcome c = co_await net::Connect(
-      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), deadline, &tcp);
-  if (c.error != net::ConnectError::kNone) {
-    out->handshake = Status::IoError("connect: " + c.message);
-    co_return;
+  std::unique_ptr<net::Transport> tls;  // null unless the handshake succeeded
+};
+
+asio::awaitable<Connected> ConnectAndShakeHands(uint16_t port, Clock::time_point deadline) {
+  Connected c;
+  c.ctx = TlsContext::Create("").value();
+  net::ConnectOutcome connected = co_await net::Connect(
+      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), deadline, &c.tcp);
+  if (connected.error != net::ConnectError::kNone) {
+    c.status = Status::IoError("connect: " + connected.message);
+    co_return c;
   }
   HandshakeRequest req;
   req.verify_host = "client-test";
   req.deadline = deadline;
-  TlsFacts facts;
-  std::unique_ptr<net::Transport> tls;
-  out->handshake = co_await Handshake(*ctx, *tcp, req, &facts, &tls);
-  out->facts = facts;
+  c.status = co_await Handshake(*c.ctx, *c.tcp, req, &c.facts, &c.tls);
+  co_return c;
+}
+
+asio::awaitable<void> Client(uint16_t port, Clock::time_point deadline, int writes, Outcome* out,
+                             const std::atomic<bool>* peer_gone) {
+  Connected c = co_await ConnectAndShakeHands(port, deadline);
+  out->handshake = c.status;
+  out->facts = c.facts;
   if (!out->handshake.ok()) co_return;
+  net::TcpTransport* const tcp = c.tcp.get();
+  net::Transport* const tls = c.tls.get();
   const auto io_deadline = Clock::now() + std::chrono::seconds(5);
   if (writes == kCloseTcp) {
     tcp->Close();
@@ -310,17 +326,10 @@ TEST_F(SigpipeDefault, HandshakesWithRsaEcAndEd25519KeysOverEachVersionAndKeyExc
 // when its read begins. One of three tries must see it: a client stalled for 30 ms misses one.
 asio::awaitable<void> RequestAndRead(uint16_t port, std::string* got) {
   const auto deadline = Clock::now() + std::chrono::seconds(5);
-  std::shared_ptr<TlsContext> ctx = TlsContext::Create("").value();
-  std::unique_ptr<net::TcpTransport> tcp;
-  net::ConnectOutcome c = co_await net::Connect(
-      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), deadline, &tcp);
-  if (c.error != net::ConnectError::kNone) co_return;
-  HandshakeRequest req;
-  req.verify_host = "client-test";
-  req.deadline = deadline;
-  TlsFacts facts;
-  std::unique_ptr<net::Transport> tls;
-  if (!(co_await Handshake(*ctx, *tcp, req, &facts, &tls)).ok()) co_return;
+  Connected c = co_await ConnectAndShakeHands(port, deadline);
+  if (!c.status.ok()) co_return;
+  net::TcpTransport* const tcp = c.tcp.get();
+  net::Transport* const tls = c.tls.get();
   if (!(co_await tls->WriteAll("EHLO client.test\r\n", deadline)).ok()) co_return;
   const int zero = 0;
   ::setsockopt(tcp->socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
