@@ -35,8 +35,9 @@ inline constexpr size_t kMetricCount = static_cast<size_t>(Metric::kTlsRptValid)
 // A scrape visits every report once per family, and 10,000 reports do not stay in the caches
 // between two families: the members a visit reads come first (one cache line: which families
 // are present, where the shared lines are, the text), and the prefix and the report's own lines
-// are one block of memory, so that a visit costs two or three cache misses, which WriteText
-// fetches ahead (PrefetchHead, PrefetchOffsets, PrefetchLines).
+// are one block of memory. A visit still reads a few cache lines (this first one, the offsets,
+// the prefix, the lines), which WriteText fetches ahead (PrefetchHead, PrefetchOffsets,
+// PrefetchLines) instead of waiting for one after another.
 class alignas(64) ReportText {
  public:
   // The lines of family "m", each ending in '\n': what follows the metric name and, when
@@ -67,8 +68,8 @@ class alignas(64) ReportText {
   // the offsets of Lines(m); the prefix and the first bytes of Lines(m).
   void PrefetchHead() const { __builtin_prefetch(this); }
   void PrefetchOffsets(Metric m) const {
+    if (!has(m)) return;
     const size_t i = static_cast<size_t>(m);
-    if (!present_.test(i)) return;
     const int k = kSharedIndex[i];
     __builtin_prefetch(k >= 0 ? static_cast<const void*>(&shared_start_[static_cast<size_t>(k)])
                               : static_cast<const void*>(&start_[i]));
